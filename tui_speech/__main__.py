@@ -1,0 +1,3 @@
+from tui_speech.cli import main
+
+raise SystemExit(main())

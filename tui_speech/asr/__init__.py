@@ -1,0 +1,1 @@
+"""Listen: wav2vec2 CTC recognition, decoding, streaming, formats, embeddings, fine-tuning."""

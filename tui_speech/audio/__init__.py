@@ -1,0 +1,1 @@
+"""Audio: read/write/resample, live sources, playback, VAD."""

@@ -1,0 +1,1 @@
+"""CLI subcommands; see ``tui_speech.cli`` for the contract each module follows."""

@@ -1,0 +1,1 @@
+"""Models: the catalog, the local store, downloads, exports and the embedded Kokoro."""

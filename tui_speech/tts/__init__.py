@@ -1,0 +1,1 @@
+"""Speak: G2P, voices, Kokoro engines and the streaming synthesis pipeline."""

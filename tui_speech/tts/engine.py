@@ -1,0 +1,116 @@
+"""Kokoro engines behind one small protocol, picked by name.
+
+- ``onnx``: onnxruntime on a Kokoro ONNX export (the embedded int8 model by default).
+- ``torch``: ``kokoro.KModel`` when the full PyTorch weights are in the store.
+
+Both take token ids (without the boundary pads), a style vector (1, 256) and a speed, and return
+24 kHz float32 audio plus, where the model gives them, per-token durations in frames.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from tui_speech.errors import UsageError
+
+SAMPLE_RATE = 24_000
+MIN_SPEED, MAX_SPEED = 0.5, 2.0
+
+
+@dataclass(frozen=True)
+class EngineOutput:
+    audio: np.ndarray  # float32, mono, SAMPLE_RATE
+    durations: np.ndarray | None = None  # frames per input token (pads included), if known
+
+
+class KokoroEngine(Protocol):
+    name: str
+    sample_rate: int
+
+    def synthesize(self, token_ids: list[int], style: np.ndarray, speed: float) -> EngineOutput:
+        """Audio for one chunk of at most 510 token ids."""
+        ...
+
+
+def check_speed(speed: float) -> float:
+    if not (MIN_SPEED <= speed <= MAX_SPEED):
+        raise UsageError(f"speed {speed} is out of range; use {MIN_SPEED} to {MAX_SPEED}")
+    return float(speed)
+
+
+def default_threads() -> int:
+    """Threads for one inference: every core we may use (affinity-aware)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class OnnxKokoro:
+    """Kokoro through onnxruntime (kokoro-onnx export: tokens, style, speed -> audio)."""
+
+    name = "onnx"
+    sample_rate = SAMPLE_RATE
+
+    def __init__(self, model_path: Path, threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = threads or default_threads()
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider")
+                     if p in ort.get_available_providers()]
+        self.model_path = model_path
+        self._session = ort.InferenceSession(str(model_path), options, providers=providers)
+        inputs = {i.name for i in self._session.get_inputs()}
+        # Exports differ in the name of the token input.
+        self._token_input = "tokens" if "tokens" in inputs else "input_ids"
+        self._outputs = [o.name for o in self._session.get_outputs()]
+        self._lock = threading.Lock()
+
+    def synthesize(self, token_ids: list[int], style: np.ndarray, speed: float) -> EngineOutput:
+        feed = {
+            self._token_input: np.array([[0, *token_ids, 0]], dtype=np.int64),
+            "style": np.asarray(style, dtype=np.float32).reshape(1, -1),
+            "speed": np.array([speed], dtype=np.float32),
+        }
+        with self._lock:  # one run at a time: each already uses every core
+            outputs = self._session.run(None, feed)
+        audio = np.asarray(outputs[0], dtype=np.float32).reshape(-1)
+        durations = np.asarray(outputs[1]).reshape(-1) if len(outputs) > 1 else None
+        return EngineOutput(audio, durations)
+
+
+_engines: dict[tuple[str, str], KokoroEngine] = {}
+_engines_lock = threading.Lock()
+
+
+def load_engine(backend: str = "onnx", model: str | Path | None = None) -> KokoroEngine:
+    """The engine for ``backend`` on ``model`` (a path; default: the embedded model), cached."""
+    with _engines_lock:
+        key = (backend, str(model or ""))
+        if key in _engines:
+            return _engines[key]
+        if backend == "onnx":
+            from tui_speech.hub.embedded import embedded_model_path
+
+            path = Path(model) if model else embedded_model_path()
+            engine: KokoroEngine = OnnxKokoro(path)
+        elif backend == "torch":
+            from tui_speech.tts.engine_torch import TorchKokoro
+
+            if model is None:
+                raise UsageError("the torch backend needs a Kokoro model directory (--model DIR)")
+            engine = TorchKokoro.from_dir(Path(model))
+        else:
+            raise UsageError(f"unknown TTS backend {backend!r}; choose onnx or torch")
+        _engines[key] = engine
+        return engine

