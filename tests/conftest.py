@@ -1,0 +1,65 @@
+"""Shared fixtures: every test runs with its own TUI_SPEECH_HOME, never the user's folders."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def shared_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model store shared by the session, so the embedded model is assembled once."""
+    return tmp_path_factory.mktemp("shared-home")
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_models: Path
+) -> Path:
+    """Point TUI_SPEECH_HOME at a fresh folder whose model store holds the embedded model."""
+    home = tmp_path / "home"
+    embedded = shared_models / "cache" / "models" / "embedded"
+    if not embedded.exists():
+        monkeypatch.setenv("TUI_SPEECH_HOME", str(shared_models))
+        from tui_speech.hub.embedded import embedded_model_path
+
+        embedded_model_path()
+    target = home / "cache" / "models" / "embedded"
+    target.parent.mkdir(parents=True)
+    # Hard links keep the 90 MB model shared; the .verified marker matches (same inode).
+    shutil.copytree(embedded, target, copy_function=os.link)
+    monkeypatch.setenv("TUI_SPEECH_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def cli_env(isolated_home: Path) -> dict[str, str]:
+    """Environment for running the CLI as a subprocess in the isolated home."""
+    env = dict(os.environ)
+    env["TUI_SPEECH_HOME"] = str(isolated_home)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+@pytest.fixture
+def cli(cli_env: dict[str, str]):
+    """Run ``tui-speech ARGS`` as a user would (a subprocess); returns CompletedProcess (bytes)."""
+    import subprocess
+
+    def run(*args: str, input: bytes | None = None, timeout: float = 300):
+        return subprocess.run(
+            [sys.executable, "-m", "tui_speech", *args],
+            input=input,
+            capture_output=True,
+            env=cli_env,
+            timeout=timeout,
+            cwd=ROOT,
+        )
+
+    return run
