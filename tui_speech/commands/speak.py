@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from tui_speech.commands._common import info, read_text_arg, warn
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from tui_speech.audio.playback import Player
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -21,9 +28,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="write OUT (.wav, .flac or .ogg at 24 kHz), or - for a WAV stream on stdout",
     )  # fmt: skip
     p.add_argument("--lang", default="en-us", help="language (en-us, en-gb, zh, es, fr, ...)")
-    p.add_argument(
-        "--voice", help="a voice name or a weighted blend like jf_alpha:0.7,jm_kumo:0.3"
-    )
+    p.add_argument("--voice", help="a voice name or a weighted blend like jf_alpha:0.7,jm_kumo:0.3")
     p.add_argument("--speed", type=float, default=1.0, help="0.5 to 2.0 (default 1.0)")
     p.add_argument("--phonemes", action="store_true", help="TEXT is phonemes: skip G2P")
     p.add_argument("--backend", choices=("onnx", "torch"), default="onnx")
@@ -41,58 +46,90 @@ def run(args: argparse.Namespace) -> int:
         from tui_speech.audio.io import check_writable
 
         check_writable(Path(output))
-    player = None
-    if output is None:
-        from tui_speech.audio.playback import Player
-
-        player = Player()  # fails now, with a hint, when there is no device
+    # Open the device before synthesis, so "no device" is said at once, with a hint.
+    player = _open_player() if output is None else None
 
     chunks = pipeline(text, is_phonemes=args.phonemes)
-    # Synthesize the first chunk before opening any output: an error (nothing to say, bad
-    # model) then leaves no half-written file and no WAV header without audio.
+    # Synthesize the first chunk before opening any file: an error (nothing to say, bad model)
+    # then leaves no half-written file and no WAV header without audio.
     first = next(chunks)
-    seen_warnings: set[str] = set()
-
-    def each_chunk():
-        for chunk in (first, *()):
-            yield chunk
-        yield from chunks
-
+    seen: set[str] = set()
     total = 0.0
-    if output == "-":
-        from tui_speech.audio.io import WavStreamWriter
-
-        writer = WavStreamWriter(sys.stdout.buffer, first.sample_rate)
-        for chunk in each_chunk():
-            _warn_once(chunk.warnings, seen_warnings)
-            writer.write(chunk.audio)
-            total += chunk.duration
-        return 0
-    if output is not None:
-        from tui_speech.audio.io import AudioFileWriter
-
-        with AudioFileWriter(Path(output), first.sample_rate) as file_writer:
-            for chunk in each_chunk():
-                _warn_once(chunk.warnings, seen_warnings)
-                file_writer.write(chunk.audio)
-                total += chunk.duration
+    for chunk in itertools.chain([first], chunks):
+        for message in chunk.warnings:
+            if message not in seen:
+                seen.add(message)
+                warn(message)
+        if chunk.index == 0:
+            sink = player or _open_sink(output, chunk.sample_rate)
+        sink.write(chunk.audio, chunk.sample_rate)
+        total += chunk.duration
+    sink.finish()
+    if output not in (None, "-"):
         info(f"wrote {output} ({total:.1f} s)")
-        return 0
-    assert player is not None
-    try:
-        for chunk in each_chunk():
-            _warn_once(chunk.warnings, seen_warnings)
-            player.play_chunk(chunk.audio, chunk.sample_rate)
-        player.wait()
-        if player.error:
-            raise player.error
-    finally:
-        player.close()
     return 0
 
 
-def _warn_once(warnings: tuple[str, ...], seen: set[str]) -> None:
-    for message in warnings:
-        if message not in seen:
-            seen.add(message)
-            warn(message)
+class _Sink(Protocol):
+    def write(self, audio: np.ndarray, sample_rate: int) -> None: ...
+    def finish(self) -> None: ...
+
+
+class _StreamSink:
+    """WAV on stdout, flushed per chunk so a pipe into a player starts at once."""
+
+    def __init__(self, sample_rate: int) -> None:
+        from tui_speech.audio.io import WavStreamWriter
+
+        self._writer = WavStreamWriter(sys.stdout.buffer, sample_rate)
+
+    def write(self, audio: np.ndarray, sample_rate: int) -> None:
+        self._writer.write(audio)
+
+    def finish(self) -> None:
+        pass
+
+
+class _FileSink:
+    def __init__(self, path: Path, sample_rate: int) -> None:
+        from tui_speech.audio.io import AudioFileWriter
+
+        self._writer = AudioFileWriter(path, sample_rate)
+
+    def write(self, audio: np.ndarray, sample_rate: int) -> None:
+        try:
+            self._writer.write(audio)
+        except BaseException:
+            self._writer.abort()
+            raise
+
+    def finish(self) -> None:
+        self._writer.close()
+
+
+class _PlayerSink:
+    def __init__(self, player: Player) -> None:
+        self._player = player
+
+    def write(self, audio: np.ndarray, sample_rate: int) -> None:
+        self._player.play_chunk(audio, sample_rate)
+
+    def finish(self) -> None:
+        try:
+            self._player.wait()
+            if self._player.error:
+                raise self._player.error
+        finally:
+            self._player.close()
+
+
+def _open_player() -> _PlayerSink:
+    from tui_speech.audio.playback import Player
+
+    return _PlayerSink(Player())
+
+
+def _open_sink(output: str | None, sample_rate: int) -> _Sink:
+    if output == "-":
+        return _StreamSink(sample_rate)
+    return _FileSink(Path(str(output)), sample_rate)

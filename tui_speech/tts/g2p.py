@@ -430,12 +430,14 @@ def phonemize(text: str, lang: str = "en-us") -> G2PResult:
     """Convert ``text`` to Kokoro phonemes. Empty text gives an empty result, not an error."""
     lang = normalise_language(lang)
     warnings: list[str] = []
-    cleaned, dropped = clean_text(text)
+    # Overrides first: their phonemes use symbols (tone arrows) that cleaning would drop.
+    overrides = split_overrides(text)
+    cleaned, dropped = clean_text(overrides.text)
+    overrides.text = cleaned
     if dropped:
         shown = " ".join(repr(c) if c.isspace() or unicodedata.category(c)[0] == "C" else c
                          for c in dropped[:10])
         warnings.append(f"skipped characters that cannot be spoken: {shown}")
-    overrides = split_overrides(cleaned)
     if not overrides.text.strip():
         return _result(text, lang, [], warnings)
     converter = _converter(lang)

@@ -1,0 +1,134 @@
+"""G2P on known words: what Kokoro will be told to say."""
+
+from __future__ import annotations
+
+import pytest
+
+from tui_speech.errors import UsageError
+from tui_speech.tts import g2p
+from tui_speech.tts.g2p import phonemize
+
+
+def _ps(result, word: str) -> str:
+    return next(t.phonemes for t in result.tokens if t.grapheme == word)
+
+
+def test_english_heteronyms_follow_the_grammar():
+    past = phonemize("I read the book yesterday.", "en-us")
+    future = phonemize("I will read the book tomorrow.", "en-us")
+    assert _ps(past, "read") == "ɹˈɛd"
+    assert _ps(future, "read") == "ɹˈid"
+
+
+def test_english_numbers_and_currency_are_read_as_words():
+    result = phonemize("It costs $5.50 for 1,234 items.", "en-us")
+    assert "dˈɑləɹz" in result.phonemes and "sˈɛnts" in result.phonemes
+    assert "θˈWzᵊnd" in result.phonemes
+    assert not any(ch.isdigit() for ch in result.phonemes)
+
+
+def test_british_and_american_differ():
+    assert phonemize("tomato", "en-us").phonemes != phonemize("tomato", "en-gb").phonemes
+
+
+def test_tokens_keep_graphemes_whitespace_and_join_to_the_phoneme_string():
+    result = phonemize("Hello, world.", "en-us")
+    assert [t.grapheme for t in result.tokens] == ["Hello", ",", "world", "."]
+    assert result.tokens[1].whitespace == " "
+    assert result.phonemes == "".join(t.phonemes + t.whitespace for t in result.tokens).strip()
+
+
+def test_words_outside_the_lexicon_fall_back_to_espeak():
+    result = phonemize("The frobnicator glorped.", "en-us")
+    assert _ps(result, "frobnicator") and _ps(result, "glorped")
+    assert result.unknown_words == ()
+
+
+def test_mandarin_polyphones_depend_on_the_word():
+    bank = phonemize("银行", "zh").phonemes  # háng
+    walk = phonemize("行走", "zh").phonemes  # xíng
+    assert "xa↗ŋ" in bank
+    assert "ɕi↗ŋ" in walk
+
+
+def test_mandarin_digits_become_chinese_numerals():
+    result = phonemize("我有3本书", "zh")
+    assert result.phonemes == phonemize("我有三本书", "zh").phonemes
+
+
+def test_latin_words_inside_chinese_are_read_by_the_english_g2p():
+    result = phonemize("我用Python写代码", "zh")
+    python = _ps(result, "Python")
+    assert python == phonemize("Python", "en-us").phonemes
+    assert "P" not in result.phonemes.replace(python, "")  # no raw letters left
+    assert [t.grapheme for t in result.tokens][:3] == ["我用", "Python", "写"]
+
+
+def test_chinese_punctuation_becomes_kokoro_marks():
+    result = phonemize("你好，世界。", "zh")
+    assert "," in result.phonemes and result.phonemes.endswith(".")
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [("es", "hola", "ˈola"), ("fr", "bonjour", "bɔ̃ʒˈuʁ"), ("it", "ciao", "ʧˈao")],
+)
+def test_espeak_languages(lang: str, text: str, expected: str):
+    assert phonemize(text, lang).phonemes == expected
+
+
+def test_hindi_and_portuguese_produce_phonemes():
+    assert phonemize("नमस्ते", "hi").phonemes
+    assert phonemize("obrigado", "pt-br").phonemes
+
+
+def test_inline_override_sets_a_words_phonemes_in_english_and_mandarin():
+    en = phonemize("Say [tomato](/təmˈɑːtO/) now.", "en-us")
+    token = next(t for t in en.tokens if t.grapheme == "tomato")
+    assert token.phonemes == "təmˈɑːtO" and token.override
+    zh = phonemize("我说[你好](/ni↗xau↓/)", "zh")
+    token = next(t for t in zh.tokens if t.grapheme == "你好")
+    assert token.phonemes == "ni↗xau↓" and token.override
+
+
+def test_phonemes_outside_kokoros_vocab_are_reported():
+    # ASCII "g" is not in Kokoro's vocab (it has "ɡ", U+0261): it would be silently dropped.
+    result = phonemize("It is [good](/gʊd/).", "en-us")
+    assert result.out_of_vocab == ("g",)
+    assert any("not in Kokoro's vocabulary" in w for w in result.warnings)
+    assert phonemize("It is good.", "en-us").out_of_vocab == ()
+
+
+def test_emoji_and_control_characters_are_skipped_with_a_warning():
+    result = phonemize("Hi 😀 there\x07.", "en-us")
+    assert [t.grapheme for t in result.tokens] == ["Hi", "there", "."]
+    assert any("😀" in w for w in result.warnings)
+
+
+def test_unknown_language_is_a_clear_error():
+    with pytest.raises(UsageError, match="unknown language 'xx'"):
+        phonemize("hello", "xx")
+
+
+def test_language_aliases():
+    assert g2p.normalise_language("EN_us") == "en-us"
+    assert g2p.normalise_language("zh-CN") == "zh"
+
+
+def test_without_a_spacy_pipeline_english_goes_through_espeak_with_a_warning():
+    assert g2p.find_spacy_pipeline(("no_such_spacy_pipeline",)) is None
+    english = g2p._EnglishG2P("en-us", spacy_candidates=("no_such_spacy_pipeline",))
+    assert english.warning and "espeak-ng" in english.warning
+    tokens = english("Hello world.", {})
+    assert [t.grapheme for t in tokens] == ["Hello", "world", "."]
+    assert all(t.phonemes for t in tokens)
+
+
+def test_japanese_without_its_frontend_says_what_to_install():
+    try:
+        import pyopenjtalk  # noqa: F401
+    except ImportError:
+        with pytest.raises(UsageError, match="pyopenjtalk"):
+            phonemize("こんにちは", "ja")
+    else:
+        assert phonemize("こんにちは", "ja").phonemes
