@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "speak",
     "phonemize",
     "voices",
+    "models",
 )
 
 
