@@ -1,0 +1,178 @@
+"""The tui-speech Textual app: Listen, Speak and Models panes, themes, help and palette.
+
+Start-up imports only Textual, numpy and the light parts of the core; models, G2P and audio
+libraries load in workers when a pane first needs them, so the first frame comes fast.
+"""
+
+from __future__ import annotations
+
+import time
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, Header, TabbedContent, TabPane
+
+from tui_speech.errors import AudioDeviceError
+from tui_speech.tui.commands import ActionsProvider
+from tui_speech.tui.errors import describe_error, log_unexpected
+from tui_speech.tui.help import HelpScreen
+from tui_speech.tui.keymap import KeyAction
+from tui_speech.tui.listen import ListenPane
+from tui_speech.tui.messages import ErrorRaised, StatusInfo
+from tui_speech.tui.models import ModelsPane
+from tui_speech.tui.speak.pane import SpeakPane
+from tui_speech.tui.state import load_settings, save_settings
+from tui_speech.tui.themes import DEFAULT_THEME, derived_variables, load_themes
+
+#: The same message again within this many seconds is not shown twice (e.g. a G2P error that
+#: every pause in typing would repeat).
+REPEAT_WINDOW_S = 5.0
+
+
+class SpeechApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "tui-speech"
+    COMMANDS = App.COMMANDS | {ActionsProvider}
+    PANES = (
+        ("listen", "Listen", ListenPane),
+        ("speak", "Speak", SpeakPane),
+        ("models", "Models", ModelsPane),
+    )
+    BINDINGS = [
+        Binding("f1", "help", "Help"),
+        Binding("f2", "show_pane('listen')", "Listen", show=False, priority=True),
+        Binding("f3", "show_pane('speak')", "Speak", show=False, priority=True),
+        Binding("f4", "show_pane('models')", "Models", show=False, priority=True),
+        Binding("f10", "next_theme", "Theme", show=False),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(self, check_audio: bool = True) -> None:
+        super().__init__()
+        self.settings = load_settings()
+        self._check_audio = check_audio
+        self._last_error: tuple[str, float] = ("", 0.0)
+        self.status = {"tts": "kokoro-82m int8", "asr": "none", "audio": "…"}
+        loaded = load_themes()
+        for theme in loaded.themes:
+            self.register_theme(theme)
+        self._theme_problems = loaded.problems
+        self.theme = (
+            self.settings.theme if self.settings.theme in self.available_themes else (DEFAULT_THEME)
+        )
+
+    def get_css_variables(self) -> dict[str, str]:
+        # Textual's own themes lack the speech colours: derive them, so any theme works.
+        variables = super().get_css_variables()
+        variables = {**derived_variables(self.current_theme), **variables}
+        self.theme_variables = variables
+        return variables
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(initial="speak", id="panes"):
+            keys = {"listen": "F2", "speak": "F3", "models": "F4"}
+            for pane_id, title, pane_type in self.PANES:
+                with TabPane(f"{keys[pane_id]} {title}", id=pane_id):
+                    if pane_type is SpeakPane:
+                        yield SpeakPane(self.settings, id=f"{pane_id}-pane")
+                    else:
+                        yield pane_type(id=f"{pane_id}-pane")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+        self._show_status()
+        for problem in self._theme_problems:
+            self.notify(problem, severity="warning", markup=False)
+        self.query_one("#speak-editor").focus()
+        if self._check_audio:
+            self._find_audio_device()
+        else:
+            self._set_audio(None, "not checked")
+
+    # --- header ---------------------------------------------------------------------------------
+
+    def _show_status(self) -> None:
+        s = self.status
+        self.sub_title = f"TTS {s['tts']} · ASR {s['asr']} · audio {s['audio']}"
+
+    def on_status_info(self, message: StatusInfo) -> None:
+        self.status[message.key] = message.value
+        self._show_status()
+
+    @work(thread=True, group="audio-check", exit_on_error=False)
+    def _find_audio_device(self) -> None:
+        from tui_speech.audio.playback import default_output_device
+
+        try:
+            name = str(default_output_device().get("name", "default"))
+        except AudioDeviceError as exc:
+            self.call_from_thread(self._set_audio, exc.message.split(";")[0], "none")
+            return
+        self.call_from_thread(self._set_audio, None, name)
+
+    def _set_audio(self, problem: str | None, label: str) -> None:
+        self.status["audio"] = label
+        self._show_status()
+        self.query_one(SpeakPane).set_audio_state(problem)
+
+    # --- errors: the one place they are shown ---------------------------------------------------
+
+    def on_error_raised(self, message: ErrorRaised) -> None:
+        self.show_error(message.error, message.where)
+
+    def show_error(self, error: BaseException, where: str = "") -> None:
+        log_unexpected(error, where)
+        text = describe_error(error)
+        now = time.monotonic()
+        if self._last_error[0] == text and now - self._last_error[1] < REPEAT_WINDOW_S:
+            return
+        self._last_error = (text, now)
+        self.notify(text, title="Error", severity="error", markup=False)
+
+    # --- actions --------------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_show_pane(self, pane: str) -> None:
+        self.query_one(TabbedContent).active = pane
+        self._focus_pane(pane)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id:
+            self._focus_pane(event.pane.id)
+
+    def _focus_pane(self, pane: str) -> None:
+        if pane == "speak":
+            self.query_one("#speak-editor").focus()
+        elif pane == "models":
+            self.query_one("#models-table").focus()
+        else:
+            self.query_one(TabbedContent).query_one("Tabs").focus()
+
+    def action_next_theme(self) -> None:
+        names = [t.name for t in load_themes().themes]
+        current = names.index(self.theme) if self.theme in names else -1
+        self.theme = names[(current + 1) % len(names)]
+
+    def _remember_theme(self, theme: object) -> None:
+        self.settings.theme = self.theme
+        save_settings(self.settings)
+
+    async def run_key_action(self, action: KeyAction) -> None:
+        """Run an action chosen in the command palette, in its pane."""
+        if action.pane is None:
+            await self.run_action(action.action)
+            return
+        self.action_show_pane(action.pane)
+        await self.run_action(action.action, self.query_one(f"#{action.pane}-pane"))
+
+
+def run_app() -> int:
+    """Run the TUI until the user quits; returns the exit code."""
+    result = SpeechApp().run()
+    return int(result or 0)
