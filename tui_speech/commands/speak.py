@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from tui_speech.commands._common import info, read_text_arg, warn
+from tui_speech.errors import UsageError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -40,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
     from tui_speech.tts.pipeline import Pipeline
 
     text = read_text_arg(args.text)
+    if not text.strip():
+        raise UsageError("nothing to say: the text is empty")
     pipeline = Pipeline(args.lang, args.voice, args.speed, args.backend, args.model)
     output = args.output
     if output not in (None, "-"):

@@ -142,6 +142,14 @@ def chunk_tokens(
         yield pending
 
 
+def _spaced(tokens: list[G2PToken]) -> list[G2PToken]:
+    """A sentence's last token gets a trailing space, so merged sentences stay apart."""
+    if tokens and not tokens[-1].whitespace:
+        last = tokens[-1]
+        tokens[-1] = G2PToken(last.grapheme, last.phonemes, " ", last.known, last.override)
+    return tokens
+
+
 def _phoneme_tokens(phonemes: str) -> list[G2PToken]:
     """Raw phonemes (``--phonemes``) as word tokens, so they chunk like text."""
     return [G2PToken(word, word, " ") for word in phonemes.split()]
@@ -186,7 +194,7 @@ class Pipeline:
                     continue
                 result = phonemize(sentence, self.lang)
                 warnings.extend(w for w in result.warnings if w not in warnings)
-                yield [t for t in result.tokens if t.phonemes]
+                yield _spaced([t for t in result.tokens if t.phonemes])
 
         reported = 0
         for index, tokens in enumerate(chunk_tokens(sentences())):

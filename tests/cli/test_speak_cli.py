@@ -1,0 +1,155 @@
+"""`tui-speech speak / phonemize / voices` as a user runs them (subprocesses)."""
+
+from __future__ import annotations
+
+import json
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tests.conftest import ROOT
+
+
+def _one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> str:
+    err = proc.stderr.decode()
+    assert proc.returncode != 0, err
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    for needle in needles:
+        assert needle in lines[0]
+    return lines[0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("suffix", [".wav", ".flac", ".ogg"])
+def test_speak_writes_24khz_audio_files(cli, tmp_path: Path, suffix: str):
+    out = tmp_path / "out" / f"hello{suffix}"
+    out.parent.mkdir()
+    proc = cli("speak", "Hello there, this is a test.", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr.decode()
+    audio, rate = sf.read(out)
+    assert rate == 24_000
+    assert 1.0 < len(audio) / rate < 6.0
+    assert np.abs(audio).max() > 0.05
+    assert [p.name for p in out.parent.iterdir()] == [out.name]  # no temp files left
+
+
+@pytest.mark.slow
+def test_speak_reads_stdin_and_speaks_mandarin(cli, tmp_path: Path):
+    out = tmp_path / "zh.wav"
+    proc = cli("speak", "-", "--lang", "zh", "-o", str(out), input="你好，世界。".encode())
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert sf.info(out).duration > 0.8
+
+
+@pytest.mark.slow
+def test_wav_stream_on_stdout_starts_before_synthesis_ends(cli_env, tmp_path: Path):
+    text = " ".join(f"This is sentence number {n} of a longer text." for n in range(1, 9))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui_speech", "speak", text, "-o", "-"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env, cwd=ROOT,
+    )  # fmt: skip
+    header = proc.stdout.read(44)
+    first_audio = proc.stdout.read(24_000)  # half a second of 16-bit audio
+    still_running = proc.poll() is None
+    rest = proc.stdout.read()
+    proc.wait(timeout=300)
+    assert proc.returncode == 0, proc.stderr.read().decode()
+    assert header[:4] == b"RIFF" and header[8:16] == b"WAVEfmt "
+    channels, rate = struct.unpack("<HI", header[22:28])
+    bits = struct.unpack("<H", header[34:36])[0]
+    assert (channels, rate, bits) == (1, 24_000, 16)
+    assert header[36:40] == b"data"
+    assert len(first_audio) == 24_000
+    assert still_running, "audio should flow while later chunks are still being synthesized"
+    samples = np.frombuffer(first_audio + rest, dtype="<i2")
+    assert len(samples) / 24_000 > 15  # eight sentences
+
+
+@pytest.mark.slow
+def test_phoneme_input_and_voice_blend(cli, tmp_path: Path):
+    out = tmp_path / "p.wav"
+    proc = cli(
+        "speak", "həlˈO wˈɜɹld.", "--phonemes", "--voice", "jf_alpha:0.6,jm_kumo:0.4",
+        "--speed", "1.2", "-o", str(out),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert sf.info(out).duration > 0.4
+
+
+def test_phonemize_json_reports_tokens_and_out_of_vocab(cli):
+    proc = cli("phonemize", "It is [good](/gʊd/).", "--json")
+    assert proc.returncode == 0, proc.stderr.decode()
+    data = json.loads(proc.stdout)
+    assert data["out_of_vocab"] == ["g"]
+    good = next(t for t in data["tokens"] if t["grapheme"] == "good")
+    assert good == {"grapheme": "good", "phonemes": "gʊd", "whitespace": "", "known": True,
+                    "override": True}  # fmt: skip
+
+
+def test_phonemize_prints_phonemes(cli):
+    proc = cli("phonemize", "你好", "--lang", "zh")
+    assert proc.returncode == 0
+    assert proc.stdout.decode().strip() == "ni↓xau↓"
+
+
+def test_voices_lists_and_saves_blends(cli):
+    proc = cli("voices", "save", "duo", "jf_alpha:1,jm_kumo:1")
+    assert proc.returncode == 0, proc.stderr.decode()
+    listed = json.loads(cli("voices", "--json").stdout)
+    by_name = {v["name"]: v for v in listed}
+    assert by_name["duo"]["source"] == "blend"
+    assert by_name["jm_kumo"]["gender"] == "male"
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (("speak", "   "), ("empty",)),
+        (("speak", "hi", "--voice", "nobody", "-o", "x.wav"), ("unknown voice", "jf_alpha")),
+        (("speak", "hi", "--lang", "klingon"), ("unknown language",)),
+        (("speak", "hi", "--voice", "jf_alpha:0.5,", "-o", "x.wav"), ("malformed",)),
+        (("speak", "hi", "--speed", "2.5", "-o", "x.wav"), ("out of range", "0.5")),
+        (("speak", "hi", "--speed", "0.1", "-o", "x.wav"), ("out of range",)),
+        (("speak", "hi", "-o", "/no/such/dir/x.wav"), ("does not exist",)),
+        (("speak", "hi", "-o", "x.mp3"), (".wav",)),
+        (("speak", "😀🎉\x01", "-o", "x.wav"), ("nothing to say",)),
+        (("phonemize", ""), ("empty",)),
+    ],
+)
+def test_bad_input_gives_one_line_and_nonzero_exit(cli, args, needles):
+    _one_line_error(cli(*args), *needles)
+
+
+def test_unwritable_output_is_refused_before_synthesis(cli, tmp_path: Path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        proc = cli("speak", "hi", "-o", str(locked / "x.wav"))
+        if proc.returncode == 0:  # root ignores permissions: the file must then be valid
+            assert sf.info(locked / "x.wav").samplerate == 24_000
+        else:
+            _one_line_error(proc, "permission denied")
+    finally:
+        locked.chmod(0o700)
+
+
+def test_playing_without_an_audio_device_says_how_to_save_instead(cli_env, tmp_path: Path):
+    # No sound card here, and no PulseAudio server a test fixture may have started elsewhere.
+    env = dict(cli_env, PULSE_SERVER="unix:/nonexistent")
+    proc = subprocess.run(
+        [sys.executable, "-m", "tui_speech", "speak", "hello"],
+        capture_output=True, env=env, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    _one_line_error(proc, "-o")
+
+
+def test_invalid_utf8_on_stdin_is_a_clear_error(cli):
+    _one_line_error(cli("speak", "-", "-o", "x.wav", input=b"\xff\xfe\xfa"), "UTF-8")

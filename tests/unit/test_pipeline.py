@@ -1,0 +1,121 @@
+"""The synthesis pipeline: chunking rules, laziness, and real audio from the embedded model."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from tui_speech.errors import UsageError
+from tui_speech.tts import pipeline as pipeline_module
+from tui_speech.tts.g2p import G2PToken
+from tui_speech.tts.pipeline import (
+    FIRST_CHUNK_PHONEMES,
+    Pipeline,
+    chunk_tokens,
+    iter_sentences,
+)
+from tui_speech.tts.vocab import MAX_PHONEMES, encode
+
+PARAGRAPH = (
+    "The quick brown fox jumps over the lazy dog. Speech synthesis on a small machine should "
+    "start quickly, and it should sound clear. This is the third sentence of the paragraph."
+)
+
+
+def _words(n: int, word: str = "tɛst") -> list[G2PToken]:
+    return [G2PToken(word, word, " ") for _ in range(n)]
+
+
+def test_sentences_split_at_marks_but_not_inside_numbers():
+    text = "It costs $5.50. Really? Yes!\nNew line 你好。世界"
+    assert list(iter_sentences(text)) == [
+        "It costs $5.50.", "Really?", "Yes!", "New line 你好。", "世界",
+    ]  # fmt: skip
+
+
+def test_first_chunk_is_short_and_later_chunks_grow_but_never_exceed_the_model_limit():
+    sentences = [_words(30) for _ in range(40)]
+    chunks = list(chunk_tokens(sentences))
+    sizes = [len(encode("".join(t.phonemes + t.whitespace for t in c).strip())) for c in chunks]
+    assert sizes[0] <= FIRST_CHUNK_PHONEMES
+    assert sizes[1] > sizes[0] and max(sizes) <= MAX_PHONEMES
+    assert sum(len(c) for c in chunks) == 40 * 30  # nothing lost or repeated
+
+
+def test_chunks_end_at_a_clause_mark_when_one_is_near():
+    sentence = _words(3) + [G2PToken(",", ",", " ")] + _words(10)
+    first = next(chunk_tokens([sentence]))
+    assert first[-1].grapheme == ","
+
+
+def test_a_run_on_token_longer_than_the_model_limit_is_cut():
+    giant = G2PToken("x", "a" * 1200, "")
+    chunks = list(chunk_tokens([[giant]]))
+    assert "".join(t.phonemes for c in chunks for t in c) == "a" * 1200
+    assert all(len("".join(t.phonemes for t in c)) <= MAX_PHONEMES for c in chunks)
+
+
+def test_a_huge_text_is_phonemized_lazily(monkeypatch: pytest.MonkeyPatch):
+    calls = []
+    real = pipeline_module.phonemize
+
+    def counting(text: str, lang: str):
+        calls.append(text)
+        return real(text, lang)
+
+    monkeypatch.setattr(pipeline_module, "phonemize", counting)
+    text = "This is one sentence of a very long book. " * 5000  # 210,000 characters
+    plan = Pipeline("en-us").plan(text)
+    first = next(plan)
+    assert first.phonemes
+    assert len(calls) <= 2  # only what the first chunk needs, not 5000 sentences
+
+
+def test_empty_text_and_unspeakable_text_are_errors_before_any_audio():
+    with pytest.raises(UsageError, match="empty"):
+        next(Pipeline("en-us")("   \n"))
+    with pytest.raises(UsageError, match="no speakable"):
+        next(Pipeline("en-us")("😀 🎉"))
+
+
+@pytest.mark.slow
+def test_english_paragraph_is_spoken_as_24khz_non_silent_audio_of_plausible_length():
+    chunks = list(Pipeline("en-us")(PARAGRAPH))
+    assert len(chunks) >= 3  # streamed in pieces
+    audio = np.concatenate([c.audio for c in chunks])
+    assert {c.sample_rate for c in chunks} == {24_000}
+    assert np.sqrt(np.mean(audio**2)) > 0.02
+    seconds = len(audio) / 24_000
+    assert 6 < seconds < 20  # ~30 words at a normal pace
+    assert " ".join(c.graphemes for c in chunks) == PARAGRAPH
+
+
+@pytest.mark.slow
+def test_mandarin_is_spoken_and_speed_changes_the_duration():
+    normal = np.concatenate([c.audio for c in Pipeline("zh")("今天天气很好，我们去公园散步。")])
+    fast = np.concatenate(
+        [c.audio for c in Pipeline("zh", speed=2.0)("今天天气很好，我们去公园散步。")]
+    )
+    assert np.sqrt(np.mean(normal**2)) > 0.02
+    assert 1.5 < len(normal) / 24_000 < 8  # 14 syllables
+    assert len(fast) < 0.75 * len(normal)
+
+
+@pytest.mark.slow
+def test_phoneme_input_skips_g2p():
+    chunks = list(Pipeline("en-us")("həlˈO wˈɜɹld.", is_phonemes=True))
+    assert chunks[0].phonemes == "həlˈO wˈɜɹld."
+    assert len(np.concatenate([c.audio for c in chunks])) > 0.3 * 24_000
+
+
+@pytest.mark.slow
+def test_a_blend_speaks():
+    audio = next(Pipeline("en-us", voice="jf_alpha:0.5,jm_kumo:0.5")("Hello there.")).audio
+    assert np.isfinite(audio).all() and np.abs(audio).max() > 0.05
+
+
+def test_chunks_are_consumed_lazily():
+    plan = Pipeline("en-us").plan("One. Two. Three.")
+    assert [c.graphemes for c in itertools.islice(plan, 2)] == ["One.", "Two. Three."]
