@@ -1,7 +1,7 @@
 """Fixtures for the model manager's tests: tiny models served by a local fake Hub.
 
-Import the fixtures into a test module with ``from hub_fixtures import *`` (tests/ is on
-``sys.path`` because conftest.py lives there). Nothing here reaches the internet.
+Import the fixtures into a test module with ``from tests.hub_fixtures import *``.
+Nothing here reaches the internet.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hubserver import TOKEN, HubServer
+
+from tests.hubserver import TOKEN, HubServer
 
 __all__ = [
     "ASR_ID",

@@ -55,6 +55,8 @@ class HubServer:
         self.repos: dict[str, Repo] = {}
         self.served: Counter[str] = Counter()  # "repo/file" -> body bytes sent
         self.requests: list[tuple[str, str, str | None]] = []  # method, path, Range
+        #: One entry per body sent: ("repo/file", first byte, bytes written to the socket).
+        self.transfers: list[tuple[str, int, int]] = []
         self.throttle_s = 0.0
         self._interrupts: dict[str, list[int]] = {}
         self._lock = threading.Lock()
@@ -270,6 +272,7 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             with self.hub._lock:
                 self.hub.served[key] += sent
+                self.hub.transfers.append((key, start, sent))
         if cut is not None:
             self.wfile.flush()
             self.connection.close()  # the client sees a short body: a dropped connection

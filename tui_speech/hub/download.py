@@ -21,7 +21,6 @@ from pathlib import Path
 from tui_speech.errors import TuiSpeechError
 from tui_speech.hub.ids import COMMIT_RE, safe_relpath
 
-_CHUNK = 1 << 16
 #: Attempts per file when the connection drops mid-transfer; each resumes where it stopped.
 RETRIES = 3
 RETRY_WAIT_S = 0.3
@@ -205,7 +204,9 @@ def fetch(
                     on_bytes(-have)
                     mode, have = "wb", 0
                 with open(partial, mode) as out:
-                    for chunk in response.iter_bytes(_CHUNK):
+                    # Unchunked iteration: a re-chunking buffer would lose its tail
+                    # when the connection drops, and those bytes would be fetched twice.
+                    for chunk in response.iter_bytes():
                         if cancel is not None and cancel.is_set():
                             raise DownloadCancelled(
                                 f"download of {model_id} cancelled; run the pull again to resume"

@@ -1,0 +1,190 @@
+"""Pulling models from a (fake, local) Hub: progress, resume, repair, faults."""
+
+from __future__ import annotations
+
+import errno
+import shutil
+import threading
+
+import pytest
+
+from tests.hub_fixtures import *  # noqa: F403
+from tests.hub_fixtures import ASR_ID, KOKORO_ID, PRIVATE_ID, TOKEN
+from tui_speech.errors import UsageError
+from tui_speech.hub import store
+from tui_speech.hub.download import DownloadCancelled, HubError
+from tui_speech.hub.manage import verify
+from tui_speech.hub.pull import PullProgress, pull
+
+ASR_FILES = ["config.json", "model.safetensors", "preprocessor_config.json", "vocab.json"]
+
+
+def test_pull_registers_only_needed_files_with_progress(hub) -> None:
+    events: list[PullProgress] = []
+    result = pull(ASR_ID, on_progress=events.append)
+    folder = store.path_of(ASR_ID)
+    assert sorted(p.name for p in folder.iterdir()) == [".tui-speech.json", *ASR_FILES]
+    assert result.path == folder
+    manifest = store.read_manifest(ASR_ID)
+    assert manifest is not None and manifest.commit == hub.repos[ASR_ID].commit
+    assert sorted(f.path for f in manifest.files) == ASR_FILES
+    downloads = [e for e in events if e.stage == "downloading"]
+    assert downloads[-1].done == downloads[-1].total == result.size == result.fetched
+    assert {e.file for e in downloads} == set(ASR_FILES)
+    # Totals only grow, and each file's last event is that file complete.
+    assert [e.done for e in downloads] == sorted(e.done for e in downloads)
+    last = {e.file: e for e in downloads}
+    assert all(e.file_done == e.file_total for e in last.values())
+    assert events[0].stage == "resolving" and events[-1].stage == "done"
+    # Staging is cleaned up once the model is installed.
+    assert not store.staging_dir(ASR_ID).exists()
+
+
+def test_second_pull_downloads_nothing(hub) -> None:
+    pull(ASR_ID)
+    before = hub.total_served(ASR_ID)
+    result = pull(ASR_ID)
+    assert result.fetched == 0
+    assert hub.total_served(ASR_ID) == before
+
+
+def test_dropped_connection_is_resumed_without_refetching(hub, tiny_repos) -> None:
+    weights = tiny_repos[KOKORO_ID]["kokoro-v1_0.pth"]
+    hub.interrupt(KOKORO_ID, "kokoro-v1_0.pth", after=len(weights) // 3)
+    result = pull(KOKORO_ID)
+    assert (result.path / "kokoro-v1_0.pth").read_bytes() == weights
+    # The retry asked for the rest only: every byte crossed the wire exactly once.
+    assert hub.served[f"{KOKORO_ID}/kokoro-v1_0.pth"] == len(weights)
+    ranges = [r for m, p, r in hub.requests if p.startswith("/cdn/") and r]
+    assert ranges == [f"bytes={len(weights) // 3}-"]
+
+
+def test_cancel_mid_file_registers_nothing_and_next_pull_resumes(hub, tiny_repos) -> None:
+    files = tiny_repos[KOKORO_ID]
+    weights = files["kokoro-v1_0.pth"]
+    key = f"{KOKORO_ID}/kokoro-v1_0.pth"
+    cancel = threading.Event()
+
+    def on_progress(event: PullProgress) -> None:
+        if event.file == "kokoro-v1_0.pth" and event.file_done > len(weights) // 2:
+            cancel.set()
+
+    hub.throttle_s = 0.0005  # keep the transfer going long enough to cancel inside it
+    with pytest.raises(DownloadCancelled, match="run the pull again to resume"):
+        pull(KOKORO_ID, on_progress=on_progress, cancel=cancel)
+    assert store.read_manifest(KOKORO_ID) is None
+    assert not store.path_of(KOKORO_ID).exists()
+    (partial,) = store.staging_dir(KOKORO_ID).glob("blobs/*.incomplete")
+    kept = partial.stat().st_size
+    assert len(weights) // 2 < kept < len(weights)
+
+    hub.throttle_s = 0.0
+    result = pull(KOKORO_ID)
+    assert (result.path / "kokoro-v1_0.pth").read_bytes() == weights
+    # The second transfer started where the partial file ended and sent only the rest.
+    assert [(s, n) for k, s, n in hub.transfers if k == key][-1] == (kept, len(weights) - kept)
+    assert result.fetched == result.size - len(files["config.json"]) - kept
+
+
+def test_voices_are_pulled_one_by_one_and_kept(hub) -> None:
+    pull(KOKORO_ID, voices=["af_heart"])
+    folder = store.path_of(KOKORO_ID)
+    assert sorted(p.name for p in (folder / "voices").iterdir()) == ["af_heart.pt"]
+    pull(KOKORO_ID, voices=["zf_xiaoxiao"])
+    assert sorted(p.name for p in (folder / "voices").iterdir()) == [
+        "af_heart.pt",
+        "zf_xiaoxiao.pt",
+    ]
+    with pytest.raises(UsageError, match="no voice nope"):
+        pull(KOKORO_ID, voices=["nope"])
+
+
+def test_corrupt_file_found_by_verify_and_repaired_by_pull(hub, tiny_repos) -> None:
+    pull(ASR_ID)
+    weights = store.path_of(ASR_ID) / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[100] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    report = verify(ASR_ID)
+    assert report.bad == ("model.safetensors",) and not report.ok
+    assert store.read_manifest(ASR_ID).verified is False
+    before = hub.served.copy()
+    result = pull(ASR_ID)
+    assert weights.read_bytes() == tiny_repos[ASR_ID]["model.safetensors"]
+    assert verify(ASR_ID).ok
+    # Only the damaged file came again.
+    fetched = {k for k in hub.served if hub.served[k] != before.get(k, 0)}
+    assert fetched == {f"{ASR_ID}/model.safetensors"}
+    assert result.fetched == len(data)
+
+
+def test_bytes_that_do_not_match_the_hub_hash_are_refused(hub) -> None:
+    hub.corrupt_in_transit(KOKORO_ID, "kokoro-v1_0.pth")
+    with pytest.raises(HubError, match="does not match the Hub's checksum"):
+        pull(KOKORO_ID)
+    assert store.read_manifest(KOKORO_ID) is None
+
+
+def test_unknown_repo_private_repo_and_bad_revision(hub, monkeypatch) -> None:
+    with pytest.raises(HubError, match="no such model on the Hub: nobody/nothing"):
+        pull("nobody/nothing")
+    with pytest.raises(HubError, match="set HF_TOKEN"):
+        pull(PRIVATE_ID)
+    with pytest.raises(HubError, match="has no revision 'v9'"):
+        pull(ASR_ID, revision="v9")
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    assert (pull(PRIVATE_ID).path / "model.safetensors").is_file()
+
+
+def test_network_down_leaves_nothing(hub) -> None:
+    hub.stop()
+    with pytest.raises(HubError, match="cannot reach .*models import"):
+        pull(ASR_ID)
+    assert store.read_manifest(ASR_ID) is None
+
+
+def test_hostile_file_listing_is_refused(hub) -> None:
+    hub.add_repo("evil/model", {"config.json": b"{}", "../../escape.txt": b"x"})
+    with pytest.raises(UsageError, match="unsafe file name"):
+        pull("evil/model")
+    assert not (store.store_root().parent / "escape.txt").exists()
+
+
+def test_remote_code_and_other_architectures_are_refused(hub) -> None:
+    files = {"config.json": b"{}", "model.safetensors": b"0" * 10}
+    hub.add_repo("x/custom", files, config={"architectures": ["X"], "auto_map": {"a": "b"}})
+    hub.add_repo("x/bert", files, config={"architectures": ["BertModel"]})
+    with pytest.raises(UsageError, match="never runs remote code"):
+        pull("x/custom")
+    with pytest.raises(UsageError, match="not a Wav2Vec2ForCTC model"):
+        pull("x/bert")
+
+
+def test_disk_full_is_a_clean_error(hub, monkeypatch) -> None:
+    usage = shutil.disk_usage("/")
+    monkeypatch.setattr(shutil, "disk_usage", lambda _p: usage._replace(free=1000))
+    with pytest.raises(HubError, match="not enough disk space"):
+        pull(ASR_ID)
+    monkeypatch.undo()
+
+
+def test_disk_full_while_writing_keeps_nothing_registered(hub, monkeypatch) -> None:
+    real_write = store.write_manifest
+
+    def full(folder, manifest):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store, "write_manifest", full)
+    with pytest.raises(HubError, match="disk full"):
+        pull(ASR_ID)
+    assert store.read_manifest(ASR_ID) is None
+    monkeypatch.setattr(store, "write_manifest", real_write)
+    assert pull(ASR_ID).fetched == 0  # the downloaded blobs were kept and reused
+
+
+def test_invalid_ids_and_revisions_never_reach_the_disk(hub) -> None:
+    for bad in ("../x", "a/b/c", "/etc/passwd", "a/..", ".hidden/x", "a--b/c"):
+        with pytest.raises(UsageError, match="invalid model id"):
+            pull(bad)
+    with pytest.raises(UsageError, match="invalid revision"):
+        pull(ASR_ID, revision="../../main")
