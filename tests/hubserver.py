@@ -37,6 +37,16 @@ def git_blob_id(data: bytes) -> str:
 
 
 @dataclass
+class Transfer:
+    key: str
+    start: int
+    sent: int = 0
+
+    def __iter__(self):  # unpacks like a tuple: key, start, sent
+        return iter((self.key, self.start, self.sent))
+
+
+@dataclass
 class Repo:
     files: dict[str, bytes]
     private: bool = False
@@ -55,8 +65,8 @@ class HubServer:
         self.repos: dict[str, Repo] = {}
         self.served: Counter[str] = Counter()  # "repo/file" -> body bytes sent
         self.requests: list[tuple[str, str, str | None]] = []  # method, path, Range
-        #: One entry per body sent: ("repo/file", first byte, bytes written to the socket).
-        self.transfers: list[tuple[str, int, int]] = []
+        #: One entry per body, added when it starts: ("repo/file", first byte, bytes sent).
+        self.transfers: list[Transfer] = []
         self.throttle_s = 0.0
         self._interrupts: dict[str, list[int]] = {}
         self._lock = threading.Lock()
@@ -259,20 +269,27 @@ class _Handler(BaseHTTPRequestHandler):
             return
         cut = self.hub._take_interrupt(key)
         limit = len(body) if cut is None else min(cut, len(body))
+        transfer = Transfer(key, start)
+        with self.hub._lock:
+            self.hub.transfers.append(transfer)
         sent = 0
-        try:
-            while sent < limit:
-                piece = body[sent : min(sent + _CHUNK, limit)]
-                self.wfile.write(piece)
-                sent += len(piece)
-                if self.hub.throttle_s:
-                    time.sleep(self.hub.throttle_s)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-        finally:
+        while sent < limit:
+            piece = body[sent : min(sent + _CHUNK, limit)]
+            # Counted before the write: a client may finish reading (and a test look at the
+            # counters) before this thread runs again.
             with self.hub._lock:
-                self.hub.served[key] += sent
-                self.hub.transfers.append((key, start, sent))
+                self.hub.served[key] += len(piece)
+                transfer.sent += len(piece)
+            try:
+                self.wfile.write(piece)
+            except (BrokenPipeError, ConnectionResetError):
+                with self.hub._lock:
+                    self.hub.served[key] -= len(piece)
+                    transfer.sent -= len(piece)
+                break
+            sent += len(piece)
+            if self.hub.throttle_s:
+                time.sleep(self.hub.throttle_s)
         if cut is not None:
             self.wfile.flush()
             self.connection.close()  # the client sees a short body: a dropped connection

@@ -180,3 +180,34 @@ def test_rm_variant_and_embedded_model(cli, hub_env, hub) -> None:
     assert cli("models", "verify", "embedded/kokoro-82m-int8").returncode == 0
     embedded = cli("models", "path", "embedded/kokoro-82m-int8").stdout.decode().strip()
     assert Path(embedded, "kokoro-v1.0.int8.onnx").is_file()
+
+
+def test_ctrl_c_cancels_cleanly_and_the_next_pull_resumes(hub_env, hub) -> None:
+    import signal
+
+    hub.throttle_s = 0.01
+    cmd = [sys.executable, "-m", "tui_speech", "models", "pull", KOKORO_ID]
+    proc = subprocess.Popen(
+        cmd,
+        env=hub_env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        # A shell without job control starts children with SIGINT ignored; a user's
+        # terminal does not, so restore the default for Python to install its handler.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    while hub.served[f"{KOKORO_ID}/kokoro-v1_0.pth"] < 200_000 and proc.poll() is None:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "cancelled; run the pull again to resume" in err.decode()
+    assert "Traceback" not in err.decode()
+
+    hub.throttle_s = 0.0
+    done = subprocess.run(cmd, env=hub_env, cwd=ROOT, capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    key = f"{KOKORO_ID}/kokoro-v1_0.pth"
+    starts = [start for k, start, _n in hub.transfers if k == key]
+    assert len(starts) == 2 and starts[1] > 0  # the second run asked only for the rest

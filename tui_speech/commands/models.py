@@ -144,21 +144,26 @@ def _pull(args: argparse.Namespace) -> int:
     cancel = threading.Event()
     outcome: dict[str, Any] = {}
 
+    finished = threading.Event()
+
     def work() -> None:
         try:
             outcome["result"] = pull(args.id, args.revision, voices, bars, cancel)
         except BaseException as exc:  # handed to the main thread, which reports it
             outcome["error"] = exc
+        finally:
+            finished.set()
 
     # The download runs in a thread so Ctrl-C can ask it to stop cleanly (partial files kept).
-    worker = threading.Thread(target=work, name="models-pull", daemon=True)
-    worker.start()
+    # Waiting on an Event rather than Thread.join: a join interrupted by Ctrl-C may return
+    # early on later calls, before the worker is done.
+    threading.Thread(target=work, name="models-pull", daemon=True).start()
     try:
-        while worker.is_alive():
-            worker.join(0.2)
+        while not finished.wait(0.2):
+            pass
     except KeyboardInterrupt:
         cancel.set()
-        worker.join()
+        finished.wait()
     finally:
         bars.stop()
     if "error" in outcome:
