@@ -119,7 +119,7 @@ def resolve(model_id: str, revision: str | None, token: str | None = None) -> Re
     with hub_errors(model_id, revision):
         info = HfApi(token=token).model_info(model_id, revision=revision, files_metadata=True)
     commit = info.sha or ""
-    if not COMMIT_RE.match(commit):
+    if not COMMIT_RE.fullmatch(commit):
         raise HubError(f"the Hub sent no valid commit id for {model_id}; is HF_ENDPOINT a Hub?")
     files = []
     for sibling in info.siblings or []:

@@ -14,11 +14,12 @@ from pathlib import Path, PurePosixPath
 from tui_speech.errors import UsageError
 
 _PART = r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}"
-_ID_RE = re.compile(rf"^{_PART}/{_PART}$")
+_ID_RE = re.compile(rf"{_PART}/{_PART}")
+# Always used with fullmatch: ``$`` would also accept a trailing newline.
 # Branches and tags may contain slashes (``refs/pr/1``); commit ids are 40 hex digits.
-_REVISION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$")
-COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
-_FILE_PART_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._+\- ]{0,127}$")
+_REVISION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,127}")
+COMMIT_RE = re.compile(r"[0-9a-f]{40}")
+_FILE_PART_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._+\- ]{0,127}")
 
 #: The manifest each registered model keeps next to its files (never a repo file name).
 MANIFEST_NAME = ".tui-speech.json"
@@ -26,7 +27,7 @@ MANIFEST_NAME = ".tui-speech.json"
 
 def validate_model_id(model_id: str) -> str:
     """Return ``model_id`` if it is a safe ``owner/name``; raise ``UsageError`` otherwise."""
-    if not _ID_RE.match(model_id) or ".." in model_id or "--" in model_id:
+    if not _ID_RE.fullmatch(model_id) or ".." in model_id or "--" in model_id:
         raise UsageError(
             f"invalid model id {model_id!r}: use owner/name as on the Hub "
             "(letters, digits, '.', '_', '-'), e.g. hexgrad/Kokoro-82M"
@@ -38,7 +39,7 @@ def validate_revision(revision: str) -> str:
     """Return ``revision`` if it is a plausible branch, tag or commit; raise otherwise."""
     parts = revision.split("/")
     if (
-        not _REVISION_RE.match(revision)
+        not _REVISION_RE.fullmatch(revision)
         or ".." in revision
         or any(not p or p.startswith(".") for p in parts)
     ):
@@ -61,7 +62,7 @@ def safe_relpath(name: str) -> PurePosixPath:
         or "\\" in name
         or "\x00" in name
         or path.is_absolute()
-        or any(not _FILE_PART_RE.match(part) for part in path.parts)
+        or any(not _FILE_PART_RE.fullmatch(part) for part in name.split("/"))
         or len(path.parts) > 8
     ):
         raise UsageError(f"refusing unsafe file name {name!r} (outside the model folder)")

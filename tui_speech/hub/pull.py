@@ -87,7 +87,7 @@ def pull(
         emit(PullProgress(model_id, "checking"))
         reuse, need = _check_local(model_id, old, selected)
         staging = store.staging_dir(model_id) / "blobs"
-        need, fetched = _download_all(model_id, remote.commit, need, staging, emit, cancel, token)
+        blobs, fetched = _download_all(model_id, remote.commit, need, staging, emit, cancel, token)
 
         emit(PullProgress(model_id, "installing"))
         records = dict(reuse)
@@ -98,7 +98,7 @@ def pull(
             new = store.new_snapshot(
                 model_id, keep=lambda rel: rel not in old_paths or rel in reuse
             )
-            for remote_file, (blob, sha) in need.items():
+            for remote_file, (blob, sha) in blobs.items():
                 dest = new / remote_file.path
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 dest.unlink(missing_ok=True)
