@@ -6,8 +6,8 @@ Routes (as read from huggingface_hub 2.4's ``hf_api.model_info`` and ``file_down
   and ``siblings``; with ``?blobs=true`` each sibling has ``size``, ``blobId`` and, for LFS
   files, ``lfs: {sha256, size, pointerSize}``.
 - ``HEAD/GET /{repo}/resolve/{rev}/{file}``: small files answer directly (``ETag`` = git blob id,
-  ``X-Repo-Commit``, ``Content-Length``); LFS files answer ``302`` with ``Location`` to a CDN path
-  on the same host plus ``X-Linked-Etag``/``X-Linked-Size``, like the Hub.
+  ``X-Repo-Commit``, ``Content-Length``); LFS files answer ``302`` with ``Location`` on a second
+  port (another origin, as the Hub's CDN is) plus ``X-Linked-Etag``/``X-Linked-Size``.
 - ``GET /cdn/{sha256}``: the LFS bytes. Every file body supports ``Range: bytes=N-``.
 - Errors: unknown repo 404 (``X-Error-Code: RepoNotFound``), private repo without the token 401,
   unknown revision 404 (``RevisionNotFound``), unknown file 404 (``EntryNotFound``).
@@ -71,6 +71,8 @@ class HubServer:
         self._interrupts: dict[str, list[int]] = {}
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
+        self._cdn: ThreadingHTTPServer | None = None
+        self._url = self._cdn_url = ""
 
     # -- set-up -----------------------------------------------------------------------------
     def add_repo(
@@ -103,21 +105,31 @@ class HubServer:
 
     @property
     def url(self) -> str:
-        assert self._httpd is not None
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        """The endpoint (``HF_ENDPOINT``); stays valid (and refused) after ``stop()``."""
+        return self._url
+
+    @property
+    def cdn_url(self) -> str:
+        """The LFS blob host: another port, so another origin, like the Hub's CDN."""
+        return self._cdn_url
 
     def start(self) -> HubServer:
         handler = type("Handler", (_Handler,), {"hub": self})
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._httpd.daemon_threads = True
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+        self._cdn = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        for httpd in (self._httpd, self._cdn):
+            httpd.daemon_threads = True
+            threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        self._url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self._cdn_url = f"http://127.0.0.1:{self._cdn.server_address[1]}"
         return self
 
     def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
+        for httpd in (self._httpd, self._cdn):
+            if httpd is not None:
+                httpd.shutdown()
+                httpd.server_close()
+        self._httpd = self._cdn = None
 
     def __enter__(self) -> HubServer:
         return self.start()
@@ -224,7 +236,7 @@ class _Handler(BaseHTTPRequestHandler):
             sha = hashlib.sha256(data).hexdigest()
             headers.update(
                 {
-                    "Location": f"/cdn/{sha}?repo={repo_id}&file={name}",
+                    "Location": f"{self.hub.cdn_url}/cdn/{sha}?repo={repo_id}&file={name}",
                     "X-Linked-Etag": f'"{sha}"',
                     "X-Linked-Size": str(len(data)),
                     "ETag": f'"{git_blob_id(data)}"',
