@@ -53,7 +53,7 @@ class SpeechApp(App[int]):
         self.settings = load_settings()
         self._check_audio = check_audio
         self._last_error: tuple[str, float] = ("", 0.0)
-        self.status = {"tts": "kokoro-82m int8", "asr": "none", "audio": "…"}
+        self.status = {"tts": "Kokoro-82M int8", "asr": "none", "audio": "…"}
         loaded = load_themes()
         for theme in loaded.themes:
             self.register_theme(theme)
@@ -90,13 +90,13 @@ class SpeechApp(App[int]):
         if self._check_audio:
             self._find_audio_device()
         else:
-            self._set_audio(None, "not checked")
+            self._set_audio(None, "?")
 
     # --- header ---------------------------------------------------------------------------------
 
     def _show_status(self) -> None:
         s = self.status
-        self.sub_title = f"TTS {s['tts']} · ASR {s['asr']} · audio {s['audio']}"
+        self.sub_title = f"{s['tts']} · ASR {s['asr']} · audio {s['audio']}"
 
     def on_status_info(self, message: StatusInfo) -> None:
         self.status[message.key] = message.value

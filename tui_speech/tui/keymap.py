@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class KeyAction:
     scope: str  # "App" or a pane title
-    key: str  # as the footer shows it
+    key: str  # spelled out, e.g. "ctrl+s"
     description: str
     action: str
     pane: str | None  # the pane id to show before running the action, None for app actions
@@ -33,20 +33,24 @@ def _bindings(node_type: type[DOMNode]) -> Iterator[Binding]:
             yield binding
 
 
+def key_text(binding: Binding) -> str:
+    """Keys spelled out ("ctrl+q", "f5 / ctrl+r"): the footer's "^q" is terse for a reference."""
+    return " / ".join(k.strip() for k in binding.key.split(","))
+
+
 def key_actions(app: App) -> list[KeyAction]:
     """The app's actions, then each pane's, then keys of widgets inside panes (help only)."""
     actions = [
-        KeyAction("App", app.get_key_display(b), b.description, b.action, None)
-        for b in _bindings(type(app))
+        KeyAction("App", key_text(b), b.description, b.action, None) for b in _bindings(type(app))
     ]
     actions.append(KeyAction("App", "ctrl+p", "Command palette", "command_palette", None))
     for pane_id, title, pane_type in getattr(app, "PANES", ()):
         for binding in _bindings(pane_type):
-            key = app.get_key_display(binding)
+            key = key_text(binding)
             actions.append(KeyAction(title, key, binding.description, binding.action, pane_id))
         for widget_type in getattr(pane_type, "HELP_WIDGETS", ()):
             for binding in _bindings(widget_type):
-                key = app.get_key_display(binding)
+                key = key_text(binding)
                 scope = f"{title} › {widget_type.HELP_TITLE}"
                 actions.append(
                     KeyAction(scope, key, binding.description, binding.action, pane_id, False)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -92,6 +92,7 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         self._g2p_ready: set[str] = set()
         self._player: Any = None
         self._takes = 0
+        self._voices_loaded = False
         self.audio_problem: str | None = None
 
     # --- layout ---------------------------------------------------------------------------------
@@ -104,8 +105,8 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
                 allow_blank=False, id="speak-lang",
             )  # fmt: skip
             yield Select(
-                [("default voice", DEFAULT_VOICE)], value=DEFAULT_VOICE, allow_blank=False,
-                id="speak-voice",
+                self._initial_voice_options(), value=self.settings.voice or DEFAULT_VOICE,
+                allow_blank=False, id="speak-voice",
             )  # fmt: skip
             yield Input(f"{self.settings.speed:g}", id="speak-speed", placeholder="speed")
         with Horizontal(id="speak-main"):
@@ -122,7 +123,6 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         self.query_one("#speak-speed").border_title = "speed"
         self.query_one("#speak-takes").border_title = "takes"
         self.query_one("#speak-preview").border_title = "phonemes"
-        self.refresh_voices(self.settings.voice)
         if self.editor.text.strip():
             self._start_g2p()
 
@@ -137,16 +137,39 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
     def say(self, text: str) -> None:
         self.query_one("#speak-message", Static).update(text)
 
-    def refresh_voices(self, select: str | None = None) -> None:
-        """Reload the voice list (embedded packs, store packs, saved blends)."""
+    def _initial_voice_options(self) -> list[tuple[str, str]]:
+        options = [("default voice", DEFAULT_VOICE)]
+        if self.settings.voice:
+            options.append((self.settings.voice, self.settings.voice))
+        return options
+
+    @on(events.DescendantFocus)
+    def _load_voices_on_first_use(self, event: events.DescendantFocus) -> None:
+        # Listing voices reads the embedded data package, whose import pulls in onnxruntime;
+        # that waits until the user goes to the voice selector, not start-up.
+        if not self._voices_loaded and event.widget.id == "speak-voice":
+            self._voices_loaded = True
+            self._list_voices(self.settings.voice)
+
+    @work(thread=True, group="voices", exit_on_error=False)
+    def _list_voices(self, select: str | None) -> None:
         from tui_speech.tts.voices import list_voices
 
-        voice_select = self.query_one("#speak-voice", Select)
         options = [("default voice", DEFAULT_VOICE)]
         options += [(f"{v.name} ({v.source})", v.name) for v in list_voices()]
+        self.app.call_from_thread(self._set_voice_options, options, select)
+
+    def refresh_voices(self, select: str | None = None) -> None:
+        """Reload the voice list (embedded packs, store packs, saved blends) and select one."""
+        self._voices_loaded = True
+        self._list_voices(select)
+
+    def _set_voice_options(self, options: list[tuple[str, str]], select: str | None) -> None:
+        voice_select = self.query_one("#speak-voice", Select)
         if select and select not in {value for _, value in options}:
             options.append((select, select))  # an unsaved blend spec
-        voice_select.set_options(options)
+        with voice_select.prevent(Select.Changed):
+            voice_select.set_options(options)
         voice_select.value = select or DEFAULT_VOICE
 
     def set_audio_state(self, problem: str | None) -> None:

@@ -1,0 +1,22 @@
+"""Waiting helpers shared by the TUI tests."""
+
+from __future__ import annotations
+
+from textual.pilot import Pilot
+
+from tui_speech.tui.speak.pane import G2P_DEBOUNCE_S
+
+
+async def settle(pilot: Pilot) -> None:
+    """Let debounce timers fire and every worker finish, then let messages be handled."""
+    await pilot.pause(G2P_DEBOUNCE_S + 0.1)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def type_text(pilot: Pilot, text: str) -> None:
+    """Put ``text`` in the Speak editor as if typed, then wait for the phoneme preview."""
+    editor = pilot.app.query_one("#speak-editor")
+    editor.focus()
+    editor.insert(text)
+    await settle(pilot)
