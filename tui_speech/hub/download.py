@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -79,10 +80,23 @@ def _unreachable(exc: BaseException) -> HubError:
     )
 
 
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """Network-level failures of whichever HTTP client huggingface_hub uses.
+
+    huggingface_hub 1.x talks through ``httpx``, 2.x through ``httpx2``; only the one already
+    imported (by huggingface_hub itself) is looked up, so neither becomes a hard dependency.
+    """
+    found: list[type[BaseException]] = [ConnectionError, TimeoutError]
+    for name in ("httpx2", "httpx"):
+        module = sys.modules.get(name)
+        if module is not None and hasattr(module, "TransportError"):
+            found.append(module.TransportError)
+    return tuple(found)
+
+
 @contextmanager
 def hub_errors(model_id: str, revision: str | None = None) -> Iterator[None]:
     """Translate ``huggingface_hub``/``httpx`` failures into one-line ``HubError``s."""
-    import httpx2
     from huggingface_hub import errors as hf_errors
 
     try:
@@ -108,7 +122,7 @@ def hub_errors(model_id: str, revision: str | None = None) -> Iterator[None]:
         if status == 404:
             raise HubError(f"no such model on the Hub: {model_id} (check the id)") from exc
         raise HubError(f"the Hub answered {status} for {model_id}; try again later") from exc
-    except (httpx2.TransportError, ConnectionError) as exc:
+    except _transport_errors() as exc:
         raise _unreachable(exc) from exc
 
 
@@ -169,7 +183,6 @@ def fetch(
     missing bytes; ``on_bytes`` gets the size of every chunk written (and the already present
     size once, at the start). The caller verifies the finished file.
     """
-    import httpx2
     from huggingface_hub import hf_hub_url
     from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
 
@@ -216,7 +229,7 @@ def fetch(
                         on_bytes(len(chunk))
         except HubError as exc:
             cause = exc.__cause__
-            transient = isinstance(cause, (httpx2.TransportError, ConnectionError))
+            transient = isinstance(cause, _transport_errors())
             attempt += 1
             if not transient or attempt > RETRIES:
                 raise
