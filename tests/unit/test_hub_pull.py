@@ -188,3 +188,13 @@ def test_invalid_ids_and_revisions_never_reach_the_disk(hub) -> None:
             pull(bad)
     with pytest.raises(UsageError, match="invalid revision"):
         pull(ASR_ID, revision="../../main")
+
+
+def test_a_connection_that_keeps_dropping_gives_up_and_keeps_the_partial(hub) -> None:
+    hub.interrupt(KOKORO_ID, "kokoro-v1_0.pth", after=100_000, times=10)
+    with pytest.raises(HubError, match="failed 4 times while downloading kokoro-v1_0.pth"):
+        pull(KOKORO_ID)
+    (partial,) = store.staging_dir(KOKORO_ID).glob("blobs/*.incomplete")
+    # Each attempt resumed where the last stopped: four cuts of 100 kB each.
+    assert partial.stat().st_size == 400_000
+    assert store.read_manifest(KOKORO_ID) is None

@@ -94,26 +94,35 @@ def test_rm_torch_variant_and_pull_brings_it_back(hub) -> None:
     assert pull(ASR_ID).fetched == len(hub.repos[ASR_ID].files["model.safetensors"])
 
 
-def test_prune_removes_partials_and_unregistered_folders(hub) -> None:
+def test_prune_removes_partials_and_reports_unregistered_folders(hub) -> None:
     hub.interrupt(KOKORO_ID, "kokoro-v1_0.pth", after=1000, times=10)
     with pytest.raises(HubError):
         pull(KOKORO_ID)
-    orphan = store.store_root() / "someone" / "half-copied"
-    orphan.mkdir(parents=True)
-    (orphan / "model.bin").write_bytes(b"x" * 10)
+    by_hand = store.store_root() / "someone" / "copied-by-hand"
+    by_hand.mkdir(parents=True)
+    (by_hand / "model.bin").write_bytes(b"x" * 10)
     pull(ASR_ID)
 
     planned = store.prune(dry_run=True)
-    assert {(i.path.name, i.why) for i in planned} == {
-        ("hexgrad--Kokoro-82M", "partial download"),
-        ("half-copied", "not registered"),
-    }
+    assert [(i.path.name, i.why) for i in planned] == [("hexgrad--Kokoro-82M", "partial download")]
+    assert planned[0].size > 1000
     assert store.staging_dir(KOKORO_ID).exists()  # a dry run changes nothing
-    done = store.prune()
-    assert {i.path for i in done} == {i.path for i in planned}
-    assert not store.staging_dir(KOKORO_ID).exists() and not orphan.parent.exists()
+    assert store.prune() == planned
+    assert not store.staging_dir(KOKORO_ID).exists()
+    # A folder tui-speech did not register may be someone's model: reported, never deleted.
+    assert [i.path for i in store.unregistered()] == [by_hand]
+    assert (by_hand / "model.bin").exists()
     assert verify(ASR_ID).ok  # registered models are untouched
     assert store.prune() == []
+
+
+def test_prune_spares_the_staging_of_a_running_pull(hub) -> None:
+    hub.interrupt(KOKORO_ID, "kokoro-v1_0.pth", after=1000, times=10)
+    with pytest.raises(HubError):
+        pull(KOKORO_ID)
+    with store.model_lock(KOKORO_ID):  # as a pull in another process would hold it
+        assert store.prune() == []
+    assert store.staging_dir(KOKORO_ID).exists()
 
 
 def test_a_crash_between_the_two_renames_is_finished_next_time(hub) -> None:

@@ -185,7 +185,7 @@ def _rm(args: argparse.Namespace) -> int:
 
 
 def _prune(args: argparse.Namespace) -> int:
-    from tui_speech.hub.store import prune
+    from tui_speech.hub.store import prune, unregistered
 
     items = prune(dry_run=args.dry_run)
     verb = "would remove" if args.dry_run else "removed"
@@ -193,6 +193,11 @@ def _prune(args: argparse.Namespace) -> int:
         print(f"{verb} {item.path}  ({_mb(item.size)}, {item.why})")
     total = sum(i.size for i in items)
     info(f"{verb} {len(items)} item(s), {_mb(total)}" if items else "nothing to prune")
+    for item in unregistered():
+        info(
+            f"kept {item.path} ({_mb(item.size)}): not registered by tui-speech; "
+            "delete it yourself if you do not need it"
+        )
     return 0
 
 

@@ -231,8 +231,14 @@ def fetch(
             cause = exc.__cause__
             transient = isinstance(cause, _transport_errors())
             attempt += 1
-            if not transient or attempt > RETRIES:
+            if not transient:
                 raise
+            if attempt > RETRIES:
+                raise HubError(
+                    f"the connection to {endpoint()} failed {attempt} times while downloading "
+                    f"{remote.path} ({type(cause).__name__}); run the pull again to resume, or "
+                    "use `tui-speech models import` with a bundle"
+                ) from cause
             time.sleep(RETRY_WAIT_S * attempt)
             have = partial.stat().st_size if partial.exists() else 0
         except OSError as exc:

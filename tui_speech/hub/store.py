@@ -232,15 +232,14 @@ def dir_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
-def prune(dry_run: bool = False) -> list[PruneItem]:
-    """Remove what no registered model needs: partial downloads, interrupted snapshots, and
-    model folders without a manifest (left by a crash before registration)."""
+def unregistered() -> list[PruneItem]:
+    """Model-shaped folders in the store without a manifest.
+
+    A pull or import never leaves one (registration is a single rename of a complete folder),
+    so these were put there by hand or by another tool; ``prune`` reports them, never deletes.
+    """
     root = store_root()
     items: list[PruneItem] = []
-    staging = root / ".staging"
-    if staging.is_dir():
-        for folder in sorted(staging.iterdir()):
-            items.append(PruneItem(folder, dir_size(folder), "partial download"))
     if root.is_dir():
         for owner in sorted(root.iterdir()):
             if owner.name.startswith(".") or not owner.is_dir() or owner.name == "embedded":
@@ -248,23 +247,32 @@ def prune(dry_run: bool = False) -> list[PruneItem]:
             for folder in sorted(owner.iterdir()):
                 if folder.is_dir() and not (folder / MANIFEST_NAME).is_file():
                     items.append(PruneItem(folder, dir_size(folder), "not registered"))
+    return items
+
+
+def prune(dry_run: bool = False) -> list[PruneItem]:
+    """Remove what no registered model needs: partial downloads and interrupted snapshots.
+
+    A model whose pull is running right now (its lock is held) keeps its staging folder.
+    """
+    staging = store_root() / ".staging"
+    items = [
+        PruneItem(folder, dir_size(folder), "partial download")
+        for folder in (sorted(staging.iterdir()) if staging.is_dir() else [])
+    ]
     if dry_run:
         return items
     done = []
     for item in items:
-        model_id = _id_of_staging(item.path) if item.path.parent == staging else None
-        if model_id is not None:
-            # Never pull the floor from under a running pull of this model.
-            with _try_lock(model_id) as locked:
-                if not locked:
-                    continue
-                shutil.rmtree(item.path, ignore_errors=True)
-        else:
+        model_id = _id_of_staging(item.path)
+        if model_id is None:
             shutil.rmtree(item.path, ignore_errors=True)
-        done.append(item)
-        parent = item.path.parent
-        if parent != root and parent.name != ".staging" and not any(parent.iterdir()):
-            parent.rmdir()
+            done.append(item)
+            continue
+        with _try_lock(model_id) as locked:
+            if locked:
+                shutil.rmtree(item.path, ignore_errors=True)
+                done.append(item)
     return done
 
 
