@@ -198,3 +198,14 @@ def test_a_connection_that_keeps_dropping_gives_up_and_keeps_the_partial(hub) ->
     # Each attempt resumed where the last stopped: four cuts of 100 kB each.
     assert partial.stat().st_size == 400_000
     assert store.read_manifest(KOKORO_ID) is None
+
+
+def test_voices_all_and_a_plain_pull_keep_or_complete_the_set(hub) -> None:
+    pull(KOKORO_ID, voices=["am_adam"])
+    voices = store.path_of(KOKORO_ID) / "voices"
+    pull(KOKORO_ID)  # a registered model keeps the packs it has: a repair, not a bulk download
+    assert sorted(p.stem for p in voices.iterdir()) == ["am_adam"]
+    pull(KOKORO_ID, voices=["all"])
+    assert sorted(p.stem for p in voices.iterdir()) == ["af_heart", "am_adam", "zf_xiaoxiao"]
+    with pytest.raises(UsageError, match="has no voice packs"):
+        pull(ASR_ID, voices=["af_heart"])

@@ -78,6 +78,8 @@ def _list(args: argparse.Namespace) -> int:
     for e in entries:
         if not e.present:
             state, detail = "-", f"not pulled: tui-speech models pull {e.id}"
+        elif e.source == "embedded" and not e.size:
+            state, detail = "built in", "onnx-int8  assembled on first use"
         else:
             state = _mb(e.size)
             at = f"@{e.commit[:8]}" if e.commit else ""
