@@ -209,3 +209,18 @@ def test_voices_all_and_a_plain_pull_keep_or_complete_the_set(hub) -> None:
     assert sorted(p.stem for p in voices.iterdir()) == ["af_heart", "am_adam", "zf_xiaoxiao"]
     with pytest.raises(UsageError, match="has no voice packs"):
         pull(ASR_ID, voices=["af_heart"])
+
+
+def test_update_to_a_new_commit_fetches_only_what_changed(hub, tiny_repos) -> None:
+    first = hub.repos[ASR_ID].commit
+    pull(ASR_ID, revision=first)
+    assert store.read_manifest(ASR_ID).revision == first
+    files = dict(tiny_repos[ASR_ID], **{"vocab.json": b'{"<pad>": 0, "a": 1}'})
+    second = hub.add_repo(ASR_ID, files, config={"architectures": ["Wav2Vec2ForCTC"]})
+    before = hub.served.copy()
+    result = pull(ASR_ID)
+    assert result.commit == second != first
+    assert result.fetched == len(files["vocab.json"])
+    assert {k for k in hub.served if hub.served[k] != before.get(k, 0)} == {f"{ASR_ID}/vocab.json"}
+    assert (result.path / "vocab.json").read_bytes() == files["vocab.json"]
+    assert store.read_manifest(ASR_ID).commit == second
