@@ -1,0 +1,214 @@
+"""Find a wav2vec2 CTC model on disk and read what decoding needs, without loading weights.
+
+A model is a directory in ``save_pretrained`` layout: ``config.json``, weights
+(``model.safetensors`` or ``pytorch_model.bin``), ``vocab.json`` (+ ``tokenizer_config.json``)
+and the feature extractor's settings (``preprocessor_config.json``, or the ``feature_extractor``
+section of ``processor_config.json`` that newer transformers write). An ONNX export lives in
+``onnx/model.onnx`` inside it. ``--model`` takes such a directory or a repo id ``owner/name``,
+which resolves to the model store.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tui_speech.errors import ModelMissingError, UsageError
+
+DEFAULT_MODEL = "jonatasgrosman/wav2vec2-large-xlsr-53-chinese-zh-cn"
+#: Download sizes users are told about when a model is missing.
+KNOWN_SIZES = {DEFAULT_MODEL: "~1.3 GB"}
+KNOWN_DESCRIPTIONS = {DEFAULT_MODEL: "the Mandarin wav2vec2 XLSR-53 speech recogniser"}
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+ONNX_FILE = Path("onnx") / "model.onnx"
+_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Everything about a model that is not its weights."""
+
+    path: Path
+    name: str  # the repo id, or the directory name
+    vocab: tuple[str, ...]  # token string per id
+    blank_id: int  # the CTC blank (the tokenizer's pad token)
+    delimiter_id: int | None  # the word delimiter, decoded as a space
+    lower_case: bool
+    do_normalize: bool  # zero-mean unit-variance per input, as the feature extractor does
+    sample_rate: int
+    hop: int  # input samples per output frame (product of conv strides)
+    receptive_field: int  # samples the conv stack needs for one frame
+    hidden_size: int
+    num_layers: int
+    config: dict[str, Any]
+
+    @property
+    def frame_seconds(self) -> float:
+        """Seconds per output frame (0.02 for wav2vec2)."""
+        return self.hop / self.sample_rate
+
+    def frames_for(self, samples: int) -> int:
+        """Output frames the conv stack gives for ``samples`` input samples."""
+        kernels = self.config.get("conv_kernel", ())
+        strides = self.config.get("conv_stride", ())
+        n = samples
+        for k, s in zip(kernels, strides, strict=True):
+            n = (n - k) // s + 1
+            if n <= 0:
+                return 0
+        return n
+
+
+def _missing(spec: str, what: str) -> ModelMissingError:
+    size = KNOWN_SIZES.get(spec, "size unknown")
+    desc = KNOWN_DESCRIPTIONS.get(spec, "a wav2vec2 CTC model")
+    return ModelMissingError(
+        f"{what} {spec} ({desc}, {size}) is not in the model store; "
+        f"fetch it with `tui-speech models pull {spec}`"
+    )
+
+
+def resolve_model_dir(spec: str | None) -> tuple[Path, str]:
+    """Map ``--model`` to a directory and a display name; raise if there is nothing there."""
+    from tui_speech.config import get_paths
+
+    spec = spec or DEFAULT_MODEL
+    as_path = Path(spec).expanduser()
+    if as_path.is_dir():
+        return as_path.resolve(), as_path.resolve().name
+    if _REPO_ID.match(spec) and not spec.startswith("."):
+        owner, name = spec.split("/")
+        folder = get_paths().models / owner / name
+        if not (folder / "config.json").exists():
+            raise _missing(spec, "model")
+        return folder, spec
+    if as_path.exists():
+        raise UsageError(f"--model {spec} is a file; give a model directory or a repo id")
+    raise UsageError(f"--model {spec}: no such directory, and not a repo id like owner/name")
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(
+            f"{path} is not valid JSON ({exc.__class__.__name__}); re-fetch the model"
+        ) from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{path} is not a JSON object; re-fetch the model")
+    return data
+
+
+def _feature_settings(folder: Path) -> dict[str, Any]:
+    pre = folder / "preprocessor_config.json"
+    if pre.exists():
+        return _read_json(pre)
+    proc = folder / "processor_config.json"
+    if proc.exists():
+        section = _read_json(proc).get("feature_extractor")
+        if isinstance(section, dict):
+            return section
+    # wav2vec2's feature extractor defaults: normalise, 16 kHz.
+    return {}
+
+
+def _check_architecture(folder: Path, config: dict[str, Any]) -> None:
+    model_type = config.get("model_type")
+    archs = config.get("architectures") or []
+    if model_type != "wav2vec2" or (archs and "Wav2Vec2ForCTC" not in archs):
+        kind = "/".join(archs) or model_type or "unknown"
+        raise UsageError(
+            f"{folder} holds a {kind} model, not a wav2vec2 CTC speech recogniser; "
+            f"use --model {DEFAULT_MODEL} or another Wav2Vec2ForCTC model"
+        )
+
+
+def _vocab(folder: Path, config: dict[str, Any]) -> tuple[tuple[str, ...], dict[str, Any]]:
+    vocab_file = folder / "vocab.json"
+    raw = _read_json(vocab_file)
+    # Multilingual tokenizers nest one vocab per language; take the only one there is.
+    if raw and all(isinstance(v, dict) for v in raw.values()):
+        raw = next(iter(raw.values()))
+    by_id: dict[int, str] = {}
+    for token, index in raw.items():
+        if isinstance(index, int):
+            by_id[index] = token
+    size = int(config.get("vocab_size", len(by_id)))
+    if not by_id or max(by_id) >= size:
+        raise UsageError(f"{vocab_file} does not match config.json's vocab_size {size}")
+    tokens = tuple(by_id.get(i, "") for i in range(size))
+    tok_cfg_path = folder / "tokenizer_config.json"
+    tok_cfg = _read_json(tok_cfg_path) if tok_cfg_path.exists() else {}
+    return tokens, tok_cfg
+
+
+def _token(value: Any, default: str) -> str:
+    # tokenizer_config stores special tokens either as strings or as AddedToken dicts.
+    if isinstance(value, dict):
+        return str(value.get("content", default))
+    return str(value) if value else default
+
+
+def load_model_info(folder: Path, name: str | None = None, need: str = "torch") -> ModelInfo:
+    """Check ``folder`` holds a complete wav2vec2 CTC model for backend ``need``; describe it."""
+    label = name or folder.name
+    config_path = folder / "config.json"
+    if not config_path.exists():
+        raise ModelMissingError(
+            f"{folder} has no config.json; it is not a complete model (re-fetch it with "
+            f"`tui-speech models pull {label if '/' in label else DEFAULT_MODEL}`)"
+        )
+    config = _read_json(config_path)
+    _check_architecture(folder, config)
+    missing = [f for f in ("vocab.json",) if not (folder / f).exists()]
+    if need == "torch" and not any((folder / w).exists() for w in WEIGHT_FILES):
+        missing.append(" or ".join(WEIGHT_FILES))
+    if need == "onnx" and not (folder / ONNX_FILE).exists():
+        hint = label if "/" in label else str(folder)
+        raise ModelMissingError(
+            f"{folder} has no ONNX export ({ONNX_FILE}); build it with "
+            f"`tui-speech models export {hint}` or use --backend torch"
+        )
+    if missing:
+        raise ModelMissingError(
+            f"{folder} is incomplete: {', '.join(missing)} missing; re-fetch it with "
+            f"`tui-speech models pull {label if '/' in label else DEFAULT_MODEL}`"
+        )
+    vocab, tok_cfg = _vocab(folder, config)
+    index = {tok: i for i, tok in enumerate(vocab)}
+    pad = _token(tok_cfg.get("pad_token"), "<pad>")
+    blank = index.get(pad, int(config.get("pad_token_id") or 0))
+    delimiter = index.get(_token(tok_cfg.get("word_delimiter_token"), "|"))
+    features = _feature_settings(folder)
+    strides = [int(s) for s in config.get("conv_stride", (5, 2, 2, 2, 2, 2, 2))]
+    kernels = [int(k) for k in config.get("conv_kernel", (10, 3, 3, 3, 3, 2, 2))]
+    config = {**config, "conv_stride": strides, "conv_kernel": kernels}
+    field, jump = 1, 1
+    for k, s in zip(kernels, strides, strict=True):
+        field += (k - 1) * jump
+        jump *= s
+    return ModelInfo(
+        path=folder,
+        name=label,
+        vocab=vocab,
+        blank_id=blank,
+        delimiter_id=delimiter,
+        lower_case=bool(tok_cfg.get("do_lower_case", False)),
+        do_normalize=bool(features.get("do_normalize", True)),
+        sample_rate=int(features.get("sampling_rate", 16_000)),
+        hop=math.prod(strides),
+        receptive_field=field,
+        hidden_size=int(config.get("hidden_size", 1024)),
+        num_layers=int(config.get("num_hidden_layers", 24)),
+        config=config,
+    )
+
+
+def find_model(spec: str | None, need: str = "torch") -> ModelInfo:
+    """Resolve ``--model`` and check it in one step (what the commands call)."""
+    folder, name = resolve_model_dir(spec)
+    return load_model_info(folder, name, need=need)

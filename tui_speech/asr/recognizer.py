@@ -1,0 +1,193 @@
+"""The recogniser: a loaded model plus greedy CTC decoding, for arrays, streams and files.
+
+The calls other layers build on:
+
+- :meth:`Recognizer.window_logits` – logits (frames, vocab) for one window of 16 kHz samples;
+- :meth:`Recognizer.decode` – a float32 16 kHz array in, a frozen :class:`Transcript` out;
+- :meth:`Recognizer.iter_chars` – characters from a stream of sample blocks, lazily, in
+  overlapping windows (bounded memory; see :mod:`tui_speech.asr.chunking`);
+- :meth:`Recognizer.transcribe_file` – any audio file, read block by block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tui_speech.asr.backends import AsrBackend, load_backend
+from tui_speech.asr.chunking import iter_windows, window_sizes
+from tui_speech.asr.ctc import DEFAULT_ALTERNATIVES, CharResult, GreedyDecoder, trim_spaces
+from tui_speech.asr.model import DEFAULT_MODEL, ModelInfo, find_model
+from tui_speech.errors import UsageError
+
+#: Window length and context on each side; 30 s keeps typical clips to one pass.
+CHUNK_SECONDS = 30.0
+STRIDE_SECONDS = 4.0
+#: Windows quieter than this (RMS, full scale = 1) are digital silence: normalising them would
+#: blow the noise floor up to speech level and the model would "hear" characters in it.
+SILENCE_RMS = 10 ** (-70 / 20)
+LANGUAGES = {DEFAULT_MODEL: "zh-CN"}
+
+Progress = Callable[[float], None]  # seconds of audio done
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """A transcription: the text and, per character, timing, confidence and alternatives."""
+
+    text: str
+    chars: tuple[CharResult, ...]
+    duration: float  # seconds of audio
+    model: str
+    language: str = "zh-CN"
+    source: str = ""
+
+    @property
+    def confidence(self) -> float:
+        """Mean character confidence (1.0 for an empty transcript: nothing to doubt)."""
+        if not self.chars:
+            return 1.0
+        return float(np.mean([c.confidence for c in self.chars]))
+
+
+class Recognizer:
+    """A wav2vec2 CTC model ready to transcribe (see the module docstring)."""
+
+    def __init__(
+        self,
+        backend: AsrBackend,
+        alternatives: int = DEFAULT_ALTERNATIVES,
+        chunk_s: float = CHUNK_SECONDS,
+        stride_s: float = STRIDE_SECONDS,
+    ) -> None:
+        self.backend = backend
+        self.info: ModelInfo = backend.info
+        self.alternatives = alternatives
+        self.chunk, self.stride = window_sizes(
+            chunk_s, stride_s, self.info.sample_rate, self.info.hop
+        )
+
+    @classmethod
+    def load(
+        cls,
+        model: str | None = None,
+        backend: str = "torch",
+        threads: int | None = None,
+        **options: float,
+    ) -> Recognizer:
+        """Resolve ``model`` (repo id or directory), check it, and load ``backend``."""
+        info = find_model(model, need=backend)
+        return cls(load_backend(backend, info, threads), **options)  # type: ignore[arg-type]
+
+    @property
+    def sample_rate(self) -> int:
+        return self.info.sample_rate
+
+    def min_samples(self) -> int:
+        """The shortest input that gives one output frame."""
+        return self.info.receptive_field
+
+    def normalise(self, samples: np.ndarray) -> np.ndarray:
+        """What the feature extractor does: zero mean, unit variance (if the model asks)."""
+        x = np.asarray(samples, dtype=np.float32)
+        if not self.info.do_normalize:
+            return x
+        # Same formula and epsilon as Wav2Vec2FeatureExtractor.zero_mean_unit_var_norm.
+        return ((x - x.mean()) / np.sqrt(x.var() + 1e-7)).astype(np.float32)
+
+    def window_logits(self, samples: np.ndarray) -> np.ndarray:
+        """Logits (frames, vocab) for one window of raw 16 kHz float32 samples."""
+        if len(samples) < self.min_samples():
+            return np.zeros((0, len(self.info.vocab)), np.float32)
+        return self.backend.logits(self.normalise(samples))
+
+    def new_decoder(self) -> GreedyDecoder:
+        """A fresh incremental decoder configured for this model (for streaming callers)."""
+        info = self.info
+        return GreedyDecoder(
+            info.vocab,
+            info.blank_id,
+            info.frame_seconds,
+            info.delimiter_id,
+            self.alternatives,
+            info.lower_case,
+        )
+
+    def iter_chars(
+        self, blocks: Iterable[np.ndarray], progress: Progress | None = None
+    ) -> Iterator[CharResult]:
+        """Characters of a 16 kHz sample stream as windows finish (lazy; bounded memory).
+
+        Leading and trailing spaces are not trimmed here (the stream does not know its end
+        until it ends); :meth:`decode` and :meth:`transcribe_file` trim them.
+        """
+        decoder = self.new_decoder()
+        total = 0
+        for window in iter_windows(blocks, self.chunk, self.stride, self.info.hop):
+            total = window.end_sample
+            if window.keep_to is None and window.first_frame == 0:
+                self._check_length(len(window.samples))
+            frames = self.info.frames_for(len(window.samples))
+            keep_to = frames if window.keep_to is None else min(window.keep_to, frames)
+            keep = max(0, keep_to - window.keep_from)
+            if float(np.sqrt(np.mean(np.square(window.samples)))) < SILENCE_RMS:
+                yield from decoder.skip(keep)
+            else:
+                logits = self.window_logits(window.samples)[window.keep_from : keep_to]
+                yield from decoder.feed_logits(logits)
+            if progress is not None:
+                progress(total / self.sample_rate)
+        yield from decoder.flush()
+
+    def _check_length(self, samples: int) -> None:
+        if samples < self.min_samples():
+            ms = samples * 1000 / self.sample_rate
+            need = self.min_samples() * 1000 / self.sample_rate
+            raise UsageError(
+                f"the audio is too short ({ms:.0f} ms); the model needs at least {need:.0f} ms"
+            )
+
+    def _transcript(self, chars: list[CharResult], duration: float, source: str) -> Transcript:
+        chars = trim_spaces(chars)
+        return Transcript(
+            text="".join(c.char for c in chars),
+            chars=tuple(chars),
+            duration=duration,
+            model=self.info.name,
+            language=LANGUAGES.get(self.info.name, "zh-CN"),
+            source=source,
+        )
+
+    def decode(self, samples: np.ndarray) -> Transcript:
+        """Transcribe a float32 16 kHz mono array (windowed when longer than one chunk)."""
+        samples = np.asarray(samples, dtype=np.float32)
+        if samples.ndim != 1:
+            raise UsageError(f"expected mono samples, got an array of shape {samples.shape}")
+        if len(samples) == 0:
+            raise UsageError("no audio samples to transcribe")
+        if not np.isfinite(samples).all():
+            raise UsageError("the audio holds NaN or infinite samples")
+        chars = list(self.iter_chars([samples]))
+        return self._transcript(chars, len(samples) / self.sample_rate, "")
+
+    def transcribe_file(self, path: str | Path, progress: Progress | None = None) -> Transcript:
+        """Transcribe any audio file soundfile reads (block by block; bounded memory)."""
+        from tui_speech.audio.reader import iter_blocks
+
+        seconds = [0.0]
+
+        def counted() -> Iterator[np.ndarray]:
+            for block in iter_blocks(path, target_rate=self.sample_rate):
+                seconds[0] += len(block) / self.sample_rate
+                yield block
+
+        try:
+            chars = list(self.iter_chars(counted(), progress))
+        except UsageError as exc:
+            if str(path) in exc.message:
+                raise
+            raise UsageError(f"{path}: {exc.message}") from None
+        return self._transcript(chars, seconds[0], str(path))

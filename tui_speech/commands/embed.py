@@ -1,0 +1,59 @@
+"""``tui-speech embed FILE -o out.npy``: wav2vec2 hidden states as a NumPy array.
+
+Shapes (H = the model's hidden size, L = its layer count, one frame per 20 ms):
+``--layer N``: (frames, H), or (H,) with ``--pool mean``; ``--layer all``: (L + 1, frames, H),
+or (L + 1, H) with ``--pool mean``. Layer 0 is the transformer's input, L its output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tui_speech.errors import UsageError
+
+DEFAULT_MODEL = "jonatasgrosman/wav2vec2-large-xlsr-53-chinese-zh-cn"
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "embed",
+        help="write wav2vec2 hidden states of an audio file as .npy",
+        description="Hidden states of any layer (or all), per 20 ms frame or mean-pooled. "
+        "Shapes: layer N -> (frames, H) or (H,) pooled; all -> (L+1, frames, H) or (L+1, H).",
+    )
+    p.add_argument("file", metavar="FILE", type=Path)
+    p.add_argument("--model", default=None, help=f"repo id or directory (default {DEFAULT_MODEL})")
+    p.add_argument("--layer", default="-1", help="layer number (0 = input, -1 = last) or 'all'")
+    p.add_argument("--pool", choices=("mean", "none"), default="mean", help="pool over frames")
+    p.add_argument("-o", "--output", type=Path, required=True, help="the .npy file to write")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all)")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from tui_speech.asr.backends import TorchBackend
+    from tui_speech.asr.embeddings import embed, parse_layer
+    from tui_speech.asr.model import find_model
+    from tui_speech.audio.reader import iter_blocks, probe
+    from tui_speech.fileio import atomic_writer
+
+    if args.output.suffix.lower() != ".npy":
+        raise UsageError(f"-o {args.output}: the output is a NumPy file; name it *.npy")
+    probe(args.file)
+    info = find_model(args.model, need="torch")
+    layer = parse_layer(args.layer, info.num_layers)
+    backend = TorchBackend(info, args.threads)
+    try:
+        array = embed(
+            backend, iter_blocks(args.file, target_rate=info.sample_rate), layer, args.pool
+        )
+    except UsageError as exc:
+        raise UsageError(f"{args.file}: {exc.message}") from None
+    with atomic_writer(args.output) as f:
+        np.save(f, array)
+    print(f"{args.output}: float32 {tuple(array.shape)}", file=sys.stderr)
+    return 0
