@@ -113,24 +113,24 @@ def test_verify_finds_corruption_and_pull_repairs_it(cli, hub_env, hub) -> None:
 
 
 def test_two_concurrent_pulls_share_one_download(hub_env, hub) -> None:
-    hub.throttle_s = 0.004  # ~70 chunks of the weights: the first pull takes ~0.3 s or more
+    hub.throttle_s = 0.05  # slow enough that the second pull surely arrives mid-download
     cmd = [sys.executable, "-m", "tui_speech", "models", "pull", KOKORO_ID]
 
     def start() -> subprocess.Popen:
-        return subprocess.Popen(
-            cmd, env=hub_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )  # noqa: E501
+        pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+        return subprocess.Popen(cmd, env=hub_env, cwd=ROOT, **pipes)
 
     first = start()
     while not hub.transfers and first.poll() is None:  # the first pull is downloading
         time.sleep(0.01)
     second = start()
+    waiting = second.stderr.readline().decode()
+    hub.throttle_s = 0.0  # the second one is queued on the lock: let the first finish
+    assert "waiting for another pull of hexgrad/Kokoro-82M" in waiting
     outs = [p.communicate(timeout=120) for p in (first, second)]
     assert first.returncode == 0 and second.returncode == 0, outs
     assert outs[0][0] == outs[1][0]  # both print the same model folder
-    errs = [e.decode() for _o, e in outs]
-    assert "waiting for another pull" in errs[1]
-    assert "nothing to download" in errs[1]
+    assert "nothing to download" in outs[1][1].decode()
     # Every file crossed the wire once: the second process reused the first one's result.
     files = hub.repos[KOKORO_ID].files
     wanted = [n for n in files if n != "README.md"]

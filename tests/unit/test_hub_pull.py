@@ -224,3 +224,14 @@ def test_update_to_a_new_commit_fetches_only_what_changed(hub, tiny_repos) -> No
     assert {k for k in hub.served if hub.served[k] != before.get(k, 0)} == {f"{ASR_ID}/vocab.json"}
     assert (result.path / "vocab.json").read_bytes() == files["vocab.json"]
     assert store.read_manifest(ASR_ID).commit == second
+
+
+def test_a_pull_with_nothing_to_do_leaves_the_folder_alone(hub) -> None:
+    first = pull(ASR_ID)
+    weights = first.path / "model.safetensors"
+    inode = weights.stat().st_ino
+    verify_before = store.read_manifest(ASR_ID).verified_at
+    again = pull(ASR_ID)
+    assert again.fetched == 0 and weights.stat().st_ino == inode
+    assert store.read_manifest(ASR_ID).verified_at >= verify_before
+    assert not store.staging_dir(ASR_ID).exists()

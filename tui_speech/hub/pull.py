@@ -91,6 +91,21 @@ def pull(
 
         emit(PullProgress(model_id, "installing"))
         records = dict(reuse)
+        unchanged = (
+            old is not None
+            and not blobs
+            and old.commit == remote.commit
+            and [f.path for f in old.files] == [f.path for f in selected]
+        )
+        if unchanged:
+            # Everything is in place and was just re-hashed: leave the folder alone (a
+            # running recogniser may be reading it) and only record the check.
+            store.update_manifest(model_id, verified=True, verified_at=store.now())
+            shutil.rmtree(store.staging_dir(model_id), ignore_errors=True)
+            path = store.path_of(model_id)
+            total = sum(f.size for f in selected)
+            emit(PullProgress(model_id, "done", done=total, total=total))
+            return PullResult(model_id, remote.commit, path, len(selected), total, 0)
         try:
             old_paths = {f.path for f in old.files} if old else set()
             # Keep files pulled before only if they still match; keep everything else
