@@ -151,8 +151,10 @@ class SpeechApp(App[int]):
             self.query_one("#speak-editor").focus()
         elif pane == "models":
             self.query_one("#models-table").focus()
+            self.query_one(ModelsPane).action_refresh()
         else:
             self.query_one(TabbedContent).query_one("Tabs").focus()
+            self.query_one(ListenPane).action_refresh()
 
     def action_next_theme(self) -> None:
         names = [t.name for t in load_themes().themes]

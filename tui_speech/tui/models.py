@@ -1,101 +1,247 @@
-"""The Models pane: the models this install can use, and their state in the store.
+"""The Models pane: the catalog and the store in one table; pull, verify, remove, import.
 
-Today that is the embedded Kokoro-82M (assembled from its PyPI parts on first use). The model
-store and Hub downloads (tui_speech.hub: catalog, pull, verify, remove) are wired in as they land.
+Every store operation is a blocking call of ``tui_speech.hub`` run in a thread worker; pull
+reports its progress through ``PullProgress`` (high-rate, so the message can be replaced) and
+stops at the next block when the cancel event is set, keeping partial files for a resume.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, ProgressBar, Static
 
 from tui_speech.tui.errors import ReportsWorkerErrors
+from tui_speech.tui.prompt import ConfirmScreen, PromptScreen
+
+#: Which pane uses a model of each kind (the embedded Kokoro is Speak's engine).
+USED_BY = {"tts": "Speak", "asr": "Listen"}
+#: Most telling first: at 80 columns the table scrolls sideways for the rest.
+COLUMNS = ("Model", "State", "Size", "Verified", "Kind", "Variants")
 
 
-@dataclass(frozen=True)
-class ModelRow:
-    model_id: str
-    task: str
-    size: str
-    state: str
-    used_by: str
+def human_size(n: int) -> str:
+    if n <= 0:
+        return "–"
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} B"
 
 
-def _size(n: int) -> str:
-    return f"{n / 1e6:.1f} MB" if n else "–"
-
-
-def embedded_row() -> ModelRow:
-    """The embedded Kokoro as the store has it now; reading this never assembles anything."""
-    from tui_speech.hub import embedded
-
-    path = embedded.model_dir() / embedded.MODEL_FILENAME
-    marker = path.with_name(path.name + ".verified")
-    if path.is_file() and marker.is_file():
-        state = "ready (verified)"
-    elif path.is_file():
-        state = "present, not verified"
+def model_row(entry: Any, size_hint: str = "") -> tuple[str, ...]:
+    """One table row for a ``hub.manage.ModelEntry``."""
+    if entry.present:
+        size = human_size(entry.size)
+        state = "embedded" if entry.source == "embedded" else "in store"
     else:
-        state = "not assembled (F8 builds it)"
-    size = path.stat().st_size if path.is_file() else 0
-    return ModelRow(embedded.EMBEDDED_ID, "TTS", _size(size), state, "Speak")
+        size = f"~{size_hint.split('+')[0].strip()}" if size_hint else "–"
+        state = "not pulled"
+    verified = {True: "yes", False: "FAILED", None: "–"}[entry.verified]
+    return (entry.id, state, size, verified, entry.kind, ",".join(entry.variants) or "–")
 
 
 class ModelsPane(ReportsWorkerErrors, Vertical):
     HELP_WIDGETS = ()
     BINDINGS = [
-        Binding("f8", "verify", "Verify"),
+        Binding("f5", "pull", "Pull"),
+        Binding("f6", "verify", "Verify"),
+        Binding("f7", "cancel", "Cancel"),
+        Binding("f8", "remove", "Remove"),
+        Binding("ctrl+o", "import_bundle", "Import"),
         Binding("ctrl+r", "refresh", "Refresh", show=False),
     ]
     DEFAULT_CSS = """
     ModelsPane { padding: 0 1; }
-    ModelsPane DataTable { height: auto; max-height: 1fr; }
-    ModelsPane #models-note { color: $text-muted; margin-top: 1; }
-    ModelsPane #models-status { color: $text-muted; }
+    ModelsPane DataTable { height: 1fr; }
+    ModelsPane #models-progress-row { height: 1; }
+    ModelsPane #models-progress { width: 30; }
+    ModelsPane #models-status { width: 1fr; color: $text-muted; }
+    ModelsPane #models-note { color: $text-muted; height: auto; }
     """
 
     @dataclass
-    class Verified(Message):
-        ok: bool
+    class Listed(Message):
+        rows: list[tuple[str, ...]]
+
+    @dataclass
+    class Progress(Message):
+        progress: Any  # hub.pull.PullProgress
+
+        def can_replace(self, message: Message) -> bool:  # only the latest byte count matters
+            return isinstance(message, ModelsPane.Progress)
+
+    @dataclass
+    class Done(Message):
+        text: str
+        severity: str = "information"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._cancel = threading.Event()
 
     def compose(self) -> ComposeResult:
-        yield DataTable(cursor_type="row", id="models-table")
-        yield Static("", id="models-status")
+        yield DataTable(cursor_type="row", zebra_stripes=True, id="models-table")
+        with Horizontal(id="models-progress-row"):
+            yield ProgressBar(total=100, show_eta=False, id="models-progress")
+            yield Static("", id="models-status")
         yield Static(
-            "Downloading ASR and Kokoro models from the Hub (pull, cancel, verify, remove, ONNX "
-            "export) is not in this build yet: the model store (tui_speech.hub) has not landed.",
+            "F5 pulls the selected model (or any Hub repo id) · ONNX export and quantization "
+            "are not in this build yet",
             id="models-note",
         )
 
+    def on_worker_state_changed(self, event: Any) -> None:
+        # The app's handler shows the error itself; the status line must not keep saying
+        # "pulling…" for a pull that has failed.
+        if event.state.name == "ERROR":
+            self.say(f"{event.worker.name.strip('_')} failed")
+
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("Model", "Task", "Size", "State", "Used by")
+        self.query_one(DataTable).add_columns(*COLUMNS)
         self.action_refresh()
+
+    def say(self, text: str) -> None:
+        self.query_one("#models-status", Static).update(text)
+
+    @property
+    def selected_id(self) -> str | None:
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            return None
+        return str(table.get_row_at(table.cursor_row)[0])
+
+    # --- listing --------------------------------------------------------------------------------
 
     def action_refresh(self) -> None:
+        self._list()
+
+    @work(thread=True, exclusive=True, group="list", exit_on_error=False)
+    def _list(self) -> None:
+        from tui_speech.hub.catalog import entry_for
+        from tui_speech.hub.manage import list_models
+
+        rows = [model_row(e, entry_for(e.id).size_hint) for e in list_models()]
+        self.post_message(self.Listed(rows))
+
+    def on_models_pane_listed(self, message: Listed) -> None:
         table = self.query_one(DataTable)
+        keep = self.selected_id
         table.clear()
-        row = embedded_row()
-        table.add_row(row.model_id, row.task, row.size, row.state, row.used_by)
+        for row in message.rows:
+            table.add_row(*row, key=row[0])
+        ids = [row[0] for row in message.rows]
+        if keep in ids:
+            table.move_cursor(row=ids.index(keep))
+
+    # --- pull -----------------------------------------------------------------------------------
+
+    def action_pull(self) -> None:
+        def start(model_id: str | None) -> None:
+            if model_id:
+                self.say(f"pulling {model_id}…")
+                self.query_one(ProgressBar).update(total=None, progress=0)
+                self._cancel = threading.Event()
+                self._pull(model_id, self._cancel)
+
+        self.app.push_screen(
+            PromptScreen("Pull which model?", self.selected_id or "", "a Hub repo id"), start
+        )
+
+    @work(thread=True, exclusive=True, group="pull", exit_on_error=False)
+    def _pull(self, model_id: str, cancel: threading.Event) -> None:
+        from tui_speech.hub.download import DownloadCancelled
+        from tui_speech.hub.pull import pull
+
+        try:
+            result = pull(model_id, on_progress=lambda p: self.post_message(self.Progress(p)),
+                          cancel=cancel)  # fmt: skip
+        except DownloadCancelled as exc:
+            self.post_message(self.Done(exc.message, "warning"))
+            return
+        text = f"pulled {model_id}: {result.files} files, {human_size(result.size)}"
+        self.post_message(self.Done(text))
+
+    def on_models_pane_progress(self, message: Progress) -> None:
+        p = message.progress
+        bar = self.query_one(ProgressBar)
+        if p.total:
+            bar.update(total=p.total, progress=p.done)
+        detail = f" {p.file}" if p.file else ""
+        amount = f" {human_size(p.done)} / {human_size(p.total)}" if p.total else ""
+        self.say(f"{p.model_id}: {p.stage}{detail}{amount}")
+
+    def on_models_pane_done(self, message: Done) -> None:
+        self.say(message.text)
+        bar = self.query_one(ProgressBar)
+        if message.severity == "information" and bar.total:
+            bar.update(progress=bar.total)
+        self.app.notify(message.text, severity=message.severity, markup=False)  # type: ignore[arg-type]
+        self.action_refresh()
+
+    def action_cancel(self) -> None:
+        self._cancel.set()
+        self.say("cancelling…")
+
+    # --- verify, remove, import -----------------------------------------------------------------
 
     def action_verify(self) -> None:
-        self.query_one("#models-status", Static).update("verifying the embedded model…")
-        self._verify()
+        model_id = self.selected_id
+        if model_id:
+            self.say(f"verifying {model_id}…")
+            self._verify(model_id)
 
     @work(thread=True, exclusive=True, group="verify", exit_on_error=False)
-    def _verify(self) -> None:
-        from tui_speech.hub.embedded import embedded_model_path
+    def _verify(self, model_id: str) -> None:
+        from tui_speech.hub.manage import verify
 
-        # Assembles the model if needed and checks its SHA-256; raises ModelMissingError if bad.
-        embedded_model_path()
-        self.post_message(self.Verified(True))
+        report = verify(model_id)
+        if report.ok:
+            self.post_message(self.Done(f"{model_id}: {report.checked} file(s) verified"))
+        else:
+            broken = ", ".join((*report.bad, *report.missing))
+            text = f"{model_id}: damaged or missing: {broken}; F5 pulls it again to repair"
+            self.post_message(self.Done(text, "error"))
 
-    def on_models_pane_verified(self, message: Verified) -> None:
-        self.query_one("#models-status", Static).update("the embedded model is verified")
-        self.action_refresh()
+    def action_remove(self) -> None:
+        model_id = self.selected_id
+        if not model_id:
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self._remove(model_id)
+
+        self.app.push_screen(ConfirmScreen(f"Remove {model_id} from the store?"), answer)
+
+    @work(thread=True, exclusive=True, group="remove", exit_on_error=False)
+    def _remove(self, model_id: str) -> None:
+        from tui_speech.hub.manage import remove
+
+        removed = remove(model_id)
+        self.post_message(self.Done(f"removed {', '.join(removed)}"))
+
+    def action_import_bundle(self) -> None:
+        def start(path: str | None) -> None:
+            if path:
+                self.say(f"importing {path}…")
+                self._import(Path(path))
+
+        self.app.push_screen(
+            PromptScreen("Import a bundle (tar file or unpacked folder)", "", "a path"), start
+        )
+
+    @work(thread=True, exclusive=True, group="import", exit_on_error=False)
+    def _import(self, path: Path) -> None:
+        from tui_speech.hub.bundle import import_bundle
+
+        info = import_bundle(path)
+        self.post_message(self.Done(f"imported {info.model_id}: {info.files} files"))

@@ -1,0 +1,109 @@
+"""The Models pane against the fake local Hub (tests/hubserver.py): pull, verify, remove."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable, Input, ProgressBar, Static
+
+from tests.hub_fixtures import ASR_ID, hub, tiny_repos  # noqa: F401 - pytest fixtures
+from tests.tui.helpers import settle
+from tui_speech.hub.embedded import EMBEDDED_ID
+from tui_speech.tui.prompt import ConfirmScreen, PromptScreen
+
+
+def rows(app) -> dict[str, tuple[str, ...]]:
+    table = app.query_one("#models-table", DataTable)
+    return {
+        str(table.get_row_at(i)[0]): tuple(map(str, table.get_row_at(i)))
+        for i in range(table.row_count)
+    }
+
+
+def notifications(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def test_catalog_and_store_in_one_table(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("f4")
+        await settle(pilot)
+        table = rows(app)
+        assert table[EMBEDDED_ID][1] == "embedded"
+        assert table[EMBEDDED_ID][3] == "yes"  # the fixture's model has its verified marker
+        asr = table["jonatasgrosman/wav2vec2-large-xlsr-53-chinese-zh-cn"]
+        assert asr[4] == "asr" and asr[1] == "not pulled" and asr[2] == "~1.3 GB"
+
+
+async def test_pull_a_tiny_model_with_progress_then_verify_and_remove(make_app, hub):  # noqa: F811
+    app = make_app()
+    seen: list[str] = []
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("f4")
+        await settle(pilot)
+        status = app.query_one("#models-status", Static)
+        original = status.update
+
+        def record(text=""):
+            seen.append(str(text))
+            original(text)
+
+        status.update = record
+        await pilot.press("f5")
+        assert isinstance(app.screen, PromptScreen)
+        app.screen.query_one(Input).value = ASR_ID
+        await pilot.press("enter")
+        await settle(pilot)
+        assert any("downloading" in s for s in seen)
+        assert any(f"pulled {ASR_ID}" in m for m in notifications(app))
+        bar = app.query_one("#models-progress", ProgressBar)
+        assert bar.total and bar.progress == bar.total
+        table = rows(app)
+        assert table[ASR_ID][1] == "in store" and table[ASR_ID][3] == "yes"
+
+        # The Listen pane now names the model instead of pointing at F4.
+        await pilot.press("f2")
+        await settle(pilot)
+        assert ASR_ID in str(app.query_one("#listen-state", Static).visual)
+        assert "wav2vec2-zh" in app.sub_title
+
+        await pilot.press("f4")
+        await settle(pilot)
+        data = app.query_one("#models-table", DataTable)
+        data.move_cursor(row=list(rows(app)).index(ASR_ID))
+        await pilot.press("f6")
+        await settle(pilot)
+        assert any(f"{ASR_ID}: " in m and "verified" in m for m in notifications(app))
+
+        await pilot.press("f8")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+        assert any(f"removed {ASR_ID}" in m for m in notifications(app))
+        assert ASR_ID not in rows(app)
+
+
+async def test_hub_errors_are_notifications(make_app, hub):  # noqa: F811
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("f4")
+        await settle(pilot)
+        await pilot.press("f5")
+        app.screen.query_one(Input).value = "nobody/no-such-model"
+        await pilot.press("enter")
+        await settle(pilot)
+        errors = [n for n in app._notifications if n.severity == "error"]
+        assert errors and "no-such-model" in errors[-1].message
+        assert "failed" in str(app.query_one("#models-status", Static).visual)
+
+
+async def test_removing_the_embedded_model_is_refused(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("f4")
+        await settle(pilot)
+        data = app.query_one("#models-table", DataTable)
+        data.move_cursor(row=list(rows(app)).index(EMBEDDED_ID))
+        await pilot.press("f8", "y")
+        await settle(pilot)
+        assert any("cannot be removed" in m for m in notifications(app))
+        assert EMBEDDED_ID in rows(app)
