@@ -143,19 +143,31 @@ def _greedy(logits, vocab: list[str]) -> tuple[str, float]:
     return "".join(out), conf
 
 
+def _training_clips() -> tuple[list[np.ndarray], list[str]]:
+    # Synthesis is the slow part of a re-run: keep the clips in the temp dir between runs.
+    import tempfile
+
+    cache = Path(tempfile.gettempdir()) / "tui-speech-asr-train-clips.npz"
+    keys = [f"{v}|{s}|{p}" for v in TRAIN_VOICES for s in TRAIN_SPEEDS for p in PHRASES]
+    if cache.exists():
+        with np.load(cache) as saved:
+            if sorted(saved.files) == sorted(keys):
+                return [saved[k] for k in keys], [k.split("|")[2] for k in keys]
+    clips = {k: synthesize(k.split("|")[2], k.split("|")[0], float(k.split("|")[1])) for k in keys}
+    np.savez(cache, **clips)
+    return list(clips.values()), [k.split("|")[2] for k in keys]
+
+
 def train(folder: Path = TRAINED_DIR, max_steps: int = 1500, seed: int = 0) -> None:
     """Synthesize the phrases, train until every one is exact and confident, save."""
     import torch
     from transformers import Wav2Vec2ForCTC
 
     torch.manual_seed(seed)
+    # One thread: on a busy shared machine OpenMP's spinning threads cost more than they give.
+    torch.set_num_threads(1)
     rng = np.random.default_rng(seed)
-    clips, texts = [], []
-    for voice in TRAIN_VOICES:
-        for speed in TRAIN_SPEEDS:
-            for phrase in PHRASES:
-                clips.append(synthesize(phrase, voice, speed))
-                texts.append(phrase)
+    clips, texts = _training_clips()
     chars = "".join(dict.fromkeys("".join(PHRASES)))
     vocab = list(SPECIALS) + list(chars)
     index = {c: i for i, c in enumerate(vocab)}
@@ -179,7 +191,7 @@ def train(folder: Path = TRAINED_DIR, max_steps: int = 1500, seed: int = 0) -> N
     start, good = time.time(), 0
     for step in range(max_steps):
         model.train()
-        pick = torch.from_numpy(rng.choice(len(clips), 16, replace=False))
+        pick = torch.from_numpy(rng.choice(len(clips), 8, replace=False))
         batch = xt[pick].clone()
         # Gain and a faint noise floor: robust to level, still doubtful on really noisy audio.
         batch *= torch.from_numpy(rng.uniform(0.3, 1.5, (len(pick), 1)).astype(np.float32))
