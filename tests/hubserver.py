@@ -24,6 +24,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -119,7 +120,9 @@ class HubServer:
         self._cdn = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         for httpd in (self._httpd, self._cdn):
             httpd.daemon_threads = True
-            threading.Thread(target=httpd.serve_forever, daemon=True).start()
+            # A short poll interval keeps stop() (and so each test's teardown) quick.
+            serve = partial(httpd.serve_forever, poll_interval=0.02)
+            threading.Thread(target=serve, daemon=True).start()
         self._url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
         self._cdn_url = f"http://127.0.0.1:{self._cdn.server_address[1]}"
         return self
