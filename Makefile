@@ -49,5 +49,9 @@ check: lint typecheck test
 bench: $(VENV)/.installed-dev
 	$(PY) bench/tts.py
 
+# SVG pictures of each pane, made by the app itself (Textual's save_screenshot), for the README.
+screenshots: $(VENV)/.installed-dev
+	$(PY) scripts/screenshots.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
