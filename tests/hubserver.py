@@ -69,6 +69,7 @@ class HubServer:
         #: One entry per body, added when it starts: ("repo/file", first byte, bytes sent).
         self.transfers: list[Transfer] = []
         self.throttle_s = 0.0
+        self.stall_s = 0.0
         self._interrupts: dict[str, list[int]] = {}
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
@@ -93,9 +94,15 @@ class HubServer:
         self.repos[repo_id] = repo
         return commit
 
-    def interrupt(self, repo_id: str, name: str, after: int, times: int = 1) -> None:
-        """Cut the next ``times`` body transfers of ``name`` after ``after`` bytes."""
+    def interrupt(
+        self, repo_id: str, name: str, after: int, times: int = 1, stall_s: float = 0.0
+    ) -> None:
+        """Cut the next ``times`` body transfers of ``name`` after ``after`` bytes.
+
+        With ``stall_s`` the server first goes silent that long, as a stalled link does.
+        """
         self._interrupts[f"{repo_id}/{name}"] = [after] * times
+        self.stall_s = stall_s
 
     def corrupt_in_transit(self, repo_id: str, name: str) -> None:
         """Serve different bytes than the listing's hashes promise (same size)."""
@@ -307,6 +314,8 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(self.hub.throttle_s)
         if cut is not None:
             self.wfile.flush()
+            if self.hub.stall_s:
+                time.sleep(self.hub.stall_s)
             self.connection.close()  # the client sees a short body: a dropped connection
 
     def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import shutil
 import threading
+import time
 
 import pytest
 
@@ -235,3 +236,15 @@ def test_a_pull_with_nothing_to_do_leaves_the_folder_alone(hub) -> None:
     assert again.fetched == 0 and weights.stat().st_ino == inode
     assert store.read_manifest(ASR_ID).verified_at >= verify_before
     assert not store.staging_dir(ASR_ID).exists()
+
+
+def test_a_stalled_transfer_times_out_and_resumes(hub, tiny_repos, monkeypatch) -> None:
+    monkeypatch.setattr("tui_speech.hub.download.TIMEOUT_S", 0.3)
+    weights = tiny_repos[KOKORO_ID]["kokoro-v1_0.pth"]
+    hub.interrupt(KOKORO_ID, "kokoro-v1_0.pth", after=300_000, stall_s=2.0)
+    started = time.monotonic()
+    result = pull(KOKORO_ID)
+    assert time.monotonic() - started < 2.0  # it did not sit out the stall
+    assert (result.path / "kokoro-v1_0.pth").read_bytes() == weights
+    key = f"{KOKORO_ID}/kokoro-v1_0.pth"
+    assert [start for k, start, _n in hub.transfers if k == key] == [0, 300_000]

@@ -25,6 +25,9 @@ from tui_speech.hub.ids import COMMIT_RE, safe_relpath
 #: Attempts per file when the connection drops mid-transfer; each resumes where it stopped.
 RETRIES = 3
 RETRY_WAIT_S = 0.3
+#: Seconds to wait for a connection or for the next bytes: a stalled transfer is retried
+#: (resuming) rather than left hanging, which is what users of other tools complain about.
+TIMEOUT_S = 30.0
 
 
 class HubError(TuiSpeechError):
@@ -131,7 +134,9 @@ def resolve(model_id: str, revision: str | None, token: str | None = None) -> Re
     from huggingface_hub import HfApi
 
     with hub_errors(model_id, revision):
-        info = HfApi(token=token).model_info(model_id, revision=revision, files_metadata=True)
+        info = HfApi(token=token).model_info(
+            model_id, revision=revision, files_metadata=True, timeout=TIMEOUT_S
+        )
     commit = info.sha or ""
     if not COMMIT_RE.fullmatch(commit):
         raise HubError(f"the Hub sent no valid commit id for {model_id}; is HF_ENDPOINT a Hub?")
@@ -203,7 +208,7 @@ def fetch(
         try:
             with (
                 hub_errors(model_id, commit),
-                get_session().stream("GET", url, headers=headers, timeout=30.0) as response,
+                get_session().stream("GET", url, headers=headers, timeout=TIMEOUT_S) as response,
             ):
                 if response.status_code == 416:  # we hold more than the server has
                     partial.unlink()
