@@ -71,6 +71,7 @@ class HubServer:
         self.throttle_s = 0.0
         self.stall_s = 0.0
         self._interrupts: dict[str, list[int]] = {}
+        self._failures: dict[str, list[int]] = {}
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
         self._cdn: ThreadingHTTPServer | None = None
@@ -103,6 +104,10 @@ class HubServer:
         """
         self._interrupts[f"{repo_id}/{name}"] = [after] * times
         self.stall_s = stall_s
+
+    def fail(self, repo_id: str, name: str, status: int, times: int = 1) -> None:
+        """Answer the next ``times`` downloads of ``name`` with ``status`` (e.g. 503)."""
+        self._failures[f"{repo_id}/{name}"] = [status] * times
 
     def corrupt_in_transit(self, repo_id: str, name: str) -> None:
         """Serve different bytes than the listing's hashes promise (same size)."""
@@ -269,6 +274,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- bodies -----------------------------------------------------------------------------
     def _file(self, key: str, data: bytes, headers: dict[str, str], head: bool) -> None:
+        with self.hub._lock:
+            failures = self.hub._failures.get(key)
+            status = failures.pop(0) if failures and not head else None
+        if status is not None:
+            self._error(status, "", "Service Unavailable")
+            return
         data = self.hub._body(key, data)
         start = 0
         status = 200

@@ -97,6 +97,16 @@ def _transport_errors() -> tuple[type[BaseException], ...]:
     return tuple(found)
 
 
+def _transient(exc: BaseException | None) -> bool:
+    """A failure worth retrying: the network, or the Hub saying "busy, try again"."""
+    if exc is None:
+        return False
+    if isinstance(exc, _transport_errors()):
+        return True
+    response = getattr(exc, "response", None)
+    return getattr(response, "status_code", None) in (429, 500, 502, 503, 504)
+
+
 @contextmanager
 def hub_errors(model_id: str, revision: str | None = None) -> Iterator[None]:
     """Translate ``huggingface_hub``/``httpx`` failures into one-line ``HubError``s."""
@@ -121,6 +131,10 @@ def hub_errors(model_id: str, revision: str | None = None) -> Iterator[None]:
             raise HubError(
                 f"the Hub refused access to {model_id} (401): it is private, gated or does not "
                 "exist; set HF_TOKEN to a token that can read it"
+            ) from exc
+        if status == 403:
+            raise HubError(
+                f"the Hub refused access to {model_id} (403): HF_TOKEN lacks permission to read it"
             ) from exc
         if status == 404:
             raise HubError(f"no such model on the Hub: {model_id} (check the id)") from exc
@@ -234,15 +248,16 @@ def fetch(
                         on_bytes(len(chunk))
         except HubError as exc:
             cause = exc.__cause__
-            transient = isinstance(cause, _transport_errors())
             attempt += 1
-            if not transient:
+            if not _transient(cause):
                 raise
             if attempt > RETRIES:
+                status = getattr(getattr(cause, "response", None), "status_code", None)
+                reason = f"HTTP {status}" if status else type(cause).__name__
                 raise HubError(
-                    f"the connection to {endpoint()} failed {attempt} times while downloading "
-                    f"{remote.path} ({type(cause).__name__}); run the pull again to resume, or "
-                    "use `tui-speech models import` with a bundle"
+                    f"downloading {remote.path} from {endpoint()} failed {attempt} times "
+                    f"({reason}); run the pull again to resume, or use "
+                    "`tui-speech models import` with a bundle"
                 ) from cause
             time.sleep(RETRY_WAIT_S * attempt)
             have = partial.stat().st_size if partial.exists() else 0
