@@ -88,7 +88,8 @@ class SpeechApp(App[int]):
             self.notify(problem, severity="warning", markup=False)
         self.query_one("#speak-editor").focus()
         if self._check_audio:
-            self._find_audio_device()
+            # After the first frame: importing PortAudio would compete with it for the GIL.
+            self.call_after_refresh(self._find_audio_device)
         else:
             self._set_audio(None, "?")
 

@@ -61,7 +61,8 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         yield Static(confidence_legend(), id="listen-legend")
 
     def on_mount(self) -> None:
-        self.action_refresh()
+        # After the first frame, so looking into the store never delays start-up.
+        self.call_after_refresh(self.action_refresh)
 
     def action_refresh(self) -> None:
         self._find_models()

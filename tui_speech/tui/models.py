@@ -107,7 +107,8 @@ class ModelsPane(ReportsWorkerErrors, Vertical):
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns(*COLUMNS)
-        self.action_refresh()
+        # After the first frame, so listing the store never delays start-up.
+        self.call_after_refresh(self.action_refresh)
 
     def say(self, text: str) -> None:
         self.query_one("#models-status", Static).update(text)

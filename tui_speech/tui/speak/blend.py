@@ -9,7 +9,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from tui_speech.errors import UsageError
-from tui_speech.tts.voices import parse_blend, save_blend
 from tui_speech.tui.messages import ErrorRaised
 
 
@@ -31,6 +30,8 @@ def blend_spec(weights: dict[str, str]) -> str:
     if not parts:
         raise UsageError("give at least one voice a weight above 0")
     spec = ",".join(parts)
+    from tui_speech.tts.voices import parse_blend  # numpy: not needed before the editor opens
+
     parse_blend(spec)  # the same validation synthesis will apply, reported here already
     return spec
 
@@ -62,6 +63,8 @@ class BlendScreen(ModalScreen[str | None]):
         super().__init__()
         self.voices = voices
         self.initial: dict[str, str] = {}
+        from tui_speech.tts.voices import parse_blend
+
         try:
             if current:
                 self.initial = {n: f"{w:g}" for n, w in parse_blend(current)}
@@ -104,6 +107,8 @@ class BlendScreen(ModalScreen[str | None]):
         try:
             if not name:
                 raise UsageError("type a name for the blend first")
+            from tui_speech.tts.voices import save_blend
+
             save_blend(name, self._spec())
         except UsageError as exc:
             self.post_message(ErrorRaised(exc, "blend"))
