@@ -211,3 +211,15 @@ def test_ctrl_c_cancels_cleanly_and_the_next_pull_resumes(hub_env, hub) -> None:
     key = f"{KOKORO_ID}/kokoro-v1_0.pth"
     starts = [start for k, start, _n in hub.transfers if k == key]
     assert len(starts) == 2 and starts[1] > 0  # the second run asked only for the rest
+
+
+def test_export_prints_the_graph_and_its_parity(cli, hub_env) -> None:
+    assert cli("models", "pull", ASR_ID).returncode == 0
+    proc = cli("models", "export", ASR_ID)
+    assert proc.returncode == 0, _err(proc)
+    graph = Path(proc.stdout.decode().strip())
+    assert graph.name == "model.onnx" and graph.is_file()
+    assert "argmax agreement 100.0%" in _err(proc)
+    rows = {r["id"]: r for r in json.loads(cli("models", "list", "--json").stdout)}
+    assert rows[ASR_ID]["variants"] == ["torch", "onnx"]
+    _one_line_error(cli("models", "export", KOKORO_ID), 3, f"models pull {KOKORO_ID}")

@@ -2,7 +2,8 @@
 
 ``list [--json]``, ``pull ID [--revision R] [--voices a,b]``, ``rm ID [--variant V]``,
 ``prune [--dry-run]``, ``verify ID``, ``path ID``, ``bundle ID -o FILE.tar``,
-``import FILE.tar|DIR``. Results go to stdout, progress and notes to stderr.
+``import FILE.tar|DIR``, ``export ID [--quantize int8|fp16]``. Results go to stdout, progress
+and notes to stderr.
 """
 
 from __future__ import annotations
@@ -47,6 +48,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     bundle.add_argument("-o", "--output", required=True, help="FILE.tar to write")
     imp = actions.add_parser("import", help="add a model from a bundle (tar or unpacked folder)")
     imp.add_argument("source", help="FILE.tar or DIR")
+    export = actions.add_parser(
+        "export", help="build an ONNX variant (wav2vec2; the embedded Kokoro's fp32/fp16)"
+    )
+    export.add_argument("id")
+    export.add_argument("--quantize", choices=("int8", "fp16"), help="a smaller variant")
     return p
 
 
@@ -60,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
         "path": _path,
         "bundle": _bundle,
         "import": _import,
+        "export": _export,
     }[args.models_action]
     return handler(args)
 
@@ -246,5 +253,19 @@ def _import(args: argparse.Namespace) -> int:
 
     result = import_bundle(Path(args.source))
     info(f"imported {result.model_id}: {result.files} files, {_mb(result.size)}, verified")
+    print(result.path)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from tui_speech.hub.export import export
+
+    result = export(args.id, args.quantize, on_start=lambda what: info(f"building {what}"))
+    parity = result.parity
+    if "max_abs_diff" in parity:
+        info(
+            f"parity with PyTorch: max |diff| of logits {parity['max_abs_diff']:.2e}, "
+            f"argmax agreement {parity['argmax_agreement']:.1%}"
+        )
     print(result.path)
     return 0

@@ -1,0 +1,45 @@
+"""``models export``: the wav2vec2 ONNX export with its parity record, and what is refused."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.hub_fixtures import *  # noqa: F403
+from tests.hub_fixtures import ASR_ID, KOKORO_ID
+from tui_speech.errors import ModelMissingError, UsageError
+from tui_speech.hub import store
+from tui_speech.hub.export import export
+from tui_speech.hub.manage import describe, remove
+from tui_speech.hub.pull import pull
+
+
+def test_wav2vec2_export_records_parity_and_shows_as_a_variant(hub) -> None:
+    pull(ASR_ID)
+    result = export(ASR_ID)
+    assert result.path == store.path_of(ASR_ID) / "onnx" / "model.onnx"
+    record = json.loads((result.path.parent / "model.onnx.json").read_text())
+    assert record == result.parity
+    assert record["max_abs_diff"] < 1e-3 and record["argmax_agreement"] == 1.0
+    assert record["source_commit"] == hub.repos[ASR_ID].commit
+    assert describe(ASR_ID).variants == ("torch", "onnx")
+    # A later pull keeps the export (it is not a Hub file) ...
+    assert pull(ASR_ID).fetched == 0 and result.path.is_file()
+    # ... and removing the variant takes its parity record with it.
+    assert sorted(remove(ASR_ID, "onnx")) == ["onnx/model.onnx", "onnx/model.onnx.json"]
+    assert describe(ASR_ID).variants == ("torch",)
+
+
+def test_export_refusals(hub) -> None:
+    with pytest.raises(ModelMissingError, match="models pull"):
+        export(ASR_ID)
+    pull(ASR_ID)
+    with pytest.raises(UsageError, match="not built yet"):
+        export(ASR_ID, "int8")
+    pull(KOKORO_ID, voices=["af_heart"])
+    with pytest.raises(UsageError, match="not available yet"):
+        export(KOKORO_ID)
+    with pytest.raises(UsageError, match="int8 already"):
+        export("embedded/kokoro-82m-int8", "int8")
+    assert not (store.path_of(ASR_ID) / "onnx").exists()

@@ -1,0 +1,115 @@
+"""``models export``: build ONNX variants of models in the store, with a parity record.
+
+The builders belong to the engines (``tui_speech.asr.export`` for wav2vec2,
+``tui_speech.hub.kokoro_variants`` for the embedded Kokoro); this module picks the right one for
+a model id, holds the model's lock so a pull cannot swap the folder mid-export, and for wav2vec2
+measures logits parity against PyTorch and writes it next to the graph
+(``onnx/model.onnx.json``). Builders write to a temp file and rename, so a failed export leaves
+nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tui_speech.errors import UsageError
+from tui_speech.fileio import atomic_write_text
+from tui_speech.hub import store
+from tui_speech.hub.catalog import entry_for
+from tui_speech.hub.embedded import EMBEDDED_ID
+from tui_speech.hub.ids import validate_model_id
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    model_id: str
+    path: Path
+    #: What the parity check measured (max_abs_diff, argmax_agreement, ...); may be empty.
+    parity: dict = field(default_factory=dict)
+
+
+def export(
+    model_id: str,
+    quantize: str | None = None,
+    on_start: Callable[[str], None] | None = None,
+) -> ExportResult:
+    """Build the ONNX variant of ``model_id`` (``quantize``: None, "int8" or "fp16").
+
+    ``on_start`` hears what is being built once the request is known to be valid (the build
+    itself can take minutes). Blocking; call it from a worker.
+    """
+    start = on_start or (lambda _what: None)
+    validate_model_id(model_id)
+    if quantize not in (None, "int8", "fp16"):
+        raise UsageError(f"unknown --quantize {quantize!r}; use int8 or fp16")
+    if model_id == EMBEDDED_ID:
+        return _export_embedded(quantize, start)
+    folder = store.require(model_id)
+    if entry_for(model_id).kind != "asr":
+        raise UsageError(
+            f"ONNX export of {model_id} is not available yet; the Speak pane uses the "
+            f"embedded ONNX Kokoro ({EMBEDDED_ID})"
+        )
+    if quantize is not None:
+        raise UsageError(
+            f"{quantize} variants of wav2vec2 are not built yet; run without --quantize"
+        )
+    start(f"{model_id}: ONNX export and parity check against PyTorch")
+    with store.model_lock(model_id):
+        return _export_wav2vec2(model_id, folder)
+
+
+def _export_embedded(quantize: str | None, start: Callable[[str], None]) -> ExportResult:
+    from tui_speech.hub import kokoro_variants
+
+    if quantize == "int8":
+        raise UsageError(f"{EMBEDDED_ID} is int8 already; export fp32 (default) or --quantize fp16")
+    kind = quantize or "fp32"
+    start(f"{EMBEDDED_ID}: dequantised {kind} variant and audio parity against int8")
+    with store.model_lock(EMBEDDED_ID):
+        path = kokoro_variants.build_variant(kind)
+    sidecar = path.with_name(path.name + kokoro_variants.MANIFEST_SUFFIX)
+    record = json.loads(sidecar.read_text(encoding="utf-8")) if sidecar.is_file() else {}
+    parity = {k: v for k, v in record.items() if k not in ("rewrite",)}
+    return ExportResult(EMBEDDED_ID, path, parity)
+
+
+def _export_wav2vec2(model_id: str, folder: Path) -> ExportResult:
+    import numpy as np
+
+    from tui_speech.asr.backends import OnnxBackend, TorchBackend
+    from tui_speech.asr.export import export_onnx
+    from tui_speech.asr.model import load_model_info
+
+    info = load_model_info(folder, model_id)
+    path = export_onnx(info)
+    # Deterministic inputs: a chirp and noise, 1 s and 2.3 s (two lengths exercise the dynamic
+    # time axis). Normalised as the feature extractor would.
+    rng = np.random.default_rng(0)
+    t1 = np.arange(info.sample_rate) / info.sample_rate
+    inputs = [
+        np.sin(2 * np.pi * (200 + 800 * t1) * t1),
+        rng.standard_normal(int(2.3 * info.sample_rate)),
+    ]
+    torch_backend, onnx_backend = TorchBackend(info), OnnxBackend(info)
+    diffs, agree, frames = [], 0, 0
+    for x in inputs:
+        x = ((x - x.mean()) / (x.std() + 1e-7)).astype(np.float32)
+        ref, got = torch_backend.logits(x), onnx_backend.logits(x)
+        diffs.append(float(np.max(np.abs(ref - got))))
+        agree += int(np.sum(ref.argmax(-1) == got.argmax(-1)))
+        frames += ref.shape[0]
+    manifest = store.read_manifest(model_id)
+    parity = {
+        "variant": "onnx",
+        "source_commit": manifest.commit if manifest else None,
+        "max_abs_diff": max(diffs),
+        "argmax_agreement": agree / max(frames, 1),
+        "inputs": [len(x) for x in inputs],
+        "created": store.now(),
+    }
+    atomic_write_text(path.with_name(path.name + ".json"), json.dumps(parity, indent=2))
+    return ExportResult(model_id, path, parity)
