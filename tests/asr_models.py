@@ -30,7 +30,7 @@ PHRASES = (
     "天气不好",
     "学校很大",
 )
-TRAIN_VOICES = ("jf_alpha", "jm_kumo")
+TRAIN_VOICES = ("jf_alpha",)
 TRAIN_SPEEDS = (0.9, 1.1)
 SPECIALS = ("<pad>", "<s>", "</s>", "<unk>", "|")
 #: Extra characters so the random model's vocab looks like a real Chinese one.
@@ -71,10 +71,10 @@ def _tokenizer_files(folder: Path, chars: str) -> None:
     (folder / "preprocessor_config.json").write_text(json.dumps(features), encoding="utf-8")
 
 
-def tiny_config(vocab_size: int, hidden: int = 64, layers: int = 2):
+def tiny_config(vocab_size: int, hidden: int = 64, layers: int = 2, **overrides):
     from transformers import Wav2Vec2Config
 
-    return Wav2Vec2Config(
+    settings = dict(
         vocab_size=vocab_size,
         hidden_size=hidden,
         num_hidden_layers=layers,
@@ -99,6 +99,8 @@ def tiny_config(vocab_size: int, hidden: int = 64, layers: int = 2):
         mask_time_prob=0.0,
         architectures=["Wav2Vec2ForCTC"],
     )
+    settings.update(overrides)
+    return Wav2Vec2Config(**settings)
 
 
 def save_random_model(folder: Path, seed: int = 0, hidden: int = 32) -> Path:
@@ -151,14 +153,16 @@ def _training_clips() -> tuple[list[np.ndarray], list[str]]:
     keys = [f"{v}|{s}|{p}" for v in TRAIN_VOICES for s in TRAIN_SPEEDS for p in PHRASES]
     if cache.exists():
         with np.load(cache) as saved:
-            if sorted(saved.files) == sorted(keys):
+            if set(keys) <= set(saved.files):
                 return [saved[k] for k in keys], [k.split("|")[2] for k in keys]
     clips = {k: synthesize(k.split("|")[2], k.split("|")[0], float(k.split("|")[1])) for k in keys}
     np.savez(cache, **clips)
     return list(clips.values()), [k.split("|")[2] for k in keys]
 
 
-def train(folder: Path = TRAINED_DIR, max_steps: int = 1500, seed: int = 0) -> None:
+def train(
+    folder: Path = TRAINED_DIR, max_steps: int = 800, seed: int = 0, lr: float = 1e-3, **arch
+) -> None:
     """Synthesize the phrases, train until every one is exact and confident, save."""
     import torch
     from transformers import Wav2Vec2ForCTC
@@ -166,12 +170,11 @@ def train(folder: Path = TRAINED_DIR, max_steps: int = 1500, seed: int = 0) -> N
     torch.manual_seed(seed)
     # One thread: on a busy shared machine OpenMP's spinning threads cost more than they give.
     torch.set_num_threads(1)
-    rng = np.random.default_rng(seed)
     clips, texts = _training_clips()
     chars = "".join(dict.fromkeys("".join(PHRASES)))
     vocab = list(SPECIALS) + list(chars)
     index = {c: i for i, c in enumerate(vocab)}
-    model = Wav2Vec2ForCTC(tiny_config(len(vocab)))
+    model = Wav2Vec2ForCTC(tiny_config(len(vocab), **arch))
 
     def norm(a: np.ndarray) -> np.ndarray:
         return (a - a.mean()) / np.sqrt(a.var() + 1e-7)
@@ -181,27 +184,21 @@ def train(folder: Path = TRAINED_DIR, max_steps: int = 1500, seed: int = 0) -> N
     mask = np.zeros((len(clips), longest), np.int64)
     labels = np.full((len(clips), max(map(len, texts))), -100, np.int64)
     for i, (clip, text) in enumerate(zip(clips, texts, strict=True)):
-        x[i, : len(clip)], mask[i, : len(clip)] = clip, 1
+        x[i, : len(clip)], mask[i, : len(clip)] = norm(clip), 1
         labels[i, : len(text)] = [index[c] for c in text]
     xt, mt, yt = map(torch.from_numpy, (x, mask, labels))
-    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.01)
-    sched = torch.optim.lr_scheduler.OneCycleLR(
-        opt, max_lr=3e-3, total_steps=max_steps, pct_start=0.1
-    )
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     start, good = time.time(), 0
     for step in range(max_steps):
         model.train()
-        pick = torch.from_numpy(rng.choice(len(clips), 8, replace=False))
-        batch = xt[pick].clone()
-        # Gain and a faint noise floor: robust to level, still doubtful on really noisy audio.
-        batch *= torch.from_numpy(rng.uniform(0.3, 1.5, (len(pick), 1)).astype(np.float32))
-        batch += torch.randn_like(batch) * 0.002 * mt[pick]
-        loss = model(batch, attention_mask=mt[pick], labels=yt[pick]).loss
+        # The whole set each step: with a handful of clips, sampled batches only add noise
+        # (a faint noise floor keeps it robust to tiny synthesis differences between machines).
+        batch = xt + torch.randn_like(xt) * 0.01 * mt
+        loss = model(batch, attention_mask=mt, labels=yt).loss
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-        sched.step()
         if step % 25 == 24:
             model.eval()
             with torch.no_grad():

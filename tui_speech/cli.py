@@ -24,6 +24,8 @@ COMMAND_MODULES = (
     "phonemize",
     "voices",
     "models",
+    "transcribe",
+    "embed",
 )
 
 
