@@ -111,6 +111,8 @@ def _link(name: str, target: str, kind: bytes = tarfile.SYMTYPE) -> tarfile.TarI
         ([(_file("model/config.json"), CONFIG), (_file("model/extra.bin"), b"x")], "not in"),
         ([(_file("model/config.json"), CONFIG + b" ")], "the manifest says"),
         ([], "incomplete: missing config.json"),
+        ([(_file("model/config.json"), CONFIG), (_file("model/config.json"), CONFIG)], "twice"),
+        ([(_file("model"), CONFIG)], "unsafe name"),
     ],
     ids=[
         "traversal",
@@ -122,6 +124,8 @@ def _link(name: str, target: str, kind: bytes = tarfile.SYMTYPE) -> tarfile.TarI
         "unlisted",
         "size-lie",
         "missing",
+        "duplicate",
+        "prefix-as-file",
     ],  # fmt: skip
 )
 def test_crafted_tar_is_refused(tmp_path: Path, members, message: str) -> None:
@@ -162,3 +166,15 @@ def test_tampered_content_and_bad_headers_are_refused(tmp_path: Path) -> None:
     (tmp_path / "junk.tar").write_bytes(b"not a tar at all" * 100)
     with pytest.raises(BundleError, match="not a readable tar"):
         import_bundle(tmp_path / "junk.tar")
+
+
+def test_import_over_a_model_keeps_local_exports(hub, tmp_path: Path) -> None:
+    pull(ASR_ID)
+    create(ASR_ID, tmp_path / "asr.tar")
+    local = store.path_of(ASR_ID) / "onnx" / "model.onnx"
+    local.parent.mkdir()
+    local.write_bytes(b"made here")
+    (store.path_of(ASR_ID) / "vocab.json").write_text("{}")  # damaged since the bundle
+    import_bundle(tmp_path / "asr.tar")
+    assert local.read_bytes() == b"made here"
+    assert verify(ASR_ID).ok

@@ -168,7 +168,9 @@ def _check_members(
         if member.size > max_member:
             raise BundleError(f"{where} is oversize ({member.size} bytes); refusing")
         rec = expected.get(rel)
-        if rec is None or rel in seen:
+        if rel in seen:
+            raise BundleError(f"{where} appears twice; refusing")
+        if rec is None:
             raise BundleError(f"{where} is not in the bundle's manifest; refusing")
         if member.size != rec["size"]:
             raise BundleError(f"{where} is {member.size} bytes, the manifest says {rec['size']}")
@@ -261,7 +263,10 @@ def _register(
             raise BundleError(f"{source}: {rel} does not match its SHA-256; the bundle is damaged")
     model_id = manifest.id
     with store.model_lock(model_id):
-        new = store.new_snapshot(model_id, keep=lambda _rel: False)
+        old = store.read_manifest(model_id)
+        replaced = set(expected) | ({f.path for f in old.files} if old else set())
+        # Local files the bundle does not bring (an ONNX export made here) stay.
+        new = store.new_snapshot(model_id, keep=lambda rel: rel not in replaced)
         for rel in expected:
             dest = new / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
