@@ -267,5 +267,8 @@ def _export(args: argparse.Namespace) -> int:
             f"parity with PyTorch: max |diff| of logits {parity['max_abs_diff']:.2e}, "
             f"argmax agreement {parity['argmax_agreement']:.1%}"
         )
+    spectral = [p.get("spectral_correlation") for p in parity.get("parity", [])]
+    if spectral and all(isinstance(c, float) for c in spectral):
+        info(f"parity with int8: spectral correlation {min(spectral):.3f} (worst phrase)")
     print(result.path)
     return 0
