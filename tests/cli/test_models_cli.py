@@ -83,6 +83,8 @@ def test_hub_errors_are_one_line(cli, hub_env, closed_port_url: str) -> None:
 
     hub_env["HF_ENDPOINT"] = closed_port_url
     _one_line_error(cli("models", "pull", KOKORO_ID), 5, "cannot reach", "models import")
+    hub_env["HF_HUB_OFFLINE"] = "1"
+    _one_line_error(cli("models", "pull", KOKORO_ID), 5, "HF_HUB_OFFLINE is set")
     listing = json.loads(cli("models", "list", "--json").stdout)
     assert not next(r for r in listing if r["id"] == KOKORO_ID)["present"]
 
