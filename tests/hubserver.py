@@ -96,13 +96,20 @@ class HubServer:
         return commit
 
     def interrupt(
-        self, repo_id: str, name: str, after: int, times: int = 1, stall_s: float = 0.0
+        self,
+        repo_id: str,
+        name: str,
+        after: int | list[int],
+        times: int = 1,
+        stall_s: float = 0.0,
     ) -> None:
-        """Cut the next ``times`` body transfers of ``name`` after ``after`` bytes.
+        """Cut the next ``times`` body transfers of ``name`` after ``after`` bytes each.
 
-        With ``stall_s`` the server first goes silent that long, as a stalled link does.
+        A list for ``after`` gives each successive transfer its own cut point. With ``stall_s``
+        the server first goes silent that long, as a stalled link does.
         """
-        self._interrupts[f"{repo_id}/{name}"] = [after] * times
+        cuts = after if isinstance(after, list) else [after] * times
+        self._interrupts[f"{repo_id}/{name}"] = list(cuts)
         self.stall_s = stall_s
 
     def fail(self, repo_id: str, name: str, status: int, times: int = 1) -> None:

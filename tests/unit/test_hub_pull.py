@@ -191,13 +191,24 @@ def test_invalid_ids_and_revisions_never_reach_the_disk(hub) -> None:
         pull(ASR_ID, revision="../../main")
 
 
-def test_a_connection_that_keeps_dropping_gives_up_and_keeps_the_partial(hub) -> None:
-    hub.interrupt(KOKORO_ID, "kokoro-v1_0.pth", after=100_000, times=10)
+def test_a_link_that_keeps_dropping_still_finishes_a_file(hub, tiny_repos) -> None:
+    weights = tiny_repos[KOKORO_ID]["kokoro-v1_0.pth"]
+    hub.interrupt(KOKORO_ID, "kokoro-v1_0.pth", after=150_000, times=8)
+    result = pull(KOKORO_ID)
+    assert (result.path / "kokoro-v1_0.pth").read_bytes() == weights
+    key = f"{KOKORO_ID}/kokoro-v1_0.pth"
+    # Nine transfers, each resuming where the last one was cut; no byte sent twice.
+    assert [start for k, start, _n in hub.transfers if k == key] == [i * 150_000 for i in range(9)]
+    assert hub.served[key] == len(weights)
+
+
+def test_a_link_that_brings_nothing_gives_up_and_keeps_the_partial(hub) -> None:
+    # One transfer brings 100 kB, then every attempt is cut before its first byte.
+    hub.interrupt(KOKORO_ID, "kokoro-v1_0.pth", after=[100_000] + [0] * 10)
     with pytest.raises(HubError, match="downloading kokoro-v1_0.pth from .* failed 4 times"):
         pull(KOKORO_ID)
     (partial,) = store.staging_dir(KOKORO_ID).glob("blobs/*.incomplete")
-    # Each attempt resumed where the last stopped: four cuts of 100 kB each.
-    assert partial.stat().st_size == 400_000
+    assert partial.stat().st_size == 100_000  # what the good attempt brought is kept
     assert store.read_manifest(KOKORO_ID) is None
 
 

@@ -95,7 +95,7 @@ def test_rm_torch_variant_and_pull_brings_it_back(hub) -> None:
 
 
 def test_prune_removes_partials_and_reports_unregistered_folders(hub) -> None:
-    hub.interrupt(KOKORO_ID, "kokoro-v1_0.pth", after=1000, times=10)
+    hub.interrupt(KOKORO_ID, "kokoro-v1_0.pth", after=[1000] + [0] * 10)
     with pytest.raises(HubError):
         pull(KOKORO_ID)
     by_hand = store.store_root() / "someone" / "copied-by-hand"
@@ -117,7 +117,7 @@ def test_prune_removes_partials_and_reports_unregistered_folders(hub) -> None:
 
 
 def test_prune_spares_the_staging_of_a_running_pull(hub) -> None:
-    hub.interrupt(KOKORO_ID, "kokoro-v1_0.pth", after=1000, times=10)
+    hub.interrupt(KOKORO_ID, "kokoro-v1_0.pth", after=[1000] + [0] * 10)
     with pytest.raises(HubError):
         pull(KOKORO_ID)
     with store.model_lock(KOKORO_ID):  # as a pull in another process would hold it

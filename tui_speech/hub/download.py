@@ -198,9 +198,10 @@ def fetch(
 ) -> None:
     """Download ``remote`` into ``partial``, appending to what an earlier attempt left there.
 
-    Connection drops are retried ``RETRIES`` times, each time with a ``Range`` request for the
-    missing bytes; ``on_bytes`` gets the size of every chunk written (and the already present
-    size once, at the start). The caller verifies the finished file.
+    Connection drops, timeouts and busy answers (429/5xx) are retried with a ``Range`` request
+    for the missing bytes, until more than ``RETRIES`` attempts in a row bring nothing.
+    ``on_bytes`` gets the size of every chunk written (and the already present size once, at
+    the start). The caller verifies the finished file.
     """
     from huggingface_hub import hf_hub_url
     from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
@@ -213,6 +214,7 @@ def fetch(
         have = 0
     on_bytes(have)
     attempt = 0
+    before_attempt = have
     while have < remote.size:
         headers = build_hf_headers(token=token)
         # Ask for the raw bytes: a gzip-encoded body has no usable Range semantics.
@@ -248,9 +250,15 @@ def fetch(
                         on_bytes(len(chunk))
         except HubError as exc:
             cause = exc.__cause__
-            attempt += 1
             if not _transient(cause):
                 raise
+            have = partial.stat().st_size if partial.exists() else 0
+            # Only attempts that brought nothing count: a link that drops now and then
+            # still finishes a large file, one that is down gives up quickly.
+            if have > before_attempt:
+                attempt = 0
+            attempt += 1
+            before_attempt = have
             if attempt > RETRIES:
                 status = getattr(getattr(cause, "response", None), "status_code", None)
                 reason = f"HTTP {status}" if status else type(cause).__name__
@@ -260,7 +268,6 @@ def fetch(
                     "`tui-speech models import` with a bundle"
                 ) from cause
             time.sleep(RETRY_WAIT_S * attempt)
-            have = partial.stat().st_size if partial.exists() else 0
         except OSError as exc:
             if exc.errno == errno.ENOSPC:
                 raise HubError(
