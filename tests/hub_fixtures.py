@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -132,6 +131,3 @@ def closed_port_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}"
-
-
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
