@@ -37,7 +37,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     rm = actions.add_parser("rm", help="remove a model, or one variant of it")
     rm.add_argument("id")
     rm.add_argument("--variant", help="torch, onnx, onnx-int8 or onnx-fp16")
-    prune = actions.add_parser("prune", help="delete partial downloads and unregistered folders")
+    prune = actions.add_parser("prune", help="delete partial downloads and interrupted snapshots")
     prune.add_argument("--dry-run", action="store_true", help="only show what would go")
     verify = actions.add_parser("verify", help="check every file's SHA-256")
     verify.add_argument("id")
