@@ -154,7 +154,7 @@ class SpeechApp(App[int]):
             self.query_one("#models-table").focus()
             self.query_one(ModelsPane).action_refresh()
         else:
-            self.query_one(TabbedContent).query_one("Tabs").focus()
+            self.query_one("#listen-transcript").focus()
             self.query_one(ListenPane).action_refresh()
 
     def action_next_theme(self) -> None:

@@ -1,23 +1,35 @@
-"""The Listen pane. Live transcription waits for the ASR core (tui_speech.asr, not in this build):
-until then the pane says honestly what is there – which ASR models the store holds – and shows
-the theme's confidence scale the transcript will use.
+"""The Listen pane: transcribe a file and review it character by character.
+
+The recogniser (``tui_speech.asr``, PyTorch or ONNX Runtime) loads in a worker the first time a
+file is opened, never at start-up. Live sources (microphone, stdin) are not in this build: the
+ASR core has no streaming session yet, so the pane says so instead of pretending.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import Static
+from textual.widgets import ProgressBar, Static
 
+from tui_speech.errors import AudioDeviceError, UsageError
 from tui_speech.tui.errors import ReportsWorkerErrors
-from tui_speech.tui.messages import StatusInfo
+from tui_speech.tui.messages import ErrorRaised, StatusInfo
+from tui_speech.tui.prompt import PromptScreen
 from tui_speech.tui.themes import CONFIDENCE_STEPS
+from tui_speech.tui.transcript import TranscriptView
+
+#: Replay starts this long before the character, so the ear catches the context.
+REPLAY_LEAD_S = 0.5
+REPLAY_TAIL_S = 0.2
+EXPORT_FORMATS = ("txt", "json", "jsonl", "srt", "vtt")
 
 
 def confidence_legend() -> Content:
@@ -31,38 +43,83 @@ def confidence_legend() -> Content:
 def asr_state(models: list[str]) -> str:
     if not models:
         return "No ASR model yet – F4 Models to pull one."
-    return f"ASR model in the store: {', '.join(models)}."
+    return f"ASR model: {models[0]} · ctrl+o transcribes a file"
+
+
+def replay_span(chars: tuple[Any, ...], index: int) -> tuple[float, float]:
+    """From just before character ``index`` to the end of its utterance (the cue it is in)."""
+    from tui_speech.asr.formats import split_cues
+
+    char = chars[index]
+    end = char.t1
+    for cue in split_cues(chars):
+        if cue.start <= char.t0 <= cue.end:
+            end = cue.end
+            break
+    return max(0.0, char.t0 - REPLAY_LEAD_S), end + REPLAY_TAIL_S
 
 
 class ListenPane(ReportsWorkerErrors, Vertical):
-    HELP_WIDGETS = ()
+    HELP_WIDGETS = (TranscriptView,)
     BINDINGS = [
+        Binding("ctrl+o", "open_file", "Open file"),
+        Binding("ctrl+s", "export", "Export"),
         Binding("ctrl+r", "refresh", "Refresh", show=False),
     ]
     DEFAULT_CSS = """
-    ListenPane { padding: 1 2; }
-    ListenPane #listen-state { color: $warning; text-style: bold; margin-bottom: 1; }
-    ListenPane .listen-detail { color: $text-muted; margin-bottom: 1; }
+    ListenPane { padding: 0 1; }
+    ListenPane #listen-state { color: $warning; text-style: bold; }
+    ListenPane .listen-detail { color: $text-muted; }
+    ListenPane #listen-progress-row { height: 1; }
+    ListenPane #listen-progress { width: 24; }
+    ListenPane #listen-status { width: 1fr; color: $text-muted; }
     """
 
     @dataclass
     class Found(Message):
         models: list[str]
 
+    @dataclass
+    class Progress(Message):
+        done: float
+        total: float
+
+        def can_replace(self, message: Message) -> bool:  # only the latest position matters
+            return isinstance(message, ListenPane.Progress)
+
+    @dataclass
+    class Transcribed(Message):
+        transcript: Any  # tui_speech.asr.recognizer.Transcript
+        samples: Any  # float32 16 kHz, kept for replay
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        #: The ASR model to use (repo id or folder); None = the first one in the store.
+        self.model: str | None = None
+        self.transcript: Any = None
+        self._samples: Any = None
+        self._player: Any = None
+
     def compose(self) -> ComposeResult:
-        yield Static("Live Mandarin transcription", classes="listen-title")
         yield Static("looking for ASR models…", id="listen-state")
         yield Static(
-            "Transcribing in this pane (microphone, piped PCM on stdin, a file played as "
-            "live) is not in this build yet. The transcript will colour every character by "
-            "the model's confidence:",
+            "Live sources (microphone, PCM on stdin) are not in this build; ctrl+o transcribes "
+            "a file. Every character is coloured by the model's confidence:",
             classes="listen-detail",
         )
         yield Static(confidence_legend(), id="listen-legend")
+        yield TranscriptView(id="listen-transcript")
+        with Horizontal(id="listen-progress-row"):
+            yield ProgressBar(total=100, show_eta=False, id="listen-progress")
+            yield Static("", id="listen-status")
 
     def on_mount(self) -> None:
+        self.query_one(TranscriptView).border_title = "transcript"
         # After the first frame, so looking into the store never delays start-up.
         self.call_after_refresh(self.action_refresh)
+
+    def say(self, text: str) -> None:
+        self.query_one("#listen-status", Static).update(text)
 
     def action_refresh(self) -> None:
         self._find_models()
@@ -75,6 +132,111 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         self.post_message(self.Found(present))
 
     def on_listen_pane_found(self, message: Found) -> None:
-        self.query_one("#listen-state", Static).update(asr_state(message.models))
-        if message.models:
-            self.post_message(StatusInfo("asr", message.models[0].rsplit("/", 1)[-1]))
+        models = [self.model] if self.model else message.models
+        self.query_one("#listen-state", Static).update(asr_state(models))
+        if models:
+            self.post_message(StatusInfo("asr", Path(models[0]).name))
+
+    # --- transcribe a file ----------------------------------------------------------------------
+
+    def action_open_file(self) -> None:
+        def start(path: str | None) -> None:
+            if path:
+                self.say(f"loading the ASR model for {Path(path).name}…")
+                self.query_one(ProgressBar).update(total=None, progress=0)
+                self._transcribe(Path(path).expanduser(), self.model)
+
+        self.app.push_screen(PromptScreen("Transcribe which audio file?", "", "a path"), start)
+
+    @work(thread=True, exclusive=True, group="transcribe", exit_on_error=False)
+    def _transcribe(self, path: Path, model: str | None) -> None:
+        from tui_speech.asr.model import ONNX_FILE, resolve_model_dir
+        from tui_speech.asr.recognizer import Recognizer
+        from tui_speech.audio.reader import probe, read_audio
+
+        info = probe(path)  # a bad file is reported before the model loads
+        if model is None:
+            from tui_speech.hub.manage import list_models
+
+            present = [e.id for e in list_models() if e.kind == "asr" and e.present]
+            model = present[0] if present else None  # None: the default model, or its hint
+        folder, _ = resolve_model_dir(model)
+        backend = "onnx" if (folder / ONNX_FILE).exists() else "torch"
+        recognizer = Recognizer.load(model, backend=backend)
+        total = info.duration
+        transcript = recognizer.transcribe_file(
+            path, progress=lambda done: self.post_message(self.Progress(done, total))
+        )
+        samples = read_audio(path, target_rate=recognizer.sample_rate)
+        self.post_message(self.Transcribed(transcript, samples))
+
+    def on_listen_pane_progress(self, message: Progress) -> None:
+        self.query_one(ProgressBar).update(total=max(message.total, 0.001), progress=message.done)
+        self.say(f"transcribing… {message.done:.0f}/{message.total:.0f} s")
+
+    def on_listen_pane_transcribed(self, message: Transcribed) -> None:
+        self.transcript = message.transcript
+        self._samples = message.samples
+        t = message.transcript
+        bar = self.query_one(ProgressBar)
+        bar.update(total=1, progress=1)
+        view = self.query_one(TranscriptView)
+        view.show(t.chars)
+        view.focus()
+        self.query_one("#listen-state", Static).update(asr_state([t.model]))
+        self.post_message(StatusInfo("asr", Path(t.model).name))
+        name = Path(t.source).name or "audio"
+        self.say(f"{name}: {len(t.chars)} characters, {t.duration:.1f} s, mean {t.confidence:.0%}")
+
+    # --- review ---------------------------------------------------------------------------------
+
+    @on(TranscriptView.ReplayRequested)
+    def _replay(self, event: TranscriptView.ReplayRequested) -> None:
+        if self.transcript is None or self._samples is None:
+            return
+        start, end = replay_span(self.transcript.chars, event.index)
+        rate = 16_000
+        self._play(self._samples[int(start * rate) : int(end * rate)], rate)
+
+    @work(thread=True, exclusive=True, group="replay", exit_on_error=False)
+    def _play(self, audio: Any, rate: int) -> None:
+        if self._player is None:
+            from tui_speech.audio.playback import Player
+
+            try:
+                self._player = Player()
+            except AudioDeviceError as exc:
+                reason = exc.message.split(";")[0]
+                raise AudioDeviceError(f"cannot replay: {reason}") from None
+        self._player.stop()
+        self._player.play_chunk(audio, rate)
+
+    def action_export(self) -> None:
+        if self.transcript is None:
+            self.post_message(ErrorRaised(UsageError("nothing to export: ctrl+o first"), "export"))
+            return
+        default = Path.cwd() / f"{Path(self.transcript.source).stem or 'transcript'}.srt"
+
+        def save(path: str | None) -> None:
+            if path:
+                self._export(Path(path).expanduser())
+
+        hint = "the extension picks the format: " + " ".join(EXPORT_FORMATS)
+        self.app.push_screen(PromptScreen("Export the transcript as", str(default), hint), save)
+
+    @work(thread=True, group="export", exit_on_error=False)
+    def _export(self, path: Path) -> None:
+        from tui_speech.asr.formats import render
+        from tui_speech.fileio import atomic_write_text
+
+        fmt = path.suffix.lstrip(".").lower()
+        if fmt not in EXPORT_FORMATS:
+            raise UsageError(f"cannot export {path.name}: use one of .{', .'.join(EXPORT_FORMATS)}")
+        if not path.parent.is_dir():
+            raise UsageError(f"cannot write {path}: folder {path.parent} does not exist")
+        atomic_write_text(path, render(self.transcript, fmt))
+        self.app.call_from_thread(self.app.notify, f"exported to {path}", markup=False)
+
+    def on_unmount(self) -> None:
+        if self._player is not None:
+            self._player.close()

@@ -1,0 +1,138 @@
+"""The Listen pane on a file: transcribe with a tiny wav2vec2, review, replay, export."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+from textual.widgets import Input, Static
+
+from tests.tui.helpers import settle
+from tui_speech.tui.listen import ListenPane, replay_span
+from tui_speech.tui.prompt import PromptScreen
+from tui_speech.tui.transcript import TranscriptView, bucket
+
+
+@pytest.fixture(scope="module")
+def tiny_asr(tmp_path_factory) -> str:
+    from tests.asr_models import save_random_model
+
+    return str(save_random_model(tmp_path_factory.mktemp("asr") / "tiny-zh"))
+
+
+@pytest.fixture
+def speech_file(tmp_path) -> str:
+    from tests.asr_models import synthesize
+
+    path = tmp_path / "nihao.wav"
+    sf.write(path, synthesize("你好世界。今天天气很好。"), 16_000)
+    return str(path)
+
+
+def notifications(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def open_file(pilot, path: str) -> None:
+    await pilot.press("ctrl+o")
+    assert isinstance(pilot.app.screen, PromptScreen)
+    pilot.app.screen.query_one(Input).value = path
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+@pytest.mark.slow
+async def test_transcribe_review_replay_and_export(make_app, tiny_asr, speech_file, tmp_path,
+                                                   monkeypatch):  # fmt: skip
+    from tui_speech.audio import playback
+
+    played: list[tuple[int, int]] = []
+
+    class FakePlayer:
+        def play_chunk(self, audio, sample_rate):
+            played.append((len(audio), sample_rate))
+
+        def stop(self):
+            pass
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(playback, "Player", FakePlayer)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f2")
+        pane = app.query_one(ListenPane)
+        pane.model = tiny_asr
+        await open_file(pilot, speech_file)
+        view = app.query_one(TranscriptView)
+        chars = pane.transcript.chars
+        assert chars and view.chars == chars
+        content = app.query_one(".transcript-text", Static).visual
+        assert content.plain == "".join(c.char for c in chars)
+        # Every character carries the colour of its confidence step.
+        for i, c in enumerate(chars):
+            styles = " ".join(str(s.style) for s in content.spans if s.start <= i < s.end)
+            assert f"$confidence-{bucket(c.confidence)}" in styles
+
+        # A random model is unsure of everything: with the threshold at 100%, n walks
+        # through the characters and the detail line shows alternatives.
+        view.threshold = 1.0
+        view.cursor = 0
+        await pilot.press("n")
+        first = view.cursor
+        assert first is not None and first > 0
+        detail = str(app.query_one(".transcript-detail", Static).visual)
+        assert f"“{chars[first].char}”" in detail and "alternatives:" in detail
+        await pilot.press("p")
+        assert view.cursor < first
+        await pilot.press("minus")
+        assert view.threshold == 0.95
+
+        await pilot.press("space")
+        await settle(pilot)
+        start, end = replay_span(chars, view.cursor)
+        assert played and played[-1][1] == 16_000
+        assert played[-1][0] == pytest.approx((end - start) * 16_000, abs=2)
+
+        await pilot.press("ctrl+s")
+        app.screen.query_one(Input).value = str(tmp_path / "out.srt")
+        await pilot.press("enter")
+        await settle(pilot)
+        srt = (tmp_path / "out.srt").read_text()
+        assert "-->" in srt
+
+
+async def test_without_a_model_the_pane_points_to_models(make_app, speech_file):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f2")
+        await settle(pilot)
+        assert "F4 Models to pull one" in str(app.query_one("#listen-state", Static).visual)
+        await open_file(pilot, speech_file)
+        errors = [n.message for n in app._notifications if n.severity == "error"]
+        assert errors and "pull" in errors[-1]
+
+
+async def test_a_file_that_is_not_audio_is_reported(make_app, tmp_path, tiny_asr):
+    bad = tmp_path / "notes.wav"
+    bad.write_text("not audio")
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f2")
+        app.query_one(ListenPane).model = tiny_asr
+        await open_file(pilot, str(bad))
+        errors = [n.message for n in app._notifications if n.severity == "error"]
+        assert errors and "notes.wav" in errors[-1]
+
+
+def test_replay_starts_before_the_character_and_ends_with_its_utterance():
+    from tui_speech.asr.ctc import CharResult
+
+    chars = tuple(
+        CharResult(ch, t0, t0 + 0.2, 0.5, 0.4)
+        for ch, t0 in [("你", 1.0), ("好", 1.2), ("世", 3.0), ("界", 3.2)]
+    )
+    assert replay_span(chars, 1) == (pytest.approx(0.7), pytest.approx(1.6))
+    assert replay_span(chars, 0)[0] == pytest.approx(0.5)
+    assert np.isclose(replay_span(chars, 3)[1], 3.6)

@@ -1,0 +1,153 @@
+"""The transcript view: every character coloured by the model's confidence, with review keys.
+
+Colours come from the theme's confidence scale (``$confidence-0`` .. ``$confidence-4``);
+characters below the threshold are also bold and underlined, so they stand out without colour
+too. A cursor moves over characters; ``n``/``p`` jump to the next/previous doubtful one and the
+line below shows its confidence, time span, alternatives and pinyin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from tui_speech.tui.themes import CONFIDENCE_STEPS
+
+THRESHOLD_STEP = 0.05
+
+
+def bucket(confidence: float) -> int:
+    """Which step of the confidence scale a confidence in [0, 1] falls in."""
+    return max(0, min(CONFIDENCE_STEPS - 1, int(confidence * CONFIDENCE_STEPS)))
+
+
+@cache
+def pinyin_of(char: str) -> str:
+    """Tone-marked pinyin of one Han character ('' for others or without pypinyin)."""
+    if not ("\u3400" <= char <= "\u9fff"):
+        return ""
+    try:
+        from pypinyin import Style, pinyin
+    except ImportError:
+        return ""
+    return " / ".join(pinyin(char, style=Style.TONE, heteronym=True)[0][:3])
+
+
+def render_chars(chars: tuple[Any, ...], threshold: float, cursor: int | None) -> Content:
+    parts: list[str | tuple[str, str]] = []
+    for i, c in enumerate(chars):
+        style = f"$confidence-{bucket(c.confidence)}"
+        if c.confidence < threshold:
+            style += " bold underline"
+        if i == cursor:
+            style += " reverse"
+        parts.append((c.char, style))
+    return Content.assemble(*parts)
+
+
+def describe_char(c: Any) -> str:
+    alternatives = ", ".join(f"{a} {p:.0%}" for a, p in c.alternatives) or "none"
+    reading = pinyin_of(c.char)
+    return (
+        f"“{c.char}” {c.confidence:.0%} (min {c.min_confidence:.0%}) · "
+        f"{c.t0:.2f}–{c.t1:.2f} s · alternatives: {alternatives}"
+        + (f" · pinyin {reading}" if reading else "")
+    )
+
+
+class TranscriptView(VerticalScroll, can_focus=True):
+    """Shows a ``tui_speech.asr.recognizer.Transcript`` and lets the user review it."""
+
+    HELP_TITLE = "Transcript"
+    DEFAULT_CSS = """
+    TranscriptView { border: round $panel-lighten-2; padding: 0 1; height: 1fr; }
+    TranscriptView:focus { border: round $primary; }
+    TranscriptView > .transcript-detail { color: $text-muted; margin-top: 1; }
+    """
+    BINDINGS = [
+        Binding("left", "move(-1)", "Previous character", show=False),
+        Binding("right", "move(1)", "Next character", show=False),
+        Binding("n", "jump(1)", "Next doubtful"),
+        Binding("p", "jump(-1)", "Previous doubtful"),
+        Binding("space", "replay", "Replay"),
+        Binding("plus,equals_sign", "threshold(1)", "Threshold +", show=False),
+        Binding("minus", "threshold(-1)", "Threshold −", show=False),
+    ]
+
+    @dataclass
+    class ReplayRequested(Message):
+        index: int
+
+    threshold: reactive[float] = reactive(0.6, init=False)
+    cursor: reactive[int | None] = reactive(None, init=False)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.chars: tuple[Any, ...] = ()
+
+    def compose(self):  # type: ignore[override]
+        yield Static("", classes="transcript-text")
+        yield Static("", classes="transcript-detail")
+
+    def show(self, chars: tuple[Any, ...]) -> None:
+        self.chars = chars
+        doubtful = self._doubtful()
+        self.cursor = doubtful[0] if doubtful else (0 if chars else None)
+        self._refresh()
+
+    def _doubtful(self) -> list[int]:
+        return [
+            i for i, c in enumerate(self.chars) if c.confidence < self.threshold and c.char.strip()
+        ]
+
+    def _refresh(self) -> None:
+        self.query_one(".transcript-text", Static).update(
+            render_chars(self.chars, self.threshold, self.cursor)
+        )
+        detail = ""
+        if self.cursor is not None and self.chars:
+            detail = describe_char(self.chars[self.cursor])
+        flagged = len(self._doubtful())
+        summary = f"{flagged} below {self.threshold:.0%} (n/p jump, +/- threshold)"
+        self.query_one(".transcript-detail", Static).update(
+            f"{detail}\n{summary}" if detail else summary
+        )
+
+    def watch_cursor(self) -> None:
+        self._refresh()
+
+    def watch_threshold(self) -> None:
+        self._refresh()
+
+    def action_move(self, step: int) -> None:
+        if self.chars:
+            current = self.cursor or 0
+            self.cursor = max(0, min(len(self.chars) - 1, current + step))
+
+    def action_jump(self, direction: int) -> None:
+        doubtful = self._doubtful()
+        if not doubtful:
+            self.notify("no character below the threshold", markup=False)
+            return
+        current = self.cursor if self.cursor is not None else -1
+        if direction > 0:
+            after = [i for i in doubtful if i > current]
+            self.cursor = after[0] if after else doubtful[0]  # wrap around
+        else:
+            before = [i for i in doubtful if i < current]
+            self.cursor = before[-1] if before else doubtful[-1]
+
+    def action_threshold(self, step: int) -> None:
+        self.threshold = round(min(1.0, max(0.0, self.threshold + step * THRESHOLD_STEP)), 2)
+
+    def action_replay(self) -> None:
+        if self.cursor is not None and self.chars:
+            self.post_message(self.ReplayRequested(self.cursor))
