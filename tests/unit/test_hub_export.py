@@ -35,11 +35,22 @@ def test_export_refusals(hub) -> None:
     with pytest.raises(ModelMissingError, match="models pull"):
         export(ASR_ID)
     pull(ASR_ID)
-    with pytest.raises(UsageError, match="not built yet"):
-        export(ASR_ID, "int8")
     pull(KOKORO_ID, voices=["af_heart"])
     with pytest.raises(UsageError, match="not available yet"):
         export(KOKORO_ID)
     with pytest.raises(UsageError, match="int8 already"):
         export("embedded/kokoro-82m-int8", "int8")
     assert not (store.path_of(ASR_ID) / "onnx").exists()
+
+
+@pytest.mark.parametrize("quantize", ["int8", "fp16"])
+def test_smaller_variants_are_built_with_parity(hub, quantize: str) -> None:
+    pull(ASR_ID)
+    result = export(ASR_ID, quantize)  # builds the fp32 graph first, as their source
+    assert result.path.name == f"model.{quantize}.onnx"
+    assert (result.path.parent / "model.onnx").is_file()
+    parity = json.loads((result.path.parent / f"model.{quantize}.onnx.json").read_text())
+    assert parity["variant"] == f"onnx-{quantize}"
+    # A tiny random model's logits are near-ties, so only loose bounds are meaningful here.
+    assert parity["max_abs_diff"] < 0.5 and parity["argmax_agreement"] > 0.5
+    assert describe(ASR_ID).variants == ("torch", "onnx", f"onnx-{quantize}")

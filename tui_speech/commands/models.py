@@ -49,10 +49,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     imp = actions.add_parser("import", help="add a model from a bundle (tar or unpacked folder)")
     imp.add_argument("source", help="FILE.tar or DIR")
     export = actions.add_parser(
-        "export", help="build an ONNX variant (wav2vec2; the embedded Kokoro's fp32/fp16)"
+        "export", help="build ONNX variants with a parity check (wav2vec2, embedded Kokoro)"
     )
     export.add_argument("id")
-    export.add_argument("--quantize", choices=("int8", "fp16"), help="a smaller variant")
+    export.add_argument(
+        "--quantize",
+        choices=("int8", "fp16"),
+        help="build onnx/model.int8.onnx or model.fp16.onnx (wav2vec2), the fp16 Kokoro",
+    )
     return p
 
 
@@ -265,7 +269,8 @@ def _export(args: argparse.Namespace) -> int:
     if "max_abs_diff" in parity:
         info(
             f"parity with PyTorch: max |diff| of logits {parity['max_abs_diff']:.2e}, "
-            f"argmax agreement {parity['argmax_agreement']:.1%}"
+            f"argmax agreement {parity['argmax_agreement']:.1%}, "
+            f"same transcript {parity['text_agreement']:.0%} of inputs"
         )
     spectral = [p.get("spectral_correlation") for p in parity.get("parity", [])]
     if spectral and all(isinstance(c, float) for c in spectral):
