@@ -20,3 +20,14 @@ async def type_text(pilot: Pilot, text: str) -> None:
     editor.focus()
     editor.insert(text)
     await settle(pilot)
+
+
+async def wait_until(pilot: Pilot, condition, timeout: float = 60.0) -> None:
+    """Pause until ``condition()`` holds (for results that arrive from other threads)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {condition}")
+        await pilot.pause(0.05)

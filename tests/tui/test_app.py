@@ -150,3 +150,16 @@ async def test_missing_audio_device_is_explained(monkeypatch):
         message = str(app.query_one("#speak-message").render())
         assert "no audio output device found" in message
         assert "ctrl+s" in message
+
+
+async def test_pane_keys_close_help_and_wait_for_other_dialogs(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f1", "f4")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+        assert app.query_one(TabbedContent).active == "models"
+        await pilot.press("f3", "ctrl+b")  # the blend editor is a dialog with unsaved input
+        await pilot.press("f2")
+        assert app.screen is not app.main_screen
+        assert app.main_screen.query_one(TabbedContent).active == "speak"

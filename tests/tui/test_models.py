@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.widgets import DataTable, Input, ProgressBar, Static
 
 from tests.hub_fixtures import ASR_ID, hub, tiny_repos  # noqa: F401 - pytest fixtures
-from tests.tui.helpers import settle
+from tests.tui.helpers import settle, wait_until
 from tui_speech.hub.embedded import EMBEDDED_ID
 from tui_speech.tui.prompt import ConfirmScreen, PromptScreen
 
@@ -52,6 +52,7 @@ async def test_pull_a_tiny_model_with_progress_then_verify_and_remove(make_app, 
         assert isinstance(app.screen, PromptScreen)
         app.screen.query_one(Input).value = ASR_ID
         await pilot.press("enter")
+        await wait_until(pilot, lambda: any(ASR_ID in m for m in notifications(app)))
         await settle(pilot)
         assert any("downloading" in s for s in seen)
         assert any(f"pulled {ASR_ID}" in m for m in notifications(app))
@@ -90,6 +91,7 @@ async def test_hub_errors_are_notifications(make_app, hub):  # noqa: F811
         await pilot.press("f5")
         app.screen.query_one(Input).value = "nobody/no-such-model"
         await pilot.press("enter")
+        await wait_until(pilot, lambda: any(n.severity == "error" for n in app._notifications))
         await settle(pilot)
         errors = [n for n in app._notifications if n.severity == "error"]
         assert errors and "no-such-model" in errors[-1].message

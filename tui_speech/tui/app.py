@@ -11,6 +11,7 @@ import time
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 from tui_speech.errors import AudioDeviceError
@@ -117,7 +118,7 @@ class SpeechApp(App[int]):
     def _set_audio(self, problem: str | None, label: str) -> None:
         self.status["audio"] = label
         self._show_status()
-        self.query_one(SpeakPane).set_audio_state(problem)
+        self.main_screen.query_one(SpeakPane).set_audio_state(problem)
 
     # --- errors: the one place they are shown ---------------------------------------------------
 
@@ -139,8 +140,23 @@ class SpeechApp(App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
-    def action_show_pane(self, pane: str) -> None:
-        self.query_one(TabbedContent).active = pane
+    @property
+    def main_screen(self) -> Screen:
+        """The screen holding the panes (queries on ``self`` would search a dialog on top)."""
+        return self.screen_stack[0]
+
+    async def action_show_pane(self, pane: str) -> None:
+        if isinstance(self.screen, HelpScreen):
+            await self.pop_screen()
+            # The resumed screen refocuses its last widget, which would switch the tab back.
+            self.call_after_refresh(self._switch_pane, pane)
+        elif self.screen is not self.main_screen:
+            self.bell()  # a dialog is open: finish or cancel it first
+        else:
+            self._switch_pane(pane)
+
+    def _switch_pane(self, pane: str) -> None:
+        self.main_screen.query_one(TabbedContent).active = pane
         self._focus_pane(pane)
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
@@ -148,14 +164,15 @@ class SpeechApp(App[int]):
             self._focus_pane(event.pane.id)
 
     def _focus_pane(self, pane: str) -> None:
+        main = self.main_screen
         if pane == "speak":
-            self.query_one("#speak-editor").focus()
+            main.query_one("#speak-editor").focus()
         elif pane == "models":
-            self.query_one("#models-table").focus()
-            self.query_one(ModelsPane).action_refresh()
+            main.query_one("#models-table").focus()
+            main.query_one(ModelsPane).action_refresh()
         else:
-            self.query_one("#listen-transcript").focus()
-            self.query_one(ListenPane).action_refresh()
+            main.query_one("#listen-transcript").focus()
+            main.query_one(ListenPane).action_refresh()
 
     def action_next_theme(self) -> None:
         names = [t.name for t in load_themes().themes]
@@ -171,8 +188,8 @@ class SpeechApp(App[int]):
         if action.pane is None:
             await self.run_action(action.action)
             return
-        self.action_show_pane(action.pane)
-        await self.run_action(action.action, self.query_one(f"#{action.pane}-pane"))
+        await self.action_show_pane(action.pane)
+        await self.run_action(action.action, self.main_screen.query_one(f"#{action.pane}-pane"))
 
 
 def run_app() -> int:
