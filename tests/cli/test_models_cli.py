@@ -225,3 +225,12 @@ def test_export_prints_the_graph_and_its_parity(cli, hub_env) -> None:
     rows = {r["id"]: r for r in json.loads(cli("models", "list", "--json").stdout)}
     assert rows[ASR_ID]["variants"] == ["torch", "onnx"]
     _one_line_error(cli("models", "export", KOKORO_ID), 3, f"models pull {KOKORO_ID}")
+
+
+def test_export_int8_is_quiet_and_reports_parity(cli, hub_env) -> None:
+    assert cli("models", "pull", ASR_ID).returncode == 0
+    proc = cli("models", "export", ASR_ID, "--quantize", "int8")
+    assert proc.returncode == 0, _err(proc)
+    assert Path(proc.stdout.decode().strip()).name == "model.int8.onnx"
+    lines = _err(proc).strip().splitlines()
+    assert len(lines) == 2 and "int8 variant" in lines[0] and "same transcript" in lines[1]

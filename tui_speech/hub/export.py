@@ -12,6 +12,7 @@ nothing behind.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import uuid
 from collections.abc import Callable, Sequence
@@ -139,9 +140,14 @@ def build_variant_graph(base: Path, quantize: str) -> Path:
 
                 # MatMul only: the transformer's products carry the compute, while an integer
                 # convolution for the feature encoder is slow on many CPUs for little gain.
-                quantize_dynamic(
-                    base, tmp, op_types_to_quantize=["MatMul"], weight_type=QuantType.QInt8
-                )
+                # The quantizer logs advice to the root logger; keep the user's terminal clean.
+                logging.disable(logging.WARNING)
+                try:
+                    quantize_dynamic(
+                        base, tmp, op_types_to_quantize=["MatMul"], weight_type=QuantType.QInt8
+                    )
+                finally:
+                    logging.disable(logging.NOTSET)
             else:
                 from onnxruntime.transformers.float16 import convert_float_to_float16
 
