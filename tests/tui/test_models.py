@@ -75,6 +75,17 @@ async def test_pull_a_tiny_model_with_progress_then_verify_and_remove(make_app, 
         await settle(pilot)
         assert any(f"{ASR_ID}: " in m and "verified" in m for m in notifications(app))
 
+        # ONNX export with the parity check against PyTorch, reported in the notification.
+        await pilot.press("ctrl+e")
+        assert isinstance(app.screen, PromptScreen)
+        app.screen.query_one(Input).value = "int8"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: any("exported" in m for m in notifications(app)))
+        exported = next(m for m in notifications(app) if "exported" in m)
+        assert "model.int8.onnx" in exported and "argmax" in exported
+        await settle(pilot)
+        assert "onnx-int8" in rows(app)[ASR_ID][5]
+
         await pilot.press("f8")
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")

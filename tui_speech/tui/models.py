@@ -49,6 +49,19 @@ def model_row(entry: Any, size_hint: str = "") -> tuple[str, ...]:
     return (entry.id, state, size, verified, entry.kind, ",".join(entry.variants) or "–")
 
 
+def parity_text(parity: dict) -> str:
+    """The parity record of an export in a few words."""
+    parts = []
+    if "max_abs_diff" in parity:
+        parts.append(f"max diff {parity['max_abs_diff']:.2g}")
+    for key, label in (("argmax_agreement", "argmax"), ("text_agreement", "text")):
+        if key in parity:
+            parts.append(f"{label} {parity[key]:.0%} same")
+    if not parts:
+        parts = [f"{k} {v:.3g}" for k, v in parity.items() if isinstance(v, float)][:3]
+    return "parity " + (", ".join(parts) if parts else "not measured")
+
+
 class ModelsPane(ReportsWorkerErrors, Vertical):
     HELP_WIDGETS = ()
     BINDINGS = [
@@ -57,6 +70,7 @@ class ModelsPane(ReportsWorkerErrors, Vertical):
         Binding("f7", "cancel", "Cancel"),
         Binding("f8", "remove", "Remove"),
         Binding("ctrl+o", "import_bundle", "Import"),
+        Binding("ctrl+e", "export", "Export ONNX"),
         Binding("ctrl+r", "refresh", "Refresh", show=False),
     ]
     DEFAULT_CSS = """
@@ -80,6 +94,10 @@ class ModelsPane(ReportsWorkerErrors, Vertical):
             return isinstance(message, ModelsPane.Progress)
 
     @dataclass
+    class Stage(Message):
+        text: str
+
+    @dataclass
     class Done(Message):
         text: str
         severity: str = "information"
@@ -94,8 +112,8 @@ class ModelsPane(ReportsWorkerErrors, Vertical):
             yield ProgressBar(total=100, show_eta=False, id="models-progress")
             yield Static("", id="models-status")
         yield Static(
-            "F5 pulls the selected model (or any Hub repo id) · ONNX export and quantization "
-            "are not in this build yet",
+            "F5 pulls the selected model (or any Hub repo id) · ctrl+e builds an ONNX variant "
+            "(onnx, int8, fp16) and checks it against PyTorch",
             id="models-note",
         )
 
@@ -229,6 +247,33 @@ class ModelsPane(ReportsWorkerErrors, Vertical):
 
         removed = remove(model_id)
         self.post_message(self.Done(f"removed {', '.join(removed)}"))
+
+    def action_export(self) -> None:
+        model_id = self.selected_id
+        if not model_id:
+            return
+
+        def start(variant: str | None) -> None:
+            if variant:
+                quantize = None if variant == "onnx" else variant
+                self.say(f"exporting {model_id} ({variant})…")
+                self.query_one(ProgressBar).update(total=None, progress=0)
+                self._export(model_id, quantize)
+
+        self.app.push_screen(
+            PromptScreen(f"Export {model_id} as", "onnx", "onnx, int8 or fp16"), start
+        )
+
+    @work(thread=True, exclusive=True, group="export", exit_on_error=False)
+    def _export(self, model_id: str, quantize: str | None) -> None:
+        from tui_speech.hub.export import export
+
+        result = export(model_id, quantize, on_start=lambda what: self.post_message(
+            self.Stage(what)))  # fmt: skip
+        self.post_message(self.Done(f"exported {result.path.name}: {parity_text(result.parity)}"))
+
+    def on_models_pane_stage(self, message: Stage) -> None:
+        self.say(message.text)
 
     def action_import_bundle(self) -> None:
         def start(path: str | None) -> None:

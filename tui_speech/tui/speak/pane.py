@@ -93,6 +93,7 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         self._player: Any = None
         self._takes = 0
         self._voices_loaded = False
+        self._no_player = False
         self.audio_problem: str | None = None
 
     # --- layout ---------------------------------------------------------------------------------
@@ -176,7 +177,7 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         """Called by the app once it knows whether there is an output device."""
         self.audio_problem = problem
         if problem:
-            self.say(f"{problem}: F6 makes takes, ctrl+s saves them")
+            self.say(f"{problem}: ctrl+s saves takes")
 
     # --- settings and draft ---------------------------------------------------------------------
 
@@ -317,6 +318,7 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
             try:
                 self._player = Player()
             except AudioDeviceError as exc:
+                self._no_player = True
                 reason = exc.message.split(";")[0]
                 self.post_message(
                     self.Notice(f"no audio output ({reason}): ctrl+s saves the take", "warning")
@@ -339,7 +341,8 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         bar = self.query_one(ProgressBar)
         bar.update(progress=bar.total)
         state = "stopped" if message.stopped else "done"
-        self.say(f"{state}: take #{take.number}, {take.duration:.1f} s · ctrl+s save")
+        silent = " (no audio output)" if self.audio_problem or self._no_player else ""
+        self.say(f"{state}: take #{take.number}, {take.duration:.1f} s{silent} · ctrl+s save")
 
     def action_stop(self) -> None:
         self.workers.cancel_group(self, "synth")
