@@ -19,9 +19,10 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import ProgressBar, Static
 
-from tui_speech.errors import AudioDeviceError, UsageError
+from tui_speech.errors import UsageError
 from tui_speech.tui.errors import ReportsWorkerErrors
 from tui_speech.tui.messages import ErrorRaised, StatusInfo
+from tui_speech.tui.player import LazyPlayer
 from tui_speech.tui.prompt import PromptScreen
 from tui_speech.tui.themes import CONFIDENCE_STEPS
 from tui_speech.tui.transcript import TranscriptView
@@ -98,7 +99,7 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         self.model: str | None = None
         self.transcript: Any = None
         self._samples: Any = None
-        self._player: Any = None
+        self._player = LazyPlayer()
 
     def compose(self) -> ComposeResult:
         yield Static("looking for ASR models…", id="listen-state")
@@ -200,16 +201,9 @@ class ListenPane(ReportsWorkerErrors, Vertical):
 
     @work(thread=True, exclusive=True, group="replay", exit_on_error=False)
     def _play(self, audio: Any, rate: int) -> None:
-        if self._player is None:
-            from tui_speech.audio.playback import Player
-
-            try:
-                self._player = Player()
-            except AudioDeviceError as exc:
-                reason = exc.message.split(";")[0]
-                raise AudioDeviceError(f"cannot replay: {reason}") from None
-        self._player.stop()
-        self._player.play_chunk(audio, rate)
+        player = self._player.get()  # no device: AudioDeviceError, shown as a notification
+        player.stop()
+        player.play_chunk(audio, rate)
 
     def action_export(self) -> None:
         if self.transcript is None:
@@ -238,5 +232,4 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         self.app.call_from_thread(self.app.notify, f"exported to {path}", markup=False)
 
     def on_unmount(self) -> None:
-        if self._player is not None:
-            self._player.close()
+        self._player.close()

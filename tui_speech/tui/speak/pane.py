@@ -26,6 +26,7 @@ from tui_speech.errors import AudioDeviceError, UsageError
 from tui_speech.tts.g2p import LANGUAGES, G2PResult
 from tui_speech.tui.errors import ReportsWorkerErrors
 from tui_speech.tui.messages import ErrorRaised
+from tui_speech.tui.player import LazyPlayer
 from tui_speech.tui.speak.blend import BlendScreen
 from tui_speech.tui.speak.dialogs import PhonemeEditScreen, SavePathScreen
 from tui_speech.tui.speak.overrides import apply_override, token_spans
@@ -90,10 +91,9 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         self._g2p_timer: Timer | None = None
         self._draft_timer: Timer | None = None
         self._g2p_ready: set[str] = set()
-        self._player: Any = None
+        self._player = LazyPlayer()
         self._takes = 0
         self._voices_loaded = False
-        self._no_player = False
         self.audio_problem: str | None = None
 
     # --- layout ---------------------------------------------------------------------------------
@@ -217,8 +217,7 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
 
     def on_unmount(self) -> None:
         self.save_draft_now()
-        if self._player is not None:
-            self._player.close()
+        self._player.close()
 
     # --- phoneme preview ------------------------------------------------------------------------
 
@@ -311,20 +310,12 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
             self.post_message(self.TakeReady(take, worker.is_cancelled))
 
     def _get_player(self) -> Any:
-        """The playback thread, started on first use; None (with a notice) without a device."""
-        if self._player is None:
-            from tui_speech.audio.playback import Player
-
-            try:
-                self._player = Player()
-            except AudioDeviceError as exc:
-                self._no_player = True
-                reason = exc.message.split(";")[0]
-                self.post_message(
-                    self.Notice(f"no audio output ({reason}): ctrl+s saves the take", "warning")
-                )
-                return None
-        return self._player
+        """The playback thread, or None (with a notice) when there is no audio output."""
+        try:
+            return self._player.get()
+        except AudioDeviceError as exc:
+            self.post_message(self.Notice(f"{exc.message}: ctrl+s saves the take", "warning"))
+            return None
 
     def on_speak_pane_notice(self, message: Notice) -> None:
         self.say(message.text)
@@ -341,13 +332,12 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         bar = self.query_one(ProgressBar)
         bar.update(progress=bar.total)
         state = "stopped" if message.stopped else "done"
-        silent = " (no audio output)" if self.audio_problem or self._no_player else ""
+        silent = " (no audio output)" if self.audio_problem or self._player.problem else ""
         self.say(f"{state}: take #{take.number}, {take.duration:.1f} s{silent} · ctrl+s save")
 
     def action_stop(self) -> None:
         self.workers.cancel_group(self, "synth")
-        if self._player is not None:
-            self._player.stop()
+        self._player.stop()
         self.say("stopped")
 
     @on(TakesList.PlayRequested)

@@ -1,0 +1,43 @@
+"""A pane's playback: one ``Player`` thread, started on first use, never at start-up.
+
+Without an output device (or without PortAudio) ``get`` raises AudioDeviceError with the short
+reason; the panes turn that into a one-line explanation and keep working (takes can be saved).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from tui_speech.errors import AudioDeviceError
+
+
+class LazyPlayer:
+    def __init__(self) -> None:
+        self._player: Any = None
+        self._lock = threading.Lock()
+        #: Why there is no playback ("no audio output device found"), once a start has failed.
+        self.problem: str | None = None
+
+    def get(self) -> Any:
+        """The running ``tui_speech.audio.playback.Player`` (safe to call from workers)."""
+        with self._lock:
+            if self._player is None:
+                from tui_speech.audio.playback import Player
+
+                try:
+                    self._player = Player()
+                except AudioDeviceError as exc:
+                    # The core's message ends with CLI advice (-o out.wav); keep the reason.
+                    self.problem = exc.message.split(";")[0]
+                    raise AudioDeviceError(self.problem) from None
+            return self._player
+
+    def stop(self) -> None:
+        if self._player is not None:
+            self._player.stop()
+
+    def close(self) -> None:
+        if self._player is not None:
+            self._player.close()
+            self._player = None
