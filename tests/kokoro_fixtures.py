@@ -15,22 +15,6 @@ import pytest
 PARTS = ("bert", "bert_encoder", "predictor", "text_encoder", "decoder")
 
 
-def small_kokoro_config() -> dict[str, Any]:
-    """Kokoro's architecture shrunk (narrow layers, 2-layer ALBERT) but with the same decoder
-    geometry: still 600 samples per frame at 24 kHz. Exports in seconds instead of minutes."""
-    from tui_speech.tts.kokoro_config import kokoro_config
-
-    config = kokoro_config()
-    config["istftnet"]["upsample_initial_channel"] = 64
-    config["istftnet"]["resblock_kernel_sizes"] = [3]
-    config["istftnet"]["resblock_dilation_sizes"] = [[1, 3, 5]]
-    config.update(hidden_dim=64, style_dim=128, dim_in=32, max_conv_dim=64)
-    config["plbert"].update(
-        hidden_size=64, num_attention_heads=2, intermediate_size=128, num_hidden_layers=2
-    )
-    return config
-
-
 def write_random_kokoro(folder: Path, config: dict[str, Any], seed: int = 0) -> Path:
     """A Kokoro model directory (config.json + kokoro-v1_0.pth) with random weights."""
     import torch
@@ -64,12 +48,4 @@ def random_kokoro_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     return write_random_kokoro(
         tmp_path_factory.mktemp("kokoro-random") / "Kokoro-82M", kokoro_config()
-    )
-
-
-@pytest.fixture(scope="session")
-def small_kokoro_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A narrow Kokoro (see :func:`small_kokoro_config`), random weights."""
-    return write_random_kokoro(
-        tmp_path_factory.mktemp("kokoro-small") / "kokoro-small", small_kokoro_config()
     )
