@@ -79,7 +79,7 @@ class SpeechApp(App[int]):
                     if pane_type is SpeakPane:
                         yield SpeakPane(self.settings, id=f"{pane_id}-pane")
                     else:
-                        yield pane_type(id=f"{pane_id}-pane")
+                        yield pane_type(id=f"{pane_id}-pane")  # type: ignore[call-arg]
         yield Footer(compact=True)
 
     def on_mount(self) -> None:

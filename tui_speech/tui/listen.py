@@ -164,10 +164,11 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         folder, _ = resolve_model_dir(model)
         backend = "onnx" if (folder / ONNX_FILE).exists() else "torch"
         recognizer = Recognizer.load(model, backend=backend)
-        total = info.duration
-        transcript = recognizer.transcribe_file(
-            path, progress=lambda done: self.post_message(self.Progress(done, total))
-        )
+
+        def report(done: float) -> None:
+            self.post_message(self.Progress(done, info.duration))
+
+        transcript = recognizer.transcribe_file(path, progress=report)
         samples = read_audio(path, target_rate=recognizer.sample_rate)
         self.post_message(self.Transcribed(transcript, samples))
 

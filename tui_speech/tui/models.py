@@ -180,9 +180,11 @@ class ModelsPane(ReportsWorkerErrors, Vertical):
         from tui_speech.hub.download import DownloadCancelled
         from tui_speech.hub.pull import pull
 
+        def report(progress: Any) -> None:
+            self.post_message(self.Progress(progress))
+
         try:
-            result = pull(model_id, on_progress=lambda p: self.post_message(self.Progress(p)),
-                          cancel=cancel)  # fmt: skip
+            result = pull(model_id, on_progress=report, cancel=cancel)
         except DownloadCancelled as exc:
             self.post_message(self.Done(exc.message, "warning"))
             return
@@ -201,7 +203,7 @@ class ModelsPane(ReportsWorkerErrors, Vertical):
     def on_models_pane_done(self, message: Done) -> None:
         self.say(message.text)
         bar = self.query_one(ProgressBar)
-        if message.severity == "information" and bar.total:
+        if message.severity == "information" and bar.total is not None:
             bar.update(progress=bar.total)
         self.app.notify(message.text, severity=message.severity, markup=False)  # type: ignore[arg-type]
         self.action_refresh()
@@ -268,8 +270,10 @@ class ModelsPane(ReportsWorkerErrors, Vertical):
     def _export(self, model_id: str, quantize: str | None) -> None:
         from tui_speech.hub.export import export
 
-        result = export(model_id, quantize, on_start=lambda what: self.post_message(
-            self.Stage(what)))  # fmt: skip
+        def started(what: str) -> None:
+            self.post_message(self.Stage(what))
+
+        result = export(model_id, quantize, on_start=started)
         self.post_message(self.Done(f"exported {result.path.name}: {parity_text(result.parity)}"))
 
     def on_models_pane_stage(self, message: Stage) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
@@ -93,7 +94,7 @@ class TranscriptView(VerticalScroll, can_focus=True):
         super().__init__(**kwargs)
         self.chars: tuple[Any, ...] = ()
 
-    def compose(self):  # type: ignore[override]
+    def compose(self) -> ComposeResult:
         yield Static("", classes="transcript-text")
         yield Static("", classes="transcript-detail")
 

@@ -330,7 +330,7 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         take = dataclasses.replace(message.take, number=self._takes)
         self.query_one(TakesList).add_take(take)
         bar = self.query_one(ProgressBar)
-        bar.update(progress=bar.total)
+        bar.update(progress=bar.total or 100)
         state = "stopped" if message.stopped else "done"
         silent = " (no audio output)" if self.audio_problem or self._player.problem else ""
         self.say(f"{state}: take #{take.number}, {take.duration:.1f} s{silent} · ctrl+s save")

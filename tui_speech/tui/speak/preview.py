@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
@@ -90,7 +91,7 @@ class PhonemePreview(VerticalScroll, can_focus=True):
         self.result: G2PResult | None = None
         self._oov: set[str] = set()
 
-    def compose(self):  # type: ignore[override]
+    def compose(self) -> ComposeResult:
         yield Static("type text to see its phonemes", classes="preview-status")
         yield Static("", classes="preview-tokens")
         yield Static("", classes="preview-warnings")
