@@ -136,3 +136,44 @@ def test_replay_starts_before_the_character_and_ends_with_its_utterance():
     assert replay_span(chars, 1) == (pytest.approx(0.7), pytest.approx(1.6))
     assert replay_span(chars, 0)[0] == pytest.approx(0.5)
     assert np.isclose(replay_span(chars, 3)[1], 3.6)
+
+
+@pytest.mark.slow
+async def test_a_file_played_as_live_shows_characters_as_they_come(make_app, tiny_asr,
+                                                                   speech_file):  # fmt: skip
+    from tests.tui.helpers import wait_until
+    from tui_speech.tui.listen import ListenPane as Pane
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f2")
+        pane = app.query_one(Pane)
+        pane.model = tiny_asr
+        view = app.query_one(TranscriptView)
+        arrivals: list[int] = []
+        original = view.append
+
+        def record(chars):
+            arrivals.append(len(chars))
+            original(chars)
+
+        view.append = record
+        levels: list[str] = []
+        status = app.query_one("#listen-status", Static)
+        update = status.update
+
+        def record_status(text=""):
+            levels.append(str(text))
+            update(text)
+
+        status.update = record_status
+        await pilot.press("f5")
+        app.screen.query_one(Input).value = speech_file
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: pane.transcript is not None, timeout=120)
+        await settle(pilot)
+        # Characters arrived one message at a time while the file played, not all at the end.
+        assert len(arrivals) > 1 and sum(arrivals) >= len(view.chars)
+        assert any(s.startswith("live 0:0") and "▮" in s for s in levels)
+        assert pane.transcript.duration == pytest.approx(3.6, abs=1.0)
+        assert view.cursor is not None  # review starts when the file ends

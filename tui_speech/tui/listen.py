@@ -7,6 +7,7 @@ ASR core has no streaming session yet, so the pane says so instead of pretending
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,9 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import ProgressBar, Static
+from textual.worker import get_current_worker
 
-from tui_speech.errors import UsageError
+from tui_speech.errors import TuiSpeechError, UsageError
 from tui_speech.tui.errors import ReportsWorkerErrors
 from tui_speech.tui.messages import ErrorRaised, StatusInfo
 from tui_speech.tui.player import LazyPlayer
@@ -30,6 +32,10 @@ from tui_speech.tui.transcript import TranscriptView
 #: Replay starts this long before the character, so the ear catches the context.
 REPLAY_LEAD_S = 0.5
 REPLAY_TAIL_S = 0.2
+#: Live mode: windows of a few seconds, fed in real time, in blocks of a quarter second.
+LIVE_CHUNK_S = 4.0
+LIVE_STRIDE_S = 1.0
+LIVE_BLOCK_S = 0.25
 EXPORT_FORMATS = ("txt", "json", "jsonl", "srt", "vtt")
 
 
@@ -45,6 +51,15 @@ def asr_state(models: list[str]) -> str:
     if not models:
         return "No ASR model yet – F4 Models to pull one."
     return f"ASR model: {models[0]} · ctrl+o transcribes a file"
+
+
+def level_meter(rms: float, width: int = 12) -> str:
+    """A text level meter on a dB scale (-60 dBFS empty, 0 dBFS full)."""
+    import math
+
+    db = 20 * math.log10(max(rms, 1e-6))
+    filled = max(0, min(width, round((db + 60) / 60 * width)))
+    return "▮" * filled + "▯" * (width - filled)
 
 
 def replay_span(chars: tuple[Any, ...], index: int) -> tuple[float, float]:
@@ -64,6 +79,8 @@ class ListenPane(ReportsWorkerErrors, Vertical):
     HELP_WIDGETS = (TranscriptView,)
     BINDINGS = [
         Binding("ctrl+o", "open_file", "Open file"),
+        Binding("f5", "live_file", "Live file"),
+        Binding("f7", "stop", "Stop"),
         Binding("ctrl+s", "export", "Export"),
         Binding("ctrl+r", "refresh", "Refresh", show=False),
     ]
@@ -89,6 +106,18 @@ class ListenPane(ReportsWorkerErrors, Vertical):
             return isinstance(message, ListenPane.Progress)
 
     @dataclass
+    class LiveChars(Message):
+        chars: tuple[Any, ...]
+
+    @dataclass
+    class LiveLevel(Message):
+        elapsed: float
+        level: float  # RMS of the last block, full scale = 1
+
+        def can_replace(self, message: Message) -> bool:  # a meter shows only the latest
+            return isinstance(message, ListenPane.LiveLevel)
+
+    @dataclass
     class Transcribed(Message):
         transcript: Any  # tui_speech.asr.recognizer.Transcript
         samples: Any  # float32 16 kHz, kept for replay
@@ -104,8 +133,8 @@ class ListenPane(ReportsWorkerErrors, Vertical):
     def compose(self) -> ComposeResult:
         yield Static("looking for ASR models…", id="listen-state")
         yield Static(
-            "Live sources (microphone, PCM on stdin) are not in this build; ctrl+o transcribes "
-            "a file. Every character is coloured by the model's confidence:",
+            "ctrl+o transcribes a file, F5 plays one as live (microphone and stdin sources are "
+            "not in this build). Every character is coloured by the model's confidence:",
             classes="listen-detail",
         )
         yield Static(confidence_legend(), id="listen-legend")
@@ -149,13 +178,12 @@ class ListenPane(ReportsWorkerErrors, Vertical):
 
         self.app.push_screen(PromptScreen("Transcribe which audio file?", "", "a path"), start)
 
-    @work(thread=True, exclusive=True, group="transcribe", exit_on_error=False)
-    def _transcribe(self, path: Path, model: str | None) -> None:
+    @staticmethod
+    def _load_recognizer(model: str | None, **options: float) -> Any:
+        """The recogniser for ``model`` (or the store's first ASR model); ONNX when exported."""
         from tui_speech.asr.model import ONNX_FILE, resolve_model_dir
         from tui_speech.asr.recognizer import Recognizer
-        from tui_speech.audio.reader import probe, read_audio
 
-        info = probe(path)  # a bad file is reported before the model loads
         if model is None:
             from tui_speech.hub.manage import list_models
 
@@ -163,7 +191,14 @@ class ListenPane(ReportsWorkerErrors, Vertical):
             model = present[0] if present else None  # None: the default model, or its hint
         folder, _ = resolve_model_dir(model)
         backend = "onnx" if (folder / ONNX_FILE).exists() else "torch"
-        recognizer = Recognizer.load(model, backend=backend)
+        return Recognizer.load(model, backend=backend, **options)  # type: ignore[arg-type]
+
+    @work(thread=True, exclusive=True, group="transcribe", exit_on_error=False)
+    def _transcribe(self, path: Path, model: str | None) -> None:
+        from tui_speech.audio.reader import probe, read_audio
+
+        info = probe(path)  # a bad file is reported before the model loads
+        recognizer = self._load_recognizer(model)
 
         def report(done: float) -> None:
             self.post_message(self.Progress(done, info.duration))
@@ -189,6 +224,75 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         self.post_message(StatusInfo("asr", Path(t.model).name))
         name = Path(t.source).name or "audio"
         self.say(f"{name}: {len(t.chars)} characters, {t.duration:.1f} s, mean {t.confidence:.0%}")
+
+    # --- a file played as live ----------------------------------------------------------------
+
+    def action_live_file(self) -> None:
+        def start(path: str | None) -> None:
+            if path:
+                self.say(f"loading the ASR model for {Path(path).name}…")
+                self.query_one(TranscriptView).show(())
+                self._live(Path(path).expanduser(), self.model)
+
+        self.app.push_screen(PromptScreen("Play which audio file as live?", "", "a path"), start)
+
+    def action_stop(self) -> None:
+        self.workers.cancel_group(self, "transcribe")
+        self._player.stop()
+
+    @work(thread=True, exclusive=True, group="transcribe", exit_on_error=False)
+    def _live(self, path: Path, model: str | None) -> None:
+        import time
+
+        import numpy as np
+
+        from tui_speech.asr.ctc import trim_spaces
+        from tui_speech.asr.recognizer import Transcript
+        from tui_speech.audio.reader import iter_blocks, probe
+
+        probe(path)
+        # Short windows: characters appear a couple of seconds after they are spoken.
+        recognizer = self._load_recognizer(model, chunk_s=LIVE_CHUNK_S, stride_s=LIVE_STRIDE_S)
+        worker = get_current_worker()
+        rate = recognizer.sample_rate
+        try:
+            player = self._player.get()
+        except TuiSpeechError:
+            player = None  # no device: transcribe silently, at the same pace
+        blocks: list[np.ndarray] = []
+
+        def paced() -> Iterator[np.ndarray]:
+            started, played = time.monotonic(), 0.0
+            for block in iter_blocks(path, block_seconds=LIVE_BLOCK_S, target_rate=rate):
+                if worker.is_cancelled:
+                    return
+                blocks.append(block)
+                if player is not None:
+                    player.play_chunk(block, rate)
+                played += len(block) / rate
+                rms = float(np.sqrt(np.mean(np.square(block)))) if len(block) else 0.0
+                self.post_message(self.LiveLevel(played, rms))
+                time.sleep(max(0.0, started + played - time.monotonic()))
+                yield block
+
+        chars = []
+        for char in recognizer.iter_chars(paced()):
+            chars.append(char)
+            self.post_message(self.LiveChars((char,)))
+        samples = np.concatenate(blocks) if blocks else np.zeros(0, np.float32)
+        final = trim_spaces(chars)
+        transcript = Transcript(
+            "".join(c.char for c in final), tuple(final), len(samples) / rate,
+            recognizer.info.name, source=str(path),
+        )  # fmt: skip
+        self.post_message(self.Transcribed(transcript, samples))
+
+    def on_listen_pane_live_chars(self, message: LiveChars) -> None:
+        self.query_one(TranscriptView).append(message.chars)
+
+    def on_listen_pane_live_level(self, message: LiveLevel) -> None:
+        minutes, seconds = divmod(int(message.elapsed), 60)
+        self.say(f"live {minutes}:{seconds:02d}  {level_meter(message.level)}  F7 stops")
 
     # --- review ---------------------------------------------------------------------------------
 

@@ -104,6 +104,13 @@ class TranscriptView(VerticalScroll, can_focus=True):
         self.cursor = doubtful[0] if doubtful else (0 if chars else None)
         self._refresh()
 
+    def append(self, chars: tuple[Any, ...]) -> None:
+        """Characters arriving live: shown at once, the cursor stays off until the end."""
+        self.chars = self.chars + tuple(chars)
+        self.cursor = None
+        self._refresh()
+        self.scroll_end(animate=False)
+
     def _doubtful(self) -> list[int]:
         return [
             i for i, c in enumerate(self.chars) if c.confidence < self.threshold and c.char.strip()
