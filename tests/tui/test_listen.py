@@ -67,6 +67,8 @@ async def test_transcribe_review_replay_and_export(make_app, tiny_asr, speech_fi
         await open_file(pilot, speech_file)
         view = app.query_one(TranscriptView)
         chars = pane.transcript.chars
+        assert "backend torch" in str(app.query_one("#listen-state", Static).visual)
+        assert "tiny-zh (torch)" in app.sub_title
         assert chars and view.chars == chars
         content = app.query_one(".transcript-text", Static).visual
         assert content.plain == "".join(c.char for c in chars)

@@ -65,7 +65,7 @@ async def test_pull_a_tiny_model_with_progress_then_verify_and_remove(make_app, 
         await pilot.press("f2")
         await settle(pilot)
         assert ASR_ID in str(app.query_one("#listen-state", Static).visual)
-        assert "wav2vec2-zh" in app.sub_title
+        assert "wav2vec2-zh" in app.sub_title  # the header names the ASR model
 
         await pilot.press("f4")
         await settle(pilot)

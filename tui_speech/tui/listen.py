@@ -106,6 +106,11 @@ class ListenPane(ReportsWorkerErrors, Vertical):
             return isinstance(message, ListenPane.Progress)
 
     @dataclass
+    class ModelLoaded(Message):
+        model: str
+        backend: str
+
+    @dataclass
     class LiveChars(Message):
         chars: tuple[Any, ...]
 
@@ -178,8 +183,7 @@ class ListenPane(ReportsWorkerErrors, Vertical):
 
         self.app.push_screen(PromptScreen("Transcribe which audio file?", "", "a path"), start)
 
-    @staticmethod
-    def _load_recognizer(model: str | None, **options: float) -> Any:
+    def _load_recognizer(self, model: str | None, **options: float) -> Any:
         """The recogniser for ``model`` (or the store's first ASR model); ONNX when exported."""
         from tui_speech.asr.model import ONNX_FILE, resolve_model_dir
         from tui_speech.asr.recognizer import Recognizer
@@ -191,7 +195,9 @@ class ListenPane(ReportsWorkerErrors, Vertical):
             model = present[0] if present else None  # None: the default model, or its hint
         folder, _ = resolve_model_dir(model)
         backend = "onnx" if (folder / ONNX_FILE).exists() else "torch"
-        return Recognizer.load(model, backend=backend, **options)  # type: ignore[arg-type]
+        recognizer = Recognizer.load(model, backend=backend, **options)  # type: ignore[arg-type]
+        self.post_message(self.ModelLoaded(recognizer.info.name, recognizer.backend.name))
+        return recognizer
 
     @work(thread=True, exclusive=True, group="transcribe", exit_on_error=False)
     def _transcribe(self, path: Path, model: str | None) -> None:
@@ -220,8 +226,6 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         view = self.query_one(TranscriptView)
         view.show(t.chars)
         view.focus()
-        self.query_one("#listen-state", Static).update(asr_state([t.model]))
-        self.post_message(StatusInfo("asr", Path(t.model).name))
         name = Path(t.source).name or "audio"
         self.say(f"{name}: {len(t.chars)} characters, {t.duration:.1f} s, mean {t.confidence:.0%}")
 
@@ -286,6 +290,12 @@ class ListenPane(ReportsWorkerErrors, Vertical):
             recognizer.info.name, source=str(path),
         )  # fmt: skip
         self.post_message(self.Transcribed(transcript, samples))
+
+    def on_listen_pane_model_loaded(self, message: ModelLoaded) -> None:
+        self.query_one("#listen-state", Static).update(
+            f"ASR model: {message.model} · backend {message.backend}"
+        )
+        self.post_message(StatusInfo("asr", f"{Path(message.model).name} ({message.backend})"))
 
     def on_listen_pane_live_chars(self, message: LiveChars) -> None:
         self.query_one(TranscriptView).append(message.chars)
