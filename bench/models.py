@@ -13,7 +13,7 @@ ratios, measured side by side.
 
 Run: ``.venv/bin/python bench/models.py [--rounds N] [--threads N] [--seconds S]``
 
-Result, 2025-11-25, this 2-core AMD EPYC VM under load from other jobs (load average ~8),
+Result, 2026-11-25, this 2-core AMD EPYC VM under load from other jobs (load average ~8),
 ``nice -n 5 .venv/bin/python bench/models.py --rounds 3 --seconds 10 --threads 2``::
 
     system       best s  median s    RTF  x torch  argmax=   max|d|      MB
