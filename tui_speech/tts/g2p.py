@@ -22,9 +22,11 @@ import importlib
 import importlib.util
 import logging
 import re
+import sys
 import threading
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -241,9 +243,50 @@ def find_spacy_pipeline(candidates: Iterable[str] = SPACY_PIPELINES) -> Any | No
     for name in candidates:
         if importlib.util.find_spec(name) is None:
             continue
-        module = importlib.import_module(name)
-        return module.load(enable=["tok2vec", "tagger"])
+        with _spacy_without_torch():
+            module = importlib.import_module(name)
+            return module.load(enable=["tok2vec", "tagger"])
     return None
+
+
+class _WithoutPlugin:
+    """catalogue's view of the installed entry points, minus spacy-curated-transformers."""
+
+    def __init__(self, entry_points: Any) -> None:
+        self._all = entry_points
+
+    def select(self, **params: Any) -> list[Any]:
+        found = self._all.select(**params) if hasattr(self._all, "select") else []
+        return [ep for ep in found if not ep.value.startswith("spacy_curated_transformers")]
+
+
+@contextmanager
+def _spacy_without_torch() -> Iterator[None]:
+    """Load spaCy's small CPU pipeline without PyTorch.
+
+    thinc imports torch when it can, and spaCy imports every registered plugin, including
+    spacy-curated-transformers (pulled in by misaki[en]), which imports torch and transformers.
+    The small English pipeline uses none of them, and loading them costs ~3 s and ~300 MB, so
+    while spaCy loads we hide torch (thinc then runs on numpy) and that plugin's entry points.
+    If torch is already loaded (or already hidden by an outer call) nothing more is done.
+    """
+    if "torch" in sys.modules:
+        yield
+        return
+    import catalogue
+
+    all_entry_points = catalogue.AVAILABLE_ENTRY_POINTS
+    hidden = [m for m in ("torch", "transformers") if m not in sys.modules]
+    catalogue.AVAILABLE_ENTRY_POINTS = _WithoutPlugin(all_entry_points)
+    for module in hidden:
+        sys.modules[module] = None  # type: ignore[assignment]  # makes `import torch` fail
+    try:
+        yield
+    finally:
+        catalogue.AVAILABLE_ENTRY_POINTS = all_entry_points
+        for module in hidden:
+            if sys.modules.get(module, ...) is None:
+                del sys.modules[module]
 
 
 class _EnglishG2P:
@@ -251,13 +294,14 @@ class _EnglishG2P:
 
     def __init__(self, lang: str, spacy_candidates: Iterable[str] = SPACY_PIPELINES) -> None:
         _espeak_ready()
-        from misaki import en
-        from misaki.espeak import EspeakFallback
+        with _spacy_without_torch():  # misaki.en imports spaCy
+            from misaki import en
+            from misaki.espeak import EspeakFallback
 
+            nlp = find_spacy_pipeline(spacy_candidates)
         british = lang == "en-gb"
         self._fallback = EspeakFallback(british=british)
         self._lock = threading.Lock()
-        nlp = find_spacy_pipeline(spacy_candidates)
         self.warning: str | None = None
         self._misaki: Any = None
         if nlp is None:
