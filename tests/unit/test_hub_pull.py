@@ -272,3 +272,26 @@ def test_a_busy_hub_is_retried_and_a_broken_one_reported(hub, tiny_repos) -> Non
     hub.fail(ASR_ID, "vocab.json", 403, times=1)  # not worth retrying
     with pytest.raises(HubError, match="lacks permission"):
         pull(ASR_ID)
+
+
+def test_a_server_sending_too_much_cannot_fill_the_disk(hub, monkeypatch) -> None:
+    import tui_speech.hub.download as download
+
+    real = download.resolve
+
+    def shrunk(*args, **kwargs):  # the listing promises less than the server sends
+        repo = real(*args, **kwargs)
+        files = tuple(
+            type(f)(f.path, 1000, f.sha256, f.blob_id) if f.path == "kokoro-v1_0.pth" else f
+            for f in repo.files
+        )
+        return type(repo)(repo.id, repo.revision, repo.commit, files, repo.config)
+
+    monkeypatch.setattr("tui_speech.hub.pull.resolve", shrunk)
+    events: list[PullProgress] = []
+    with pytest.raises(HubError, match="does not match the Hub's checksum"):
+        pull(KOKORO_ID, on_progress=events.append)
+    written = [e.file_done for e in events if e.file == "kokoro-v1_0.pth"]
+    assert max(written) == 1000  # the rest of the 2 MB body was never written
+    assert not list(store.staging_dir(KOKORO_ID).glob("blobs/*.incomplete"))
+    assert store.read_manifest(KOKORO_ID) is None

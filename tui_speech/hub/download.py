@@ -245,9 +245,14 @@ def fetch(
                             raise DownloadCancelled(
                                 f"download of {model_id} cancelled; run the pull again to resume"
                             )
+                        # Never more than the listing promised: a broken or hostile server
+                        # cannot fill the disk (the hash check then rejects the file).
+                        chunk = chunk[: remote.size - have]
                         out.write(chunk)
                         have += len(chunk)
                         on_bytes(len(chunk))
+                        if have >= remote.size:
+                            break
         except HubError as exc:
             cause = exc.__cause__
             if not _transient(cause):
