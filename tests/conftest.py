@@ -19,9 +19,7 @@ def shared_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def isolated_home(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_models: Path
-) -> Path:
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_models: Path) -> Path:
     """Point TUI_SPEECH_HOME at a fresh folder whose model store holds the embedded model."""
     home = tmp_path / "home"
     embedded = shared_models / "cache" / "models" / "embedded"
@@ -52,10 +50,10 @@ def cli(cli_env: dict[str, str]):
     """Run ``tui-speech ARGS`` as a user would (a subprocess); returns CompletedProcess (bytes)."""
     import subprocess
 
-    def run(*args: str, input: bytes | None = None, timeout: float = 300):
+    def run(*args: str, stdin: bytes | None = None, timeout: float = 300):
         return subprocess.run(
             [sys.executable, "-m", "tui_speech", *args],
-            input=input,
+            input=stdin,
             capture_output=True,
             env=cli_env,
             timeout=timeout,

@@ -43,7 +43,7 @@ def test_speak_writes_24khz_audio_files(cli, tmp_path: Path, suffix: str):
 @pytest.mark.slow
 def test_speak_reads_stdin_and_speaks_mandarin(cli, tmp_path: Path):
     out = tmp_path / "zh.wav"
-    proc = cli("speak", "-", "--lang", "zh", "-o", str(out), input="你好，世界。".encode())
+    proc = cli("speak", "-", "--lang", "zh", "-o", str(out), stdin="你好，世界。".encode())
     assert proc.returncode == 0, proc.stderr.decode()
     assert sf.info(out).duration > 0.8
 
@@ -152,4 +152,4 @@ def test_playing_without_an_audio_device_says_how_to_save_instead(cli_env, tmp_p
 
 
 def test_invalid_utf8_on_stdin_is_a_clear_error(cli):
-    _one_line_error(cli("speak", "-", "-o", "x.wav", input=b"\xff\xfe\xfa"), "UTF-8")
+    _one_line_error(cli("speak", "-", "-o", "x.wav", stdin=b"\xff\xfe\xfa"), "UTF-8")

@@ -25,7 +25,9 @@ def output_format(path: Path) -> tuple[str, str]:
         return FORMATS[path.suffix.lower()]
     except KeyError:
         valid = ", ".join(FORMATS)
-        raise UsageError(f"cannot write {path.name!r}: use one of {valid} (or -o - for a WAV stream)") from None
+        raise UsageError(
+            f"cannot write {path.name!r}: use one of {valid} (or -o - for a WAV stream)"
+        ) from None
 
 
 def check_writable(path: Path) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from tui_speech.config import get_paths
 from tui_speech.errors import ModelMissingError
-from tui_speech.fileio import atomic_writer, atomic_write_text, sha256_file
+from tui_speech.fileio import atomic_write_text, atomic_writer, sha256_file
 
 EMBEDDED_ID = "embedded/kokoro-82m-int8"
 MODEL_FILENAME = "kokoro-v1.0.int8.onnx"

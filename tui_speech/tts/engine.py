@@ -66,8 +66,11 @@ class OnnxKokoro:
         options.intra_op_num_threads = threads or default_threads()
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider")
-                     if p in ort.get_available_providers()]
+        providers = [
+            p
+            for p in ("CUDAExecutionProvider", "CPUExecutionProvider")
+            if p in ort.get_available_providers()
+        ]
         self.model_path = model_path
         self._session = ort.InferenceSession(str(model_path), options, providers=providers)
         inputs = {i.name for i in self._session.get_inputs()}

@@ -232,7 +232,7 @@ _PUNCT_MAP = {"。": ".", "，": ",", "、": ",", "！": "!", "？": "?", "：":
 def _punctuation(mark: str) -> str:
     """Kokoro reads a few punctuation marks as prosody; everything else is silent."""
     mark = _PUNCT_MAP.get(mark, mark)
-    return mark if mark in ";:,.!?—…\"()“”" else ""
+    return mark if mark in ';:,.!?—…"()“”' else ""
 
 
 # --- English -----------------------------------------------------------------------------------
@@ -372,7 +372,9 @@ class _MandarinG2P:
 
         tokens: list[G2PToken] = []
         # Override words are protected from number conversion and word splitting.
-        pieces = re.split("(" + "|".join(map(re.escape, overrides)) + ")", text) if overrides else [text]
+        pieces = [text]
+        if overrides:
+            pieces = re.split("(" + "|".join(map(re.escape, overrides)) + ")", text)
         for piece in pieces:
             if not piece:
                 continue
@@ -479,8 +481,9 @@ def phonemize(text: str, lang: str = "en-us") -> G2PResult:
     cleaned, dropped = clean_text(overrides.text)
     overrides.text = cleaned
     if dropped:
-        shown = " ".join(repr(c) if c.isspace() or unicodedata.category(c)[0] == "C" else c
-                         for c in dropped[:10])
+        shown = " ".join(
+            repr(c) if c.isspace() or unicodedata.category(c)[0] == "C" else c for c in dropped[:10]
+        )
         warnings.append(f"skipped characters that cannot be spoken: {shown}")
     if not overrides.text.strip():
         return _result(text, lang, [], warnings)

@@ -27,7 +27,9 @@ from tui_speech.tts.vocab import MAX_PHONEMES, encode
 from tui_speech.tts.voices import default_voice, resolve_voice, style_for
 
 FIRST_CHUNK_PHONEMES = 24
-MAX_CHUNK_PHONEMES = 150  # well below 510: activation memory grows with chunk length (~2 MB per phoneme), speed barely does
+# Well below Kokoro's 510: activation memory grows with chunk length (~2 MB per phoneme) while
+# speed barely improves past ~150.
+MAX_CHUNK_PHONEMES = 150
 _CLAUSE_MARKS = frozenset(",;:—…")
 _SENTENCE_MARKS = frozenset(".!?")
 

@@ -185,7 +185,9 @@ def save_blend(name: str, spec: str) -> Path:
     target = folder / f"{name}.npy"
     with atomic_writer(target) as f:
         np.save(f, pack, allow_pickle=False)
-    normalised = ",".join(f"{n}:{w:.4g}" for n, w in parse_blend(spec)) if "," in spec or ":" in spec else spec
+    normalised = spec
+    if "," in spec or ":" in spec:
+        normalised = ",".join(f"{n}:{w:.4g}" for n, w in parse_blend(spec))
     atomic_write_text(target.with_suffix(".json"), json.dumps({"name": name, "blend": normalised}))
     return target
 
