@@ -159,6 +159,14 @@ def test_remote_code_and_other_architectures_are_refused(hub) -> None:
         pull("x/custom")
     with pytest.raises(UsageError, match="not a Wav2Vec2ForCTC model"):
         pull("x/bert")
+    # Without the Hub's summary, config.json itself is read before the weights are fetched.
+    bert = {"config.json": b'{"architectures": ["BertModel"]}', "model.safetensors": b"0" * 10}
+    hub.add_repo("x/bert-no-summary", bert)
+    with pytest.raises(UsageError, match="not a Wav2Vec2ForCTC model"):
+        pull("x/bert-no-summary")
+    assert hub.served["x/bert-no-summary/config.json"] > 0
+    assert hub.served["x/bert-no-summary/model.safetensors"] == 0
+    assert store.read_manifest("x/bert-no-summary") is None
 
 
 def test_disk_full_is_a_clean_error(hub, monkeypatch) -> None:

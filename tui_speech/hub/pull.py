@@ -10,6 +10,7 @@ swap, so a cancel, a network failure or a full disk leaves the old state (or no 
 from __future__ import annotations
 
 import errno
+import json
 import shutil
 import threading
 from collections.abc import Callable, Sequence
@@ -87,7 +88,16 @@ def pull(
         emit(PullProgress(model_id, "checking"))
         reuse, need = _check_local(model_id, old, selected)
         staging = store.staging_dir(model_id) / "blobs"
-        blobs, fetched = _download_all(model_id, remote.commit, need, staging, emit, cancel, token)
+
+        def inspect(remote_file: RemoteFile, blob: Path) -> None:
+            # The Hub does not always summarise config.json; then read it before the (large)
+            # weights come, which the download order puts last.
+            if remote_file.path == "config.json" and remote.config is None:
+                check_architecture(model_id, _read_config(blob))
+
+        blobs, fetched = _download_all(
+            model_id, remote.commit, need, staging, emit, cancel, token, inspect
+        )
 
         emit(PullProgress(model_id, "installing"))
         records = dict(reuse)
@@ -192,6 +202,7 @@ def _download_all(
     emit: ProgressCallback,
     cancel: threading.Event | None,
     token: str | None,
+    inspect: Callable[[RemoteFile, Path], None],
 ) -> tuple[dict[RemoteFile, tuple[Path, str]], int]:
     """Fetch ``need`` into content-addressed staging blobs.
 
@@ -240,7 +251,16 @@ def _download_all(
                 "(corrupted in transit); run the pull again"
             )
         blobs[remote_file] = (blob, sha)
+        inspect(remote_file, blob)
     return blobs, state["fetched"]
+
+
+def _read_config(path: Path) -> dict:
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise HubError(f"config.json in {path.parent} is not valid JSON ({exc})") from exc
+    return config if isinstance(config, dict) else {}
 
 
 def _check_space(model_id: str, staging: Path, need: list[RemoteFile]) -> None:
