@@ -174,7 +174,7 @@ def test_disk_full_is_a_clean_error(hub, monkeypatch) -> None:
     monkeypatch.setattr(shutil, "disk_usage", lambda _p: usage._replace(free=1000))
     with pytest.raises(HubError, match="not enough disk space"):
         pull(ASR_ID)
-    monkeypatch.undo()
+    assert store.read_manifest(ASR_ID) is None
 
 
 def test_disk_full_while_writing_keeps_nothing_registered(hub, monkeypatch) -> None:
@@ -303,3 +303,42 @@ def test_a_server_sending_too_much_cannot_fill_the_disk(hub, monkeypatch) -> Non
     assert max(written) == 1000  # the rest of the 2 MB body was never written
     assert not list(store.staging_dir(KOKORO_ID).glob("blobs/*.incomplete"))
     assert store.read_manifest(KOKORO_ID) is None
+
+
+def test_disk_full_mid_download_is_a_clean_error_and_resumes(hub, monkeypatch) -> None:
+    import builtins
+
+    import tui_speech.hub.download as download
+
+    class FullDisk:
+        """A partial file that takes 50 kB more, then reports ENOSPC."""
+
+        def __init__(self, path, mode):
+            self.file = builtins.open(path, mode)
+            self.room = 50_000
+
+        def write(self, data: bytes) -> int:
+            if len(data) > self.room:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            self.room -= len(data)
+            return self.file.write(data)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc) -> None:
+            self.file.close()
+
+    def fake_open(path, mode="r", *args, **kwargs):
+        return (
+            FullDisk(path, mode) if "b" in mode and mode[0] in "aw" else builtins.open(path, mode)
+        )
+
+    # A context of its own: undoing it must not undo the fixture's endpoint patch.
+    with monkeypatch.context() as patch:
+        patch.setattr(download, "open", fake_open, raising=False)
+        with pytest.raises(HubError, match="disk full while downloading .* resumes"):
+            pull(KOKORO_ID)
+    assert store.read_manifest(KOKORO_ID) is None
+    result = pull(KOKORO_ID)
+    assert result.fetched < result.size  # what fitted before the disk filled was kept
