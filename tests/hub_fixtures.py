@@ -111,6 +111,15 @@ def hub(
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.setattr("tui_speech.hub.download.RETRY_WAIT_S", 0.01)
+    real_getaddrinfo = socket.getaddrinfo
+
+    def local_only(host, *args, **kwargs):
+        # A safety net: a test that lost its endpoint patch fails here, offline, at once.
+        if host not in ("127.0.0.1", "localhost"):
+            raise OSError(f"test tried to reach {host!r}; only 127.0.0.1 is allowed")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", local_only)
     yield server
     server.stop()
 

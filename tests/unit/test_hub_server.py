@@ -53,3 +53,15 @@ def test_fake_hub_errors_map_to_huggingface_hub_exceptions(hub, tmp_path: Path) 
     info = HfApi().model_info(ASR_ID, files_metadata=True)
     lfs = {s.rfilename: s.lfs for s in info.siblings}
     assert lfs["model.safetensors"] is not None and lfs["config.json"] is None
+
+
+def test_the_fixture_keeps_tests_offline(hub) -> None:
+    from huggingface_hub import constants
+
+    from tui_speech.hub.download import HubError, resolve
+
+    constants.ENDPOINT = "https://huggingface.co"  # as if a test lost the patch
+    with pytest.raises(HubError, match="cannot reach https://huggingface.co") as refused:
+        resolve(ASR_ID, None)
+    assert "only 127.0.0.1 is allowed" in str(refused.value.__cause__)  # the guard, not DNS
+    assert not any("huggingface" in p for _m, p, _r in hub.requests)
