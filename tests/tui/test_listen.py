@@ -20,12 +20,19 @@ def tiny_asr(tmp_path_factory) -> str:
     return str(save_random_model(tmp_path_factory.mktemp("asr") / "tiny-zh"))
 
 
-@pytest.fixture
-def speech_file(tmp_path) -> str:
+@pytest.fixture(scope="module")
+def speech_file(tmp_path_factory, shared_models) -> str:
+    """Kokoro Mandarin speech, made once for the module (the zh G2P takes seconds to load).
+
+    Module fixtures run before the per-test isolated home exists, so point the home at the
+    session's shared store explicitly: never at the user's folders.
+    """
     from tests.asr_models import synthesize
 
-    path = tmp_path / "nihao.wav"
-    sf.write(path, synthesize("你好世界。今天天气很好。"), 16_000)
+    path = tmp_path_factory.mktemp("speech") / "nihao.wav"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TUI_SPEECH_HOME", str(shared_models))
+        sf.write(path, synthesize("你好世界。今天天气很好。"), 16_000)
     return str(path)
 
 
