@@ -72,6 +72,7 @@ class HubServer:
         self.stall_s = 0.0
         self._interrupts: dict[str, list[int]] = {}
         self._failures: dict[str, list[int]] = {}
+        self._tampered: dict[str, bytes] = {}
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
         self._cdn: ThreadingHTTPServer | None = None
@@ -120,7 +121,6 @@ class HubServer:
         """Serve different bytes than the listing's hashes promise (same size)."""
         data = bytearray(self.repos[repo_id].files[name])
         data[len(data) // 2] ^= 0xFF
-        self._tampered = getattr(self, "_tampered", {})
         self._tampered[f"{repo_id}/{name}"] = bytes(data)
 
     @property
@@ -171,7 +171,7 @@ class HubServer:
             return pending.pop(0)
 
     def _body(self, key: str, data: bytes) -> bytes:
-        return getattr(self, "_tampered", {}).get(key, data)
+        return self._tampered.get(key, data)
 
 
 class _Handler(BaseHTTPRequestHandler):
