@@ -167,6 +167,7 @@ class SpeechApp(App[int]):
         main = self.main_screen
         if pane == "speak":
             main.query_one("#speak-editor").focus()
+            main.query_one(SpeakPane).pane_shown()
         elif pane == "models":
             main.query_one("#models-table").focus()
             main.query_one(ModelsPane).action_refresh()

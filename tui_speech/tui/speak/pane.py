@@ -112,7 +112,8 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
             yield Input(f"{self.settings.speed:g}", id="speak-speed", placeholder="speed")
         with Horizontal(id="speak-main"):
             # Kept as an attribute: the draft is saved on unmount, after children are gone.
-            self._editor = TextArea(load_draft(), id="speak-editor", soft_wrap=True)
+            self._saved_draft = load_draft()
+            self._editor = TextArea(self._saved_draft, id="speak-editor", soft_wrap=True)
             yield self._editor
             yield TakesList(id="speak-takes")
         yield PhonemePreview(id="speak-preview")
@@ -159,6 +160,11 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         options = [("default voice", DEFAULT_VOICE)]
         options += [(f"{v.name} ({v.source})", v.name) for v in list_voices()]
         self.app.call_from_thread(self._set_voice_options, options, select)
+
+    def pane_shown(self) -> None:
+        """The app shows this pane: voices pulled meanwhile (Models pane) join the list."""
+        if self._voices_loaded:
+            self._list_voices(self.settings.voice)
 
     def refresh_voices(self, select: str | None = None) -> None:
         """Reload the voice list (embedded packs, store packs, saved blends) and select one."""
@@ -213,7 +219,10 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         self._draft_timer = self.set_timer(DRAFT_DEBOUNCE_S, self.save_draft_now)
 
     def save_draft_now(self) -> None:
-        save_draft(self.editor.text)
+        text = self.editor.text
+        if text != self._saved_draft:  # opening and closing the app writes nothing
+            save_draft(text)
+            self._saved_draft = text
 
     def on_unmount(self) -> None:
         self.save_draft_now()
