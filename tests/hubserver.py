@@ -10,7 +10,8 @@ Routes (as read from huggingface_hub 2.4's ``hf_api.model_info`` and ``file_down
   port (another origin, as the Hub's CDN is) plus ``X-Linked-Etag``/``X-Linked-Size``.
 - ``GET /cdn/{sha256}``: the LFS bytes. Every file body supports ``Range: bytes=N-``.
 - Errors: unknown repo 404 (``X-Error-Code: RepoNotFound``), private repo without the token 401,
-  unknown revision 404 (``RevisionNotFound``), unknown file 404 (``EntryNotFound``).
+  a wrong token 401 (``Invalid credentials in Authorization header``), unknown revision 404
+  (``RevisionNotFound``), unknown file 404 (``EntryNotFound``).
 
 Test hooks: ``served`` counts body bytes sent per file, ``requests`` logs every request,
 ``interrupt()`` cuts the next transfer(s) of a file after N bytes, ``throttle_s`` slows bodies.
@@ -208,7 +209,11 @@ class _Handler(BaseHTTPRequestHandler):
         if repo is None:
             self._error(404, "RepoNotFound", "Repository not found")
             return None
-        if repo.private and self.headers.get("Authorization") != f"Bearer {TOKEN}":
+        auth = self.headers.get("Authorization")
+        if auth is not None and auth != f"Bearer {TOKEN}":  # the Hub checks any token sent
+            self._error(401, "", "Invalid credentials in Authorization header")
+            return None
+        if repo.private and auth != f"Bearer {TOKEN}":
             self._error(401, "RepoNotFound", "Invalid username or password.")
             return None
         return repo

@@ -78,6 +78,8 @@ def test_hub_errors_are_one_line(cli, hub_env, closed_port_url: str) -> None:
     _one_line_error(cli("models", "pull", "nobody/nothing"), 5, "no such model on the Hub")
     _one_line_error(cli("models", "pull", PRIVATE_ID), 5, "set HF_TOKEN")
     _one_line_error(cli("models", "pull", ASR_ID, "--revision", "v9"), 5, "no revision 'v9'")
+    hub_env["HF_TOKEN"] = "hf_wrong"
+    _one_line_error(cli("models", "pull", ASR_ID), 5, "rejected HF_TOKEN as invalid")
     hub_env["HF_TOKEN"] = TOKEN
     assert cli("models", "pull", PRIVATE_ID).returncode == 0
 

@@ -127,6 +127,11 @@ def hub_errors(model_id: str, revision: str | None = None) -> Iterator[None]:
         raise HubError(f"{model_id} has no revision {revision!r} on the Hub") from exc
     except hf_errors.HfHubHTTPError as exc:
         status = exc.response.status_code if exc.response is not None else None
+        server_says = exc.response.headers.get("X-Error-Message", "") if status else ""
+        if status == 401 and "Invalid credentials" in server_says:
+            raise HubError(
+                "the Hub rejected HF_TOKEN as invalid (401); fix it, or unset it for public models"
+            ) from exc
         if status == 401:
             raise HubError(
                 f"the Hub refused access to {model_id} (401): it is private, gated or does not "
