@@ -86,6 +86,7 @@ def _list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([asdict(e) for e in entries], indent=2, ensure_ascii=False))
         return 0
+    print(f"{'MODEL':<54} {'KIND':<4} {'SIZE':>10}  VARIANTS, VOICES, COMMIT, STATE")
     for e in entries:
         if not e.present:
             state, detail = "-", f"not pulled: tui-speech models pull {e.id}"
