@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -179,7 +181,18 @@ async def test_a_file_played_as_live_shows_characters_as_they_come(make_app, tin
         await pilot.press("f5")
         app.screen.query_one(Input).value = speech_file
         await pilot.press("enter")
+        await wait_until(pilot, lambda: any(s.startswith("live") for s in levels), timeout=120)
+        # Pause for a second: nothing moves, and the file then takes that much longer.
+        started = time.monotonic()
+        await pilot.press("f6")
+        assert any("paused" in s for s in levels)
+        await pilot.pause(0.3)  # a level report already on its way may still land
+        during = len(levels)
+        await pilot.pause(1.0)
+        assert len(levels) == during
+        await pilot.press("f6")
         await wait_until(pilot, lambda: pane.transcript is not None, timeout=120)
+        assert time.monotonic() - started >= 1.0
         await settle(pilot)
         # Characters arrived one message at a time while the file played, not all at the end.
         assert len(arrivals) > 1 and sum(arrivals) >= len(view.chars)

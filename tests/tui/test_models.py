@@ -29,9 +29,11 @@ async def test_catalog_and_store_in_one_table(make_app):
         await settle(pilot)
         table = rows(app)
         assert table[EMBEDDED_ID][1] == "embedded"
-        assert table[EMBEDDED_ID][3] == "yes"  # the fixture's model has its verified marker
+        assert table[EMBEDDED_ID][3] == "yes"
+        assert table[EMBEDDED_ID][4] == "Speak"  # the fixture's model has its verified marker
         asr = table["jonatasgrosman/wav2vec2-large-xlsr-53-chinese-zh-cn"]
-        assert asr[4] == "asr" and asr[1] == "not pulled" and asr[2] == "~1.3 GB"
+        assert asr[5] == "asr" and asr[1] == "not pulled" and asr[2] == "~1.3 GB"
+        assert asr[4] == "–"
 
 
 async def test_pull_a_tiny_model_with_progress_then_verify_and_remove(make_app, hub):  # noqa: F811
@@ -60,6 +62,7 @@ async def test_pull_a_tiny_model_with_progress_then_verify_and_remove(make_app, 
         assert bar.total and bar.progress == bar.total
         table = rows(app)
         assert table[ASR_ID][1] == "in store" and table[ASR_ID][3] == "yes"
+        assert table[ASR_ID][4] == "Listen"
 
         # The Listen pane now names the model instead of pointing at F4.
         await pilot.press("f2")
@@ -84,7 +87,7 @@ async def test_pull_a_tiny_model_with_progress_then_verify_and_remove(make_app, 
         exported = next(m for m in notifications(app) if "exported" in m)
         assert "model.int8.onnx" in exported and "argmax" in exported
         await settle(pilot)
-        assert "onnx-int8" in rows(app)[ASR_ID][5]
+        assert "onnx-int8" in rows(app)[ASR_ID][6]
 
         await pilot.press("f8")
         assert isinstance(app.screen, ConfirmScreen)

@@ -7,6 +7,7 @@ ASR core has no streaming session yet, so the pane says so instead of pretending
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,6 +81,7 @@ class ListenPane(ReportsWorkerErrors, Vertical):
     BINDINGS = [
         Binding("ctrl+o", "open_file", "Open file"),
         Binding("f5", "live_file", "Live file"),
+        Binding("f6", "pause", "Pause"),
         Binding("f7", "stop", "Stop"),
         Binding("ctrl+s", "export", "Export"),
         Binding("ctrl+r", "refresh", "Refresh", show=False),
@@ -134,6 +136,7 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         self.transcript: Any = None
         self._samples: Any = None
         self._player = LazyPlayer()
+        self._paused = threading.Event()
 
     def compose(self) -> ComposeResult:
         yield Static("looking for ASR models…", id="listen-state")
@@ -241,8 +244,18 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         self.app.push_screen(PromptScreen("Play which audio file as live?", "", "a path"), start)
 
     def action_stop(self) -> None:
+        self._paused.clear()
         self.workers.cancel_group(self, "transcribe")
         self._player.stop()
+
+    def action_pause(self) -> None:
+        """Pause or resume a file played as live (the clock stops with it)."""
+        if self._paused.is_set():
+            self._paused.clear()
+        else:
+            self._paused.set()
+            self._player.stop()
+            self.say("paused · F6 resumes · F7 stops")
 
     @work(thread=True, exclusive=True, group="transcribe", exit_on_error=False)
     def _live(self, path: Path, model: str | None) -> None:
@@ -268,6 +281,10 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         def paced() -> Iterator[np.ndarray]:
             started, played = time.monotonic(), 0.0
             for block in iter_blocks(path, block_seconds=LIVE_BLOCK_S, target_rate=rate):
+                paused_at = time.monotonic()
+                while self._paused.is_set() and not worker.is_cancelled:
+                    time.sleep(0.05)
+                started += time.monotonic() - paused_at  # paused time does not count
                 if worker.is_cancelled:
                     return
                 blocks.append(block)

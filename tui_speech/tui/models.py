@@ -23,9 +23,8 @@ from tui_speech.tui.errors import ReportsWorkerErrors
 from tui_speech.tui.prompt import ConfirmScreen, PromptScreen
 
 #: Which pane uses a model of each kind (the embedded Kokoro is Speak's engine).
-USED_BY = {"tts": "Speak", "asr": "Listen"}
 #: Most telling first: at 80 columns the table scrolls sideways for the rest.
-COLUMNS = ("Model", "State", "Size", "Verified", "Kind", "Variants")
+COLUMNS = ("Model", "State", "Size", "Verified", "In use", "Kind", "Variants")
 
 
 def human_size(n: int) -> str:
@@ -37,7 +36,19 @@ def human_size(n: int) -> str:
     return f"{n} B"
 
 
-def model_row(entry: Any, size_hint: str = "") -> tuple[str, ...]:
+def in_use(entries: list[Any]) -> dict[str, str]:
+    """Which pane uses which model: Speak the embedded Kokoro (its ONNX engine), Listen the
+    first ASR model in the store (the one it loads when no other is chosen)."""
+    from tui_speech.hub.embedded import EMBEDDED_ID
+
+    used = {EMBEDDED_ID: "Speak"}
+    asr = [e.id for e in entries if e.kind == "asr" and e.present]
+    if asr:
+        used[asr[0]] = "Listen"
+    return used
+
+
+def model_row(entry: Any, size_hint: str = "", used_by: str = "") -> tuple[str, ...]:
     """One table row for a ``hub.manage.ModelEntry``."""
     if entry.present:
         size = human_size(entry.size)
@@ -46,7 +57,8 @@ def model_row(entry: Any, size_hint: str = "") -> tuple[str, ...]:
         size = f"~{size_hint.split('+')[0].strip()}" if size_hint else "–"
         state = "not pulled"
     verified = {True: "yes", False: "FAILED", None: "–"}[entry.verified]
-    return (entry.id, state, size, verified, entry.kind, ",".join(entry.variants) or "–")
+    variants = ",".join(entry.variants) or "–"
+    return (entry.id, state, size, verified, used_by or "–", entry.kind, variants)
 
 
 def parity_text(parity: dict) -> str:
@@ -148,7 +160,9 @@ class ModelsPane(ReportsWorkerErrors, Vertical):
         from tui_speech.hub.catalog import entry_for
         from tui_speech.hub.manage import list_models
 
-        rows = [model_row(e, entry_for(e.id).size_hint) for e in list_models()]
+        entries = list_models()
+        used = in_use(entries)
+        rows = [model_row(e, entry_for(e.id).size_hint, used.get(e.id, "")) for e in entries]
         self.post_message(self.Listed(rows))
 
     def on_models_pane_listed(self, message: Listed) -> None:
