@@ -100,6 +100,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument(
+        "--model-dir", type=Path, default=None, help="keep the built model here (reused if present)"
+    )
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -118,17 +121,14 @@ def main() -> None:
     threads = args.threads or default_threads()
     torch.set_num_threads(threads)
     work = Path(tempfile.mkdtemp(prefix="tui-speech-bench-asr-"))
-    t = time.perf_counter()
-    model_dir = full_size_model(work / "model")
-    info = load_model_info(model_dir)
-    print(
-        f"model: {sum(1 for _ in model_dir.iterdir())} files, built in "
-        f"{time.perf_counter() - t:.0f} s",
-        flush=True,
-    )
-    t = time.perf_counter()
-    export_onnx(info)
-    print(f"onnx export: {time.perf_counter() - t:.0f} s", flush=True)
+    model_dir = args.model_dir or work / "model"
+    if not (model_dir / "onnx" / "model.onnx").exists():
+        t = time.perf_counter()
+        full_size_model(model_dir)
+        print(f"model built in {time.perf_counter() - t:.0f} s", flush=True)
+        t = time.perf_counter()
+        export_onnx(load_model_info(model_dir))
+        print(f"onnx export: {time.perf_counter() - t:.0f} s", flush=True)
     clip = audio(args.seconds)
     wav = work / "clip.wav"
     sf.write(str(wav), clip, 16_000, subtype="FLOAT")

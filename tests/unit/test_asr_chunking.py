@@ -53,3 +53,10 @@ def test_repeats_need_a_blank_and_alignment_assigns_every_frame() -> None:
     tokens = prefix_beam_search(np.log(p), blank=0, width=4)
     assert tokens == (1, 1, 2)
     assert force_align(np.log(p), tokens, blank=0).tolist() == [1, 0, 1, 2]
+
+
+def test_audio_of_exactly_one_chunk_is_one_pass() -> None:
+    chunk, stride = window_sizes(30.0, 4.0, 16_000, HOP)
+    windows = list(iter_windows([np.zeros(chunk, np.float32)], chunk, stride, HOP))
+    assert len(windows) == 1 and windows[0].keep_from == 0 and windows[0].keep_to is None
+    assert len(list(iter_windows([np.zeros(chunk + 1, np.float32)], chunk, stride, HOP))) == 2

@@ -55,7 +55,8 @@ def iter_windows(
             continue
         pending.append(block)
         held += len(block)
-        while held >= chunk:
+        # Strictly more than a chunk: audio of exactly one chunk is one window, one pass.
+        while held > chunk:
             buf = np.concatenate(pending) if len(pending) > 1 else pending[0]
             yield Window(
                 samples=buf[:chunk],
