@@ -199,3 +199,48 @@ async def test_a_file_played_as_live_shows_characters_as_they_come(make_app, tin
         assert any(s.startswith("live 0:0") and "▮" in s for s in levels)
         assert pane.transcript.duration == pytest.approx(3.6, abs=1.0)
         assert view.cursor is not None  # review starts when the file ends
+
+
+@pytest.mark.slow
+async def test_a_saved_session_reopens_with_its_confidences(make_app, tiny_asr, speech_file,
+                                                            tmp_path):  # fmt: skip
+    import shutil
+
+    audio = tmp_path / "clip.wav"
+    shutil.copy(speech_file, audio)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f2")
+        app.query_one(ListenPane).model = tiny_asr
+        await open_file(pilot, str(audio))
+        original = app.query_one(ListenPane).transcript
+        await pilot.press("ctrl+s")
+        app.screen.query_one(Input).value = str(tmp_path / "session.json")
+        await pilot.press("enter")
+        await settle(pilot)
+
+    audio.unlink()  # the session outlives its audio
+    again = make_app()
+    async with again.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f2")
+        await open_file(pilot, str(tmp_path / "session.json"))
+        reopened = again.query_one(ListenPane).transcript
+        assert [c.char for c in reopened.chars] == [c.char for c in original.chars]
+        assert [c.alternatives[0][0] for c in reopened.chars] == [
+            c.alternatives[0][0] for c in original.chars
+        ]
+        for a, b in zip(reopened.chars, original.chars, strict=True):
+            assert a.confidence == pytest.approx(b.confidence, abs=1e-4)
+        await pilot.press("space")
+        await settle(pilot)
+        assert any("clip.wav) is gone" in m for m in notifications(again))
+
+
+def test_a_json_that_is_not_a_transcript_is_refused():
+    from tui_speech.errors import UsageError
+    from tui_speech.tui.sessions import transcript_from_json
+
+    with pytest.raises(UsageError, match="not a transcript saved by tui-speech"):
+        transcript_from_json('{"text": "hi"}', "x.json")
+    with pytest.raises(UsageError):
+        transcript_from_json("not json", "x.json")

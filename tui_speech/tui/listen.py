@@ -184,7 +184,10 @@ class ListenPane(ReportsWorkerErrors, Vertical):
                 self.query_one(ProgressBar).update(total=None, progress=0)
                 self._transcribe(Path(path).expanduser(), self.model)
 
-        self.app.push_screen(PromptScreen("Transcribe which audio file?", "", "a path"), start)
+        self.app.push_screen(
+            PromptScreen("Transcribe which audio file?", "", "or a .json session saved before"),
+            start,
+        )
 
     def _load_recognizer(self, model: str | None, **options: float) -> Any:
         """The recogniser for ``model`` (or the store's first ASR model); ONNX when exported."""
@@ -205,6 +208,12 @@ class ListenPane(ReportsWorkerErrors, Vertical):
     @work(thread=True, exclusive=True, group="transcribe", exit_on_error=False)
     def _transcribe(self, path: Path, model: str | None) -> None:
         from tui_speech.audio.reader import probe, read_audio
+
+        if path.suffix.lower() == ".json":  # a past session, exported with ctrl+s
+            from tui_speech.tui.sessions import load_session
+
+            self.post_message(self.Transcribed(*load_session(path)))
+            return
 
         info = probe(path)  # a bad file is reported before the model loads
         recognizer = self._load_recognizer(model)
@@ -325,7 +334,11 @@ class ListenPane(ReportsWorkerErrors, Vertical):
 
     @on(TranscriptView.ReplayRequested)
     def _replay(self, event: TranscriptView.ReplayRequested) -> None:
-        if self.transcript is None or self._samples is None:
+        if self.transcript is None:
+            return
+        if self._samples is None:
+            problem = UsageError(f"the audio of this session ({self.transcript.source}) is gone")
+            self.post_message(ErrorRaised(problem, "replay"))
             return
         start, end = replay_span(self.transcript.chars, event.index)
         rate = 16_000
