@@ -217,3 +217,17 @@ async def test_invalid_blend_is_reported_not_applied(make_app):
         await pilot.pause()
         assert isinstance(app.screen, BlendScreen)
         assert any("at least one voice" in m for m in notifications(app))
+
+
+async def test_settings_from_a_hand_edited_file_do_not_break_the_pane(make_app):
+    from tui_speech.tui.state import settings_path
+
+    settings_path().parent.mkdir(parents=True)
+    settings_path().write_text('{"lang": "klingon", "speed": 9, "theme": "nope"}')
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.theme == "tui-speech-dark"
+        assert app.query_one("#speak-lang", Select).value == "en-us"
+        await type_text(pilot, "Hello.")
+        assert "Hello /" in preview_text(app)
+        assert not [n for n in app._notifications if n.severity == "error"]

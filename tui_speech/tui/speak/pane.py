@@ -88,6 +88,8 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
     def __init__(self, settings: Settings, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.settings = settings
+        if settings.lang not in LANGUAGES:  # a hand-edited settings file must not break G2P
+            settings.lang = "en-us"
         self._g2p_timer: Timer | None = None
         self._draft_timer: Timer | None = None
         self._g2p_ready: set[str] = set()
@@ -102,7 +104,7 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         with Horizontal(id="speak-controls"):
             yield Select(
                 [(f"{name} ({code})", code) for code, name in LANGUAGES.items()],
-                value=self.settings.lang if self.settings.lang in LANGUAGES else "en-us",
+                value=self.settings.lang,
                 allow_blank=False, id="speak-lang",
             )  # fmt: skip
             yield Select(
