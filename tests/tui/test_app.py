@@ -150,6 +150,8 @@ async def test_missing_audio_device_is_explained(monkeypatch):
         message = str(app.query_one("#speak-message").render())
         assert "no audio output device found" in message
         assert "ctrl+s" in message
+        listen = str(app.query_one("#listen-status").render())
+        assert "no audio output device found" in listen and "files still transcribe" in listen
 
 
 async def test_pane_keys_close_help_and_wait_for_other_dialogs(make_app):

@@ -119,6 +119,7 @@ class SpeechApp(App[int]):
         self.status["audio"] = label
         self._show_status()
         self.main_screen.query_one(SpeakPane).set_audio_state(problem)
+        self.main_screen.query_one(ListenPane).set_audio_state(problem)
 
     # --- errors: the one place they are shown ---------------------------------------------------
 

@@ -156,6 +156,11 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         # After the first frame, so looking into the store never delays start-up.
         self.call_after_refresh(self.action_refresh)
 
+    def set_audio_state(self, problem: str | None) -> None:
+        """Called by the app once it knows whether there is an output device."""
+        if problem:
+            self.say(f"{problem}: files still transcribe (ctrl+o, F5), replay needs a device")
+
     def say(self, text: str) -> None:
         self.query_one("#listen-status", Static).update(text)
 
