@@ -231,3 +231,29 @@ async def test_settings_from_a_hand_edited_file_do_not_break_the_pane(make_app):
         await type_text(pilot, "Hello.")
         assert "Hello /" in preview_text(app)
         assert not [n for n in app._notifications if n.severity == "error"]
+
+
+async def test_preview_says_it_is_loading_the_g2p_until_the_first_result(make_app, monkeypatch):
+    import threading
+
+    from tui_speech.tts import g2p
+
+    release = threading.Event()
+    real = g2p.phonemize
+
+    def slow_first_load(text, lang="en-us"):
+        release.wait(10)  # stands in for spaCy and misaki loading (seconds, the first time)
+        return real(text, lang)
+
+    monkeypatch.setattr(g2p, "phonemize", slow_first_load)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.query_one("#speak-editor", TextArea).insert("Hello.")
+        await pilot.pause(0.5)
+        status = app.query_one(".preview-status", Static)
+        assert "loading G2P for en-us" in str(status.visual)
+        release.set()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert str(status.visual) == "1 word"
+        assert "Hello /" in preview_text(app)
