@@ -249,20 +249,25 @@ _choice_lock = threading.Lock()
 _chosen: dict[tuple[str, str], Path] = {}
 
 
-def fastest_embedded_model(threads: int | None = None) -> Path:
+def fastest_embedded_model(threads: int | None = None, *, measure: bool = True) -> Path:
     """The fastest variant of the embedded model for this machine (int8 or fp32).
 
-    The first call on a machine builds the fp32 variant and times both (tens of seconds); the
-    result is kept in ``fastest-variant.json`` in the store, keyed by :func:`machine_key`, and
-    in memory, so later calls (any thread, any process) return at once. Any failure falls back
-    to the int8 model with a logged reason; it is not remembered on disk, so a later process
-    tries again.
+    The first call on a machine builds the fp32 variant and times both (tens of seconds, so
+    call it from a worker); the result is kept in ``fastest-variant.json`` in the store, keyed
+    by :func:`machine_key`, and in memory, so later calls (any thread, any process) return at
+    once. Any failure falls back to the int8 model with a logged reason; it is not remembered
+    on disk, so a later process tries again.
+
+    ``measure=False`` never builds, times or waits: it returns a decision already made (if its
+    file is in place) or else int8, e.g. for a start-up path that must not stall.
     """
     from tui_speech.hub.embedded import embedded_model_path, model_dir
     from tui_speech.tts.engine import default_threads
 
     threads = threads or default_threads()
-    with _choice_lock:
+    if not _choice_lock.acquire(blocking=measure):
+        return embedded_model_path()  # another thread is measuring right now
+    try:
         int8 = embedded_model_path()
         memo_key = (str(int8), str(threads))
         if memo_key in _chosen and _chosen[memo_key].is_file():
@@ -271,8 +276,13 @@ def fastest_embedded_model(threads: int | None = None) -> Path:
             key = machine_key(threads)
             choices_file = model_dir() / CHOICE_FILENAME
             choices = _read_json(choices_file)
-            choice = choices.get(key)
-            if not isinstance(choice, dict) or choice.get("variant") not in ("int8", "fp32"):
+            choice: Any = choices.get(key)
+            known = isinstance(choice, dict) and choice.get("variant") in ("int8", "fp32")
+            if not measure:
+                if known and (choice["variant"] == "int8" or _is_current(variant_path("fp32"))):
+                    return int8 if choice["variant"] == "int8" else variant_path("fp32")
+                return int8
+            if not known:
                 choice = _measure(int8, threads)
                 choices[key] = choice
                 atomic_write_text(choices_file, json.dumps(choices, indent=2))
@@ -287,3 +297,5 @@ def fastest_embedded_model(threads: int | None = None) -> Path:
             path = int8
         _chosen[memo_key] = path
         return path
+    finally:
+        _choice_lock.release()
