@@ -1,7 +1,8 @@
 """``models export``: build ONNX variants of models in the store, with a parity record.
 
 The builders belong to the engines (``tui_speech.asr.export`` for wav2vec2,
-``tui_speech.hub.kokoro_variants`` for the embedded Kokoro); this module picks the right one for
+``tui_speech.hub.kokoro_variants`` for the embedded Kokoro, ``tui_speech.hub.kokoro_export`` for
+Kokoro-82M's PyTorch weights); this module picks the right one for
 a model id, holds the model's lock so a pull cannot swap the folder mid-export, and for wav2vec2
 measures logits parity against PyTorch and writes it next to the graph
 (``onnx/model.onnx.json``; int8 and fp16 variants likewise, with argmax and transcript
@@ -52,11 +53,8 @@ def export(
     if model_id == EMBEDDED_ID:
         return _export_embedded(quantize, start)
     folder = store.require(model_id)
-    if entry_for(model_id).kind != "asr":
-        raise UsageError(
-            f"ONNX export of {model_id} is not available yet; the Speak pane uses the "
-            f"embedded ONNX Kokoro ({EMBEDDED_ID})"
-        )
+    if entry_for(model_id).kind == "tts":
+        return _export_kokoro(model_id, folder, quantize, start)
     what = f"{quantize} variant" if quantize else "ONNX export"
     start(f"{model_id}: {what} and parity check against PyTorch")
     with store.model_lock(model_id):
@@ -75,7 +73,30 @@ def _export_embedded(quantize: str | None, start: Callable[[str], None]) -> Expo
     sidecar = path.with_name(path.name + kokoro_variants.MANIFEST_SUFFIX)
     record = json.loads(sidecar.read_text(encoding="utf-8")) if sidecar.is_file() else {}
     parity = {k: v for k, v in record.items() if k not in ("rewrite",)}
+    if kind == "fp32":
+        # Time fp32 against int8 now, so Speak picks the faster one on this machine from here on.
+        fastest = kokoro_variants.fastest_embedded_model()
+        parity["fastest_on_this_machine"] = "fp32" if fastest == path else "int8"
     return ExportResult(EMBEDDED_ID, path, parity)
+
+
+def _export_kokoro(
+    model_id: str, folder: Path, quantize: str | None, start: Callable[[str], None]
+) -> ExportResult:
+    from tui_speech.hub import kokoro_export
+
+    if quantize:
+        raise UsageError(
+            f"{model_id}: only the fp32 ONNX export is available for Kokoro (drop --quantize)"
+        )
+    start(f"{model_id}: ONNX export with durations and audio parity against PyTorch")
+    with store.model_lock(model_id):
+        path = kokoro_export.export_kokoro(folder)
+    manifest = path.with_name(kokoro_export.MANIFEST_FILENAME)
+    record = json.loads(manifest.read_text(encoding="utf-8")) if manifest.is_file() else {}
+    phrases = record.get("parity", [])
+    parity = {"min_correlation": min((p["correlation"] for p in phrases), default=None)}
+    return ExportResult(model_id, path, {**parity, "phrases": phrases})
 
 
 def _export_wav2vec2(model_id: str, folder: Path, quantize: str | None) -> ExportResult:

@@ -76,6 +76,7 @@ class OnnxKokoro:
         inputs = {i.name for i in self._session.get_inputs()}
         # Exports differ in the name of the token input.
         self._token_input = "tokens" if "tokens" in inputs else "input_ids"
+        self._style_input = "style" if "style" in inputs else "ref_s"  # Kokoro's own export
         self._outputs = [o.name for o in self._session.get_outputs()]
         # Each chunk has its own length, so the arena would keep growing to fit every shape
         # seen; shrinking it after each run keeps the peak memory near that of one chunk.
@@ -86,7 +87,7 @@ class OnnxKokoro:
     def synthesize(self, token_ids: list[int], style: np.ndarray, speed: float) -> EngineOutput:
         feed = {
             self._token_input: np.array([[0, *token_ids, 0]], dtype=np.int64),
-            "style": np.asarray(style, dtype=np.float32).reshape(1, -1),
+            self._style_input: np.asarray(style, dtype=np.float32).reshape(1, -1),
             "speed": np.array([speed], dtype=np.float32),
         }
         with self._lock:  # one run at a time: each already uses every core
@@ -107,10 +108,7 @@ def load_engine(backend: str = "onnx", model: str | Path | None = None) -> Kokor
         if key in _engines:
             return _engines[key]
         if backend == "onnx":
-            from tui_speech.hub.embedded import embedded_model_path
-
-            path = Path(model) if model else embedded_model_path()
-            engine: KokoroEngine = OnnxKokoro(path)
+            engine: KokoroEngine = OnnxKokoro(_onnx_model_path(model))
         elif backend == "torch":
             from tui_speech.tts.engine_torch import TorchKokoro
 
@@ -121,3 +119,23 @@ def load_engine(backend: str = "onnx", model: str | Path | None = None) -> Kokor
             raise UsageError(f"unknown TTS backend {backend!r}; choose onnx or torch")
         _engines[key] = engine
         return engine
+
+
+def _onnx_model_path(model: str | Path | None) -> Path:
+    """An ONNX file, a Kokoro folder holding ``onnx/model.onnx``, or (None) the embedded model
+    in the variant measured fastest on this machine (int8 until a measurement says otherwise:
+    measuring takes tens of seconds, so it never happens here; ``models export`` does it)."""
+    if model is None:
+        from tui_speech.hub.kokoro_variants import fastest_embedded_model
+
+        return fastest_embedded_model(measure=False)
+    path = Path(model)
+    if path.is_dir():
+        path = path / "onnx" / "model.onnx"
+    if not path.is_file():
+        from tui_speech.errors import ModelMissingError
+
+        raise ModelMissingError(
+            f"no Kokoro ONNX model at {model}; export one with: tui-speech models export ID"
+        )
+    return path
