@@ -99,6 +99,7 @@ async def test_transcribe_review_replay_and_export(make_app, tiny_asr, speech_fi
         assert view.cursor < first
         await pilot.press("minus")
         assert view.threshold == 0.95
+        assert app.settings.threshold == 0.95  # remembered for the next run
 
         await pilot.press("space")
         await settle(pilot)

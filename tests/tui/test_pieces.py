@@ -100,7 +100,7 @@ def test_bad_theme_files_say_what_is_wrong(text, message):
 def test_settings_round_trip_and_survive_a_broken_file():
     assert load_settings() == Settings()
     save_settings(Settings(theme="tui-speech-light", lang="zh", voice="mix", speed=1.25))
-    assert load_settings() == Settings("tui-speech-light", "zh", "mix", 1.25)
+    assert load_settings() == Settings("tui-speech-light", "zh", "mix", 1.25, 0.6)
     (get_paths().config / "tui.json").write_text('{"speed": "fast", "lang": 3')
     assert load_settings() == Settings()
     (get_paths().config / "tui.json").write_text('{"speed": "fast", "lang": "fr"}')

@@ -121,10 +121,13 @@ async def test_play_streams_chunks_to_the_player(make_app, monkeypatch):
     from tui_speech.audio import playback
 
     played: list[int] = []
+    takes_when_played: list[int] = []
+    app = make_app()
 
     class FakePlayer:
         def play_chunk(self, audio, sample_rate):
             played.append(len(audio))
+            takes_when_played.append(len(app.query_one(TakesList).takes))
 
         def stop(self):
             pass
@@ -133,7 +136,6 @@ async def test_play_streams_chunks_to_the_player(make_app, monkeypatch):
             pass
 
     monkeypatch.setattr(playback, "Player", FakePlayer)
-    app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await type_text(pilot, "One. Two.")
         await pilot.press("f5")
@@ -141,6 +143,8 @@ async def test_play_streams_chunks_to_the_player(make_app, monkeypatch):
         take = app.query_one(TakesList).takes[0]
         assert len(played) >= 2  # one call per chunk, as each is made
         assert sum(played) == len(take.audio)
+        # Playback began while synthesis was still going: the take did not exist yet.
+        assert takes_when_played == [0] * len(played)
 
 
 async def test_errors_are_notifications_and_the_text_stays(make_app):

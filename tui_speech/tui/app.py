@@ -76,8 +76,8 @@ class SpeechApp(App[int]):
             keys = {"listen": "F2", "speak": "F3", "models": "F4"}
             for pane_id, title, pane_type in self.PANES:
                 with TabPane(f"{keys[pane_id]} {title}", id=pane_id):
-                    if pane_type is SpeakPane:
-                        yield SpeakPane(self.settings, id=f"{pane_id}-pane")
+                    if pane_type in (SpeakPane, ListenPane):
+                        yield pane_type(self.settings, id=f"{pane_id}-pane")
                     else:
                         yield pane_type(id=f"{pane_id}-pane")  # type: ignore[call-arg]
         yield Footer(compact=True)

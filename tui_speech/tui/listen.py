@@ -27,6 +27,7 @@ from tui_speech.tui.errors import ReportsWorkerErrors
 from tui_speech.tui.messages import ErrorRaised, StatusInfo
 from tui_speech.tui.player import LazyPlayer
 from tui_speech.tui.prompt import PromptScreen
+from tui_speech.tui.state import Settings, save_settings
 from tui_speech.tui.themes import CONFIDENCE_STEPS
 from tui_speech.tui.transcript import TranscriptView
 
@@ -129,8 +130,9 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         transcript: Any  # tui_speech.asr.recognizer.Transcript
         samples: Any  # float32 16 kHz, kept for replay
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, settings: Settings | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.settings = settings or Settings()
         #: The ASR model to use (repo id or folder); None = the first one in the store.
         self.model: str | None = None
         self.transcript: Any = None
@@ -152,9 +154,17 @@ class ListenPane(ReportsWorkerErrors, Vertical):
             yield Static("", id="listen-status")
 
     def on_mount(self) -> None:
-        self.query_one(TranscriptView).border_title = "transcript"
+        view = self.query_one(TranscriptView)
+        view.border_title = "transcript"
+        view.threshold = min(1.0, max(0.0, self.settings.threshold))
+        self.watch(view, "threshold", self._remember_threshold, init=False)
         # After the first frame, so looking into the store never delays start-up.
         self.call_after_refresh(self.action_refresh)
+
+    def _remember_threshold(self, threshold: float) -> None:
+        if threshold != self.settings.threshold:
+            self.settings.threshold = threshold
+            save_settings(self.settings)
 
     def set_audio_state(self, problem: str | None) -> None:
         """Called by the app once it knows whether there is an output device."""

@@ -23,6 +23,7 @@ class Settings:
     lang: str = "en-us"
     voice: str = ""  # "" = the language's default voice
     speed: float = 1.0
+    threshold: float = 0.6  # Listen: characters below this confidence are flagged
 
 
 def settings_path() -> Path:

@@ -107,8 +107,8 @@ class PhonemePreview(VerticalScroll, can_focus=True):
         if self.cursor not in words:
             self.cursor = words[0] if words else None
         self._refresh_tokens()
-        words = sum(1 for t in result.tokens if is_word(t))
-        summary = f"{words} word" + ("" if words == 1 else "s")
+        n_words = sum(1 for t in result.tokens if is_word(t))
+        summary = f"{n_words} word" + ("" if n_words == 1 else "s")
         if result.out_of_vocab:
             summary += " · not in vocab: " + " ".join(result.out_of_vocab)
         if result.unknown_words:
