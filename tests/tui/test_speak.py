@@ -261,3 +261,17 @@ async def test_preview_says_it_is_loading_the_g2p_until_the_first_result(make_ap
         await pilot.pause()
         assert str(status.visual) == "1 word"
         assert "Hello /" in preview_text(app)
+
+
+async def test_voice_list_is_read_when_the_selector_is_first_used(make_app):
+    from tui_speech.tui.speak.voice_select import VoiceSelect
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        voices = app.query_one(VoiceSelect)
+        assert not voices.loaded
+        voices.focus()
+        await settle(pilot)
+        assert voices.loaded
+        names = [str(prompt) for prompt, _ in voices._options]
+        assert "jf_alpha (embedded)" in names and names[0] == "default voice"

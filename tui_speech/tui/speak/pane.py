@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -32,11 +32,11 @@ from tui_speech.tui.speak.dialogs import PhonemeEditScreen, SavePathScreen
 from tui_speech.tui.speak.overrides import apply_override, token_spans
 from tui_speech.tui.speak.preview import PhonemePreview
 from tui_speech.tui.speak.takes import Take, TakesList
+from tui_speech.tui.speak.voice_select import VoiceSelect
 from tui_speech.tui.state import Settings, load_draft, save_draft, save_settings
 
 G2P_DEBOUNCE_S = 0.3
 DRAFT_DEBOUNCE_S = 1.0
-DEFAULT_VOICE = ""  # the language's own default voice (Pipeline picks it)
 
 
 def parse_speed(text: str) -> float:
@@ -95,7 +95,6 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         self._g2p_ready: set[str] = set()
         self._player = LazyPlayer()
         self._takes = 0
-        self._voices_loaded = False
         self.audio_problem: str | None = None
 
     # --- layout ---------------------------------------------------------------------------------
@@ -107,10 +106,7 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
                 value=self.settings.lang,
                 allow_blank=False, id="speak-lang",
             )  # fmt: skip
-            yield Select(
-                self._initial_voice_options(), value=self.settings.voice or DEFAULT_VOICE,
-                allow_blank=False, id="speak-voice",
-            )  # fmt: skip
+            yield VoiceSelect(self.settings.voice, id="speak-voice")
             yield Input(f"{self.settings.speed:g}", id="speak-speed", placeholder="speed")
         with Horizontal(id="speak-main"):
             # Kept as an attribute: the draft is saved on unmount, after children are gone.
@@ -141,45 +137,17 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
     def say(self, text: str) -> None:
         self.query_one("#speak-message", Static).update(text)
 
-    def _initial_voice_options(self) -> list[tuple[str, str]]:
-        options = [("default voice", DEFAULT_VOICE)]
-        if self.settings.voice:
-            options.append((self.settings.voice, self.settings.voice))
-        return options
-
-    @on(events.DescendantFocus)
-    def _load_voices_on_first_use(self, event: events.DescendantFocus) -> None:
-        # Listing voices reads the embedded data package, whose import pulls in onnxruntime;
-        # that waits until the user goes to the voice selector, not start-up.
-        if not self._voices_loaded and event.widget.id == "speak-voice":
-            self._voices_loaded = True
-            self._list_voices(self.settings.voice)
-
-    @work(thread=True, group="voices", exit_on_error=False)
-    def _list_voices(self, select: str | None) -> None:
-        from tui_speech.tts.voices import list_voices
-
-        options = [("default voice", DEFAULT_VOICE)]
-        options += [(f"{v.name} ({v.source})", v.name) for v in list_voices()]
-        self.app.call_from_thread(self._set_voice_options, options, select)
+    @property
+    def voice_select(self) -> VoiceSelect:
+        return self.query_one(VoiceSelect)
 
     def pane_shown(self) -> None:
         """The app shows this pane: voices pulled meanwhile (Models pane) join the list."""
-        if self._voices_loaded:
-            self._list_voices(self.settings.voice)
+        if self.voice_select.loaded:
+            self.voice_select.reload(self.settings.voice)
 
     def refresh_voices(self, select: str | None = None) -> None:
-        """Reload the voice list (embedded packs, store packs, saved blends) and select one."""
-        self._voices_loaded = True
-        self._list_voices(select)
-
-    def _set_voice_options(self, options: list[tuple[str, str]], select: str | None) -> None:
-        voice_select = self.query_one("#speak-voice", Select)
-        if select and select not in {value for _, value in options}:
-            options.append((select, select))  # an unsaved blend spec
-        with voice_select.prevent(Select.Changed):
-            voice_select.set_options(options)
-        voice_select.value = select or DEFAULT_VOICE
+        self.voice_select.reload(select)
 
     def set_audio_state(self, problem: str | None) -> None:
         """Called by the app once it knows whether there is an output device."""
