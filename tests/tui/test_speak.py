@@ -102,6 +102,7 @@ async def test_synthesize_then_save_a_wav(make_app, tmp_path):
         assert len(takes.takes) == 1
         take = takes.takes[0]
         assert take.sample_rate == 24_000 and take.duration > 0.3
+        assert app.sub_title.startswith("Kokoro-82M int8 ·")  # the engine Speak really runs
         assert "take #1" in str(app.query_one("#speak-message", Static).visual)
         await pilot.press("ctrl+s")
         assert isinstance(app.screen, SavePathScreen)

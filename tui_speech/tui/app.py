@@ -54,7 +54,8 @@ class SpeechApp(App[int]):
         self.settings = load_settings()
         self._check_audio = check_audio
         self._last_error: tuple[str, float] = ("", 0.0)
-        self.status = {"tts": "Kokoro-82M int8", "asr": "none", "audio": "…"}
+        # The TTS variant is known once Speak loads its engine (int8 unless an export is faster).
+        self.status = {"tts": "Kokoro-82M", "asr": "none", "audio": "…"}
         loaded = load_themes()
         for theme in loaded.themes:
             self.register_theme(theme)

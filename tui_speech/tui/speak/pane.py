@@ -25,7 +25,7 @@ from textual.worker import get_current_worker
 from tui_speech.errors import AudioDeviceError, UsageError
 from tui_speech.tts.g2p import LANGUAGES, G2PResult
 from tui_speech.tui.errors import ReportsWorkerErrors
-from tui_speech.tui.messages import ErrorRaised
+from tui_speech.tui.messages import ErrorRaised, StatusInfo
 from tui_speech.tui.player import LazyPlayer
 from tui_speech.tui.speak.blend import BlendScreen
 from tui_speech.tui.speak.dialogs import PhonemeEditScreen, SavePathScreen
@@ -37,6 +37,17 @@ from tui_speech.tui.state import Settings, load_draft, save_draft, save_settings
 
 G2P_DEBOUNCE_S = 0.3
 DRAFT_DEBOUNCE_S = 1.0
+
+
+def engine_label(engine: Any) -> str:
+    """ "Kokoro-82M int8" (or fp16, fp32): which embedded variant the engine runs."""
+    path = getattr(engine, "model_path", None)
+    if path is None:
+        return f"Kokoro-82M ({getattr(engine, 'name', '?')})"
+    from tui_speech.hub.manage import onnx_variant
+
+    variant = onnx_variant(Path(path)).removeprefix("onnx-")
+    return f"Kokoro-82M {'fp32' if variant == 'onnx' else variant}"
 
 
 def parse_speed(text: str) -> float:
@@ -271,6 +282,7 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
 
         worker = get_current_worker()
         pipeline = Pipeline(lang, voice or None, speed)  # validates voice and speed first
+        self.post_message(StatusInfo("tts", engine_label(pipeline.load())))
         player = self._get_player() if play else None
         total = max(1, len(text.strip()))
         done, chunks, rate = 0, [], 24_000
