@@ -26,6 +26,9 @@ COMMAND_MODULES = (
     "models",
     "transcribe",
     "embed",
+    "dataset",
+    "finetune",
+    "evaluate",
 )
 
 

@@ -1,0 +1,149 @@
+"""``tui-speech finetune --data DIR --base M --out NAME``: adapt a CTC model to a dataset.
+
+The result is registered as ``local/NAME`` (``transcribe --model local/NAME``). Progress goes to
+stderr: a rich progress bar on a terminal, one line per ``--log-every`` steps otherwise. Ctrl-C
+writes a checkpoint; the same command resumes from it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "finetune",
+        help="fine-tune a wav2vec2 CTC model on a dataset; registered as local/NAME",
+        description="CTC fine-tuning with AdamW (warm-up, linear decay), batches measured in "
+        "seconds of audio, dev evaluation each epoch and resumable checkpoints.",
+    )
+    p.add_argument("--data", type=Path, required=True, help="dataset folder")
+    p.add_argument("--base", default=None, help="base model: repo id or directory")
+    p.add_argument("--out", required=True, metavar="NAME", help="registered as local/NAME")
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--lr", type=float, default=1e-4, help="peak learning rate (default 1e-4)")
+    p.add_argument("--batch-seconds", type=float, default=60.0, help="audio per optimizer step")
+    p.add_argument(
+        "--micro-seconds", type=float, default=20.0, help="audio per forward pass (memory)"
+    )
+    p.add_argument("--freeze-feature-encoder", action="store_true", help="keep the conv stack")
+    p.add_argument("--freeze-layers", type=int, default=0, metavar="N", help="keep N layers")
+    p.add_argument(
+        "--new-chars",
+        choices=("extend", "unk"),
+        default="extend",
+        help="characters not in the vocabulary: add them (default) or train them as <unk>",
+    )
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    p.add_argument("--checkpoint-every", type=int, default=100, metavar="STEPS")
+    p.add_argument("--max-steps", type=int, default=None, help="stop after this many steps")
+    p.add_argument("--restart", action="store_true", help="ignore an existing checkpoint")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all)")
+    p.add_argument("--log-every", type=int, default=10, help="steps per line when not a tty")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    from tui_speech.asr.finetune import FinetuneConfig, finetune
+
+    config = FinetuneConfig(
+        data=args.data,
+        base=args.base,
+        name=args.out,
+        epochs=args.epochs,
+        lr=args.lr,
+        batch_seconds=args.batch_seconds,
+        micro_seconds=args.micro_seconds,
+        freeze_feature_encoder=args.freeze_feature_encoder,
+        freeze_layers=args.freeze_layers,
+        new_chars=args.new_chars,
+        device=args.device,
+        checkpoint_every=args.checkpoint_every,
+        max_steps=args.max_steps,
+        restart=args.restart,
+        seed=args.seed,
+        threads=args.threads,
+    )
+    with _Display(args.log_every) as display:
+        result = finetune(config, display.update)
+    if result.model_id is None:
+        print(
+            f"stopped at step {result.steps} (--max-steps); run again without it to continue",
+            file=sys.stderr,
+        )
+        return 0
+    cer = "" if result.best_cer is None else f", dev CER {result.best_cer:.2%}"
+    added = f", {len(result.vocab_added)} characters added" if result.vocab_added else ""
+    print(f"{result.model_id}: {result.steps} steps{cer}{added}", file=sys.stderr)
+    print(result.model_id)
+    return 0
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    m, s = divmod(int(seconds), 60)
+    return f"{m // 60}:{m % 60:02d}:{s:02d}" if m >= 60 else f"{m}:{s:02d}"
+
+
+class _Display:
+    """Progress on stderr: a rich bar on a terminal, plain lines otherwise (logs, tests)."""
+
+    def __init__(self, log_every: int) -> None:
+        from rich.console import Console
+
+        self.console = Console(stderr=True)
+        self.log_every = max(1, log_every)
+        self.bar = None
+        self.task = None
+        self.dev = "-"
+
+    def __enter__(self) -> _Display:
+        if self.console.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self.bar = Progress(
+                TextColumn("steps"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[status]}"),
+                console=self.console,
+            )
+            self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+    def line(self, text: str) -> None:
+        self.console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+    def update(self, p) -> None:  # noqa: ANN001 - a TrainProgress
+        if p.event in ("start", "resumed"):
+            word = "resuming from step" if p.event == "resumed" else "training from step"
+            self.line(f"{word} {p.step} of {p.total_steps} ({p.message})")
+            if self.bar is not None:
+                self.task = self.bar.add_task("train", total=p.total_steps, status="")
+                self.bar.update(self.task, completed=p.step)
+        elif p.event == "step":
+            status = (
+                f"loss {p.loss:.3f}  {p.audio_per_second:.1f} audio-s/s  "
+                f"ETA {_duration(p.eta_seconds)}  dev CER {self.dev}"
+            )
+            if self.bar is not None and self.task is not None:
+                self.bar.update(self.task, completed=p.step, status=status)
+            elif p.step % self.log_every == 0 or p.step == p.total_steps:
+                self.line(f"step {p.step}/{p.total_steps} epoch {p.epoch + 1}  {status}")
+        elif p.event == "eval" and p.dev is not None:
+            self.dev = f"{p.dev.cer:.2%}"
+            self.line(
+                f"epoch {p.epoch + 1}: dev CER {p.dev.cer:.2%} over {p.dev.ref_chars} "
+                f"characters, calibration error {p.dev.ece:.3f}"
+            )
+        elif p.event == "checkpoint":
+            if self.bar is None:
+                self.line(f"checkpoint at step {p.step}")
