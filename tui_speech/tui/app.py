@@ -1,7 +1,8 @@
 """The tui-speech Textual app: Listen, Speak and Models panes, themes, help and palette.
 
-Start-up imports only Textual, numpy and the light parts of the core; models, G2P and audio
-libraries load in workers when a pane first needs them, so the first frame comes fast.
+Start-up imports only Textual and the light parts of the core (no numpy, torch, onnxruntime,
+spaCy or PortAudio); models, G2P and audio libraries load in workers when a pane first needs
+them, and the background look-ups (audio device, model store) wait for the first frame.
 """
 
 from __future__ import annotations
@@ -60,9 +61,8 @@ class SpeechApp(App[int]):
         for theme in loaded.themes:
             self.register_theme(theme)
         self._theme_problems = loaded.problems
-        self.theme = (
-            self.settings.theme if self.settings.theme in self.available_themes else (DEFAULT_THEME)
-        )
+        known = self.settings.theme in self.available_themes
+        self.theme = self.settings.theme if known else DEFAULT_THEME
 
     def get_css_variables(self) -> dict[str, str]:
         # Textual's own themes lack the speech colours: derive them, so any theme works.
