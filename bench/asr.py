@@ -88,11 +88,24 @@ def audio(seconds: float):
 
 
 def peak_rss_mb(cmd: list[str]) -> tuple[float, int, str]:
-    """Run ``cmd``; its own peak RSS in MB (Linux ru_maxrss is in KiB), exit code, stderr."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
-    _, status, usage = os.wait4(proc.pid, 0)
+    """Run ``cmd``; its peak RSS in MB (VmHWM), exit code and stderr.
+
+    Not rusage: Linux carries the parent's high-water mark into a forked child across exec, so
+    a child of this multi-GB process would report this process's peak, not its own.
+    """
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+    status = Path(f"/proc/{proc.pid}/status")
+    peak_kb = 0
+    while proc.poll() is None:
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak_kb = max(peak_kb, int(line.split()[1]))
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.05)
     err = proc.stderr.read().decode() if proc.stderr else ""
-    return usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status), err
+    return peak_kb / 1024, proc.returncode, err
 
 
 def main() -> None:
@@ -139,11 +152,13 @@ def main() -> None:
         ),
         "tui-speech torch": Recognizer.load(str(model_dir), "torch", threads),
         "tui-speech onnx": Recognizer.load(str(model_dir), "onnx", threads),
+        "tui-speech torch bf16": Recognizer.load(str(model_dir), "torch", threads, "bf16"),
     }
     calls = {
         "transformers pipeline": lambda p: p(clip.copy()),
         "tui-speech torch": lambda r: r.decode(clip),
         "tui-speech onnx": lambda r: r.decode(clip),
+        "tui-speech torch bf16": lambda r: r.decode(clip),
     }
     times: dict[str, list[float]] = {name: [] for name in systems}
     texts = {}
@@ -167,17 +182,17 @@ def main() -> None:
             f"  {name:<22} {best:6.2f} s / {statistics.median(ts):6.2f} s  "
             f"RTF {best / args.seconds:.3f}  x{base / best:.2f}"
         )
-    same = texts["tui-speech torch"] == texts["transformers pipeline"]
-    print(
-        f"  text equal to the pipeline's (torch): {same}; (onnx): "
-        f"{texts['tui-speech onnx'] == texts['transformers pipeline']}"
-    )
+    for name in list(systems)[1:]:
+        equal = texts[name] == texts["transformers pipeline"]
+        print(f"  text equal to the pipeline's ({name}): {equal}")
 
     a = systems["tui-speech torch"].window_logits(clip)
     b = systems["tui-speech onnx"].window_logits(clip)
+    c = systems["tui-speech torch bf16"].window_logits(clip)
     print(
-        f"  onnx vs torch logits: max abs diff {float(np.abs(a - b).max()):.2e} "
-        f"(logits range {float(a.min()):.1f}..{float(a.max()):.1f})"
+        f"  onnx vs torch logits (one 30 s pass): max abs diff {float(np.abs(a - b).max()):.2e}"
+        f"; bf16 vs fp32: {float(np.abs(a - c).max()):.2e}"
+        f" (logits range {float(a.min()):.1f}..{float(a.max()):.1f})"
     )
     del systems
 

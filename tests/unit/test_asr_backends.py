@@ -105,3 +105,14 @@ def test_weights_that_do_not_load_are_a_one_line_error(random_model: Path, tmp_p
     with pytest.raises(ModelMissingError) as err:
         Recognizer.load(str(broken), "torch")
     assert "cannot load the weights" in err.value.message and "\n" not in err.value.message
+
+
+def test_bf16_precision_stays_close_to_fp32_and_is_torch_only(random_model: Path) -> None:
+    audio = speechlike(20_000, 3)
+    fp32 = Recognizer.load(str(random_model), "torch", threads=1).window_logits(audio)
+    bf16 = Recognizer.load(str(random_model), "torch", threads=1, precision="bf16")
+    low = bf16.window_logits(audio)
+    assert low.dtype == np.float32 and low.shape == fp32.shape
+    assert 0 < np.abs(low - fp32).max() < 0.1  # really lower precision, still close
+    with pytest.raises(UsageError, match="for the torch backend"):
+        Recognizer.load(str(random_model), "onnx", precision="bf16")

@@ -47,13 +47,29 @@ def _quiet_transformers() -> None:
     hf_logging.disable_progress_bar()
 
 
+PRECISIONS = ("fp32", "bf16")
+
+
 class TorchBackend:
-    """transformers' Wav2Vec2ForCTC on PyTorch (CPU)."""
+    """transformers' Wav2Vec2ForCTC on PyTorch (CPU).
+
+    ``precision="bf16"`` runs the matrix multiplies in bfloat16 under CPU autocast: about twice
+    as fast on CPUs with AVX512-BF16 or AMX, at the cost of logits that differ in the second
+    decimal (the text rarely changes; confidences shift slightly). fp32 is the default.
+    """
 
     name = "torch"
 
-    def __init__(self, info: ModelInfo, threads: int | None = None) -> None:
+    def __init__(
+        self, info: ModelInfo, threads: int | None = None, precision: str = "fp32"
+    ) -> None:
         import torch
+
+        if precision not in PRECISIONS:
+            raise UsageError(
+                f"unknown precision {precision!r}; use one of: {', '.join(PRECISIONS)}"
+            )
+        self.precision = precision
 
         _quiet_transformers()
         from transformers import Wav2Vec2ForCTC
@@ -76,6 +92,9 @@ class TorchBackend:
     def logits(self, samples: np.ndarray) -> np.ndarray:
         x = self._torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))[None]
         with self._torch.inference_mode():
+            if self.precision == "bf16":
+                with self._torch.autocast("cpu", dtype=self._torch.bfloat16):
+                    return self.model(x).logits[0].float().numpy()
             return self.model(x).logits[0].float().numpy()
 
     def hidden_states(self, samples: np.ndarray) -> list[np.ndarray]:
@@ -109,7 +128,12 @@ class OnnxBackend:
         opts.intra_op_num_threads = threads or default_threads()
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # The arena keeps the largest window's buffers; fine for fixed-size chunks.
+        # Memory over a few percent of speed: the arena and memory patterns keep the largest
+        # window's buffers for good, and pre-packing copies every weight (1.3 GB for the real
+        # model) next to the memory-mapped original.
+        opts.enable_cpu_mem_arena = False
+        opts.enable_mem_pattern = False
+        opts.add_session_config_entry("session.disable_prepacking", "1")
         try:
             self.session = ort.InferenceSession(str(path), opts, providers=onnx_providers())
         except Exception as exc:  # onnxruntime raises its own untyped Fail/InvalidGraph errors
@@ -125,10 +149,14 @@ class OnnxBackend:
         return np.asarray(self.session.run(None, {self._input: x})[0][0], dtype=np.float32)
 
 
-def load_backend(name: str, info: ModelInfo, threads: int | None = None) -> AsrBackend:
+def load_backend(
+    name: str, info: ModelInfo, threads: int | None = None, precision: str = "fp32"
+) -> AsrBackend:
     """Build backend ``name`` ("torch" or "onnx") for the model ``info`` describes."""
     if name == "torch":
-        return TorchBackend(info, threads)
+        return TorchBackend(info, threads, precision)
     if name == "onnx":
+        if precision != "fp32":
+            raise UsageError(f"--precision {precision} is for the torch backend; onnx runs fp32")
         return OnnxBackend(info, threads)
     raise UsageError(f"unknown backend {name!r}; use one of: {', '.join(BACKENDS)}")

@@ -100,10 +100,6 @@ class BeamRecognizer(Recognizer):
         super().__init__(*args, **kwargs)
         self.beam_width = max(1, int(beam_width))
 
-    @classmethod
-    def load(cls, model=None, backend="torch", threads=None, **options) -> BeamRecognizer:  # type: ignore[override]
-        return super().load(model, backend, threads, **options)  # type: ignore[return-value]
-
     def iter_chars(
         self, blocks: Iterable[np.ndarray], progress: Progress | None = None
     ) -> Iterator[CharResult]:

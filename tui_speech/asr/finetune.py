@@ -215,7 +215,8 @@ def finetune(config: FinetuneConfig, on_progress: OnProgress | None = None) -> F
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.01)
     seconds = [e.seconds for e in train.good]
-    micro = max(config.micro_seconds, max(seconds))
+    # A micro-batch never exceeds the step it belongs to, but always fits the longest clip.
+    micro = max(min(config.micro_seconds, config.batch_seconds), max(seconds))
     plans = [
         plan_epoch(seconds, config.batch_seconds, micro, config.seed, e)
         for e in range(config.epochs)

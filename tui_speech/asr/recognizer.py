@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 
@@ -23,9 +24,12 @@ from tui_speech.asr.ctc import DEFAULT_ALTERNATIVES, CharResult, GreedyDecoder, 
 from tui_speech.asr.model import DEFAULT_MODEL, ModelInfo, find_model
 from tui_speech.errors import UsageError
 
-#: Window length and context on each side; 30 s keeps typical clips to one pass.
+#: Window length and context on each side. 30 s keeps typical clips to one pass on PyTorch;
+#: onnxruntime holds every activation of a window at once (1.4 GB at 30 s for the real model),
+#: so it gets 10 s windows, which keep `transcribe --backend onnx` under 1.6 GB.
 CHUNK_SECONDS = 30.0
 STRIDE_SECONDS = 4.0
+WINDOWS = {"torch": (CHUNK_SECONDS, STRIDE_SECONDS), "onnx": (10.0, 1.0)}
 #: Windows quieter than this (RMS, full scale = 1) are digital silence: normalising them would
 #: blow the noise floor up to speech level and the model would "hear" characters in it.
 SILENCE_RMS = 10 ** (-70 / 20)
@@ -60,15 +64,24 @@ class Recognizer:
         self,
         backend: AsrBackend,
         alternatives: int = DEFAULT_ALTERNATIVES,
-        chunk_s: float = CHUNK_SECONDS,
-        stride_s: float = STRIDE_SECONDS,
+        chunk_s: float | None = None,
+        stride_s: float | None = None,
     ) -> None:
         self.backend = backend
         self.info: ModelInfo = backend.info
         self.alternatives = alternatives
-        self.chunk, self.stride = window_sizes(
-            chunk_s, stride_s, self.info.sample_rate, self.info.hop
-        )
+        default_chunk, default_stride = WINDOWS.get(backend.name, (CHUNK_SECONDS, STRIDE_SECONDS))
+        chunk_s = default_chunk if chunk_s is None else chunk_s
+        stride_s = default_stride if stride_s is None else stride_s
+        try:
+            self.chunk, self.stride = window_sizes(
+                chunk_s, stride_s, self.info.sample_rate, self.info.hop
+            )
+        except ValueError:
+            raise UsageError(
+                f"a {chunk_s} s window with {stride_s} s of context on each side keeps nothing; "
+                "make --chunk more than twice --stride"
+            ) from None
 
     @classmethod
     def load(
@@ -76,11 +89,12 @@ class Recognizer:
         model: str | None = None,
         backend: str = "torch",
         threads: int | None = None,
-        **options: float,
-    ) -> Recognizer:
+        precision: str = "fp32",
+        **options: float | None,
+    ) -> Self:
         """Resolve ``model`` (repo id or directory), check it, and load ``backend``."""
         info = find_model(model, need=backend)
-        return cls(load_backend(backend, info, threads), **options)  # type: ignore[arg-type]
+        return cls(load_backend(backend, info, threads, precision), **options)  # type: ignore[arg-type]
 
     @property
     def sample_rate(self) -> int:
