@@ -1,0 +1,67 @@
+"""``tui-speech sessions list|show|export``: the sessions ``listen`` wrote.
+
+``list`` shows one line per session (id, start, length, utterances, the start of its text);
+``show ID`` prints its utterances with their times; ``export ID --format srt|vtt|txt|json``
+writes it through the same writers as ``transcribe``. ``ID`` may be a unique prefix or ``last``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXPORT_FORMATS = ("txt", "json", "jsonl", "srt", "vtt")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = subparsers.add_parser("sessions", help="list, show and export live sessions")
+    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    sub.add_parser("list", help="one line per session")
+    show = sub.add_parser("show", help="a session's utterances with times")
+    show.add_argument("id", metavar="ID", help="session id, a unique prefix, or 'last'")
+    export = sub.add_parser("export", help="a session as txt, json, jsonl, srt or vtt")
+    export.add_argument("id", metavar="ID", help="session id, a unique prefix, or 'last'")
+    export.add_argument("--format", "-f", choices=EXPORT_FORMATS, default="txt")
+    export.add_argument("-o", "--output", type=Path, default=None, help="file (default stdout)")
+    return p
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(seconds, 60)
+    return f"{int(m):02d}:{s:05.2f}"
+
+
+def run(args: argparse.Namespace) -> int:
+    from tui_speech.asr.sessions import find_session, list_sessions, session_transcript
+    from tui_speech.config import get_paths
+
+    folder = get_paths().sessions
+    if args.action == "list":
+        sessions = list_sessions(folder)
+        if not sessions:
+            print("no sessions yet; `tui-speech listen` starts one", file=sys.stderr)
+            return 0
+        print(f"{'ID':<20} {'STARTED':<21} {'LENGTH':>8} {'UTTS':>5}  TEXT")
+        for s in sessions:
+            text = s.text if len(s.text) <= 30 else s.text[:29] + "…"
+            audio = " [audio]" if s.audio else ""
+            print(
+                f"{s.id:<20} {s.started:<21} {_clock(s.duration):>8} {len(s.finals):>5}  "
+                f"{text}{audio}"
+            )
+        return 0
+    info = find_session(folder, args.id)
+    if args.action == "show":
+        print(f"session {info.id} · started {info.started} · {info.source} · {info.model}")
+        for f in info.finals:
+            print(f"[{_clock(float(f['t0']))} → {_clock(float(f['t1']))}] {f['text']}")
+        return 0
+    from tui_speech.asr.formats import render
+
+    text = render(session_transcript(info), args.format)
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        args.output.write_text(text, encoding="utf-8")
+    return 0
