@@ -29,6 +29,9 @@ COMMAND_MODULES = (
     "dataset",
     "finetune",
     "evaluate",
+    "listen",
+    "sessions",
+    "devices",
 )
 
 
