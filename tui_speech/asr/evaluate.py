@@ -68,7 +68,7 @@ class Evaluation:
         return out
 
 
-def align(ref: str, hyp: str) -> list[tuple[int | None, int | None]]:
+def align(ref: Sequence[str], hyp: Sequence[str]) -> list[tuple[int | None, int | None]]:
     """Edit-distance alignment: (ref index or None, hyp index or None) pairs in order."""
     n, m = len(ref), len(hyp)
     cost = np.zeros((n + 1, m + 1), np.int32)
@@ -96,8 +96,8 @@ def align(ref: str, hyp: str) -> list[tuple[int | None, int | None]]:
     return pairs[::-1]
 
 
-#: One transcription: recognised characters with their confidences.
-Hypothesis = tuple[str, Sequence[float]]
+#: One transcription: recognised tokens (characters, or ``<unk>``) and their confidences.
+Hypothesis = tuple[Sequence[str], Sequence[float]]
 
 
 def evaluate(
@@ -115,9 +115,10 @@ def evaluate(
     for audio, reference in examples:
         chars, conf = transcribe(audio)
         keep = [i for i, c in enumerate(chars) if c not in (delimiter, " ")]
-        hyp = "".join(chars[i] for i in keep)
+        # Tokens, not a joined string: one ``<unk>`` is one recognised unit with one confidence.
+        hyp = [chars[i] for i in keep]
         hyp_conf = [float(conf[i]) for i in keep]
-        ref = reference.replace(delimiter, "").replace(" ", "")
+        ref = list(reference.replace(delimiter, "").replace(" ", ""))
         clips += 1
         seconds += len(audio) / 16_000
         ref_total += len(ref)
@@ -176,7 +177,7 @@ def recognizer_transcriber(recognizer) -> Callable[[np.ndarray], Hypothesis]:  #
 
     def transcribe(audio: np.ndarray) -> Hypothesis:
         result = recognizer.decode(audio)
-        return "".join(c.char for c in result.chars), [c.confidence for c in result.chars]
+        return [c.char for c in result.chars], [c.confidence for c in result.chars]
 
     return transcribe
 

@@ -6,8 +6,8 @@ characters are checked against the vocabulary or turned into CTC labels:
 
 1. Unicode NFKC: full-width Latin letters and digits become ASCII (``Ａ１`` -> ``A1``), and
    full-width punctuation becomes its half-width form.
-2. Punctuation and symbols (Unicode categories P* and S*, both widths) are removed: the model
-   has no tokens for them and what it hears carries no commas.
+2. Punctuation and symbols (Unicode categories P* and S*, both widths) are removed (not turned
+   into spaces, which would become word delimiters): the model has no tokens for them.
 3. Digits become Chinese numerals with cn2an (``3个`` -> ``三个``, ``12.5`` -> ``十二点五``, a year
    ``2024年`` -> ``二零二四年``) – unless the vocabulary itself holds the digits, in which case
    the model was trained on digits and they are kept.
@@ -30,9 +30,7 @@ _DELIMITER = "|"
 
 
 def _strip_symbols(text: str) -> str:
-    return "".join(
-        " " if unicodedata.category(c)[0] in "PS" and c != _DELIMITER else c for c in text
-    )
+    return "".join(c for c in text if unicodedata.category(c)[0] not in "PS" or c == _DELIMITER)
 
 
 def _digits_to_chinese(text: str) -> str:
