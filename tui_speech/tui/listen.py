@@ -8,7 +8,6 @@ ASR core has no streaming session yet, so the pane says so instead of pretending
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,8 @@ from textual.message import Message
 from textual.widgets import ProgressBar, Static
 from textual.worker import get_current_worker
 
-from tui_speech.errors import TuiSpeechError, UsageError
+from tui_speech.config import get_paths
+from tui_speech.errors import AudioDeviceError, UsageError
 from tui_speech.tui.errors import ReportsWorkerErrors
 from tui_speech.tui.messages import ErrorRaised, StatusInfo
 from tui_speech.tui.player import LazyPlayer
@@ -34,10 +34,6 @@ from tui_speech.tui.transcript import TranscriptView
 #: Replay starts this long before the character, so the ear catches the context.
 REPLAY_LEAD_S = 0.5
 REPLAY_TAIL_S = 0.2
-#: Live mode: windows of a few seconds, fed in real time, in blocks of a quarter second.
-LIVE_CHUNK_S = 4.0
-LIVE_STRIDE_S = 1.0
-LIVE_BLOCK_S = 0.25
 EXPORT_FORMATS = ("txt", "json", "jsonl", "srt", "vtt")
 
 
@@ -82,6 +78,7 @@ class ListenPane(ReportsWorkerErrors, Vertical):
     BINDINGS = [
         Binding("ctrl+o", "open_file", "Open file"),
         Binding("f5", "live_file", "Live file"),
+        Binding("f8", "microphone", "Microphone"),
         Binding("f6", "pause", "Pause"),
         Binding("f7", "stop", "Stop"),
         Binding("ctrl+s", "export", "Export"),
@@ -114,8 +111,8 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         backend: str
 
     @dataclass
-    class LiveChars(Message):
-        chars: tuple[Any, ...]
+    class LiveEvent(Message):
+        event: Any  # tui_speech.asr.stream.StreamEvent (partials and finals: never replaced)
 
     @dataclass
     class LiveLevel(Message):
@@ -129,6 +126,7 @@ class ListenPane(ReportsWorkerErrors, Vertical):
     class Transcribed(Message):
         transcript: Any  # tui_speech.asr.recognizer.Transcript
         samples: Any  # float32 16 kHz, kept for replay
+        session: str | None = None  # the live session saved on disk, if any
 
     def __init__(self, settings: Settings | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -143,8 +141,8 @@ class ListenPane(ReportsWorkerErrors, Vertical):
     def compose(self) -> ComposeResult:
         yield Static("looking for ASR models…", id="listen-state")
         yield Static(
-            "ctrl+o transcribes a file, F5 plays one as live (microphone and stdin sources are "
-            "not in this build). Every character is coloured by the model's confidence:",
+            "F8 listens to the microphone, F5 plays a file as live, ctrl+o transcribes a file or "
+            "reopens a session. Every character is coloured by the model's confidence:",
             classes="listen-detail",
         )
         yield Static(confidence_legend(), id="listen-legend")
@@ -200,7 +198,11 @@ class ListenPane(ReportsWorkerErrors, Vertical):
                 self._transcribe(Path(path).expanduser(), self.model)
 
         self.app.push_screen(
-            PromptScreen("Transcribe which audio file?", "", "or a .json session saved before"),
+            PromptScreen(
+                "Transcribe which audio file?",
+                "",
+                f"or reopen a session: a .jsonl in {get_paths().sessions}, or an exported .json",
+            ),
             start,
         )
 
@@ -224,10 +226,17 @@ class ListenPane(ReportsWorkerErrors, Vertical):
     def _transcribe(self, path: Path, model: str | None) -> None:
         from tui_speech.audio.reader import probe, read_audio
 
-        if path.suffix.lower() == ".json":  # a past session, exported with ctrl+s
+        if path.suffix.lower() == ".json":  # a transcript exported with ctrl+s
             from tui_speech.tui.sessions import load_session
 
             self.post_message(self.Transcribed(*load_session(path)))
+            return
+        if path.suffix.lower() == ".jsonl":  # a live session (saved as it was heard)
+            from tui_speech.asr import sessions
+
+            session = sessions.load_session(path)
+            audio = read_audio(session.audio) if session.audio is not None else None
+            self.post_message(self.Transcribed(sessions.session_transcript(session), audio))
             return
 
         info = probe(path)  # a bad file is reported before the model loads
@@ -254,18 +263,30 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         view.show(t.chars)
         view.focus()
         name = Path(t.source).name or "audio"
-        self.say(f"{name}: {len(t.chars)} characters, {t.duration:.1f} s, mean {t.confidence:.0%}")
+        saved = f" · session {message.session}" if message.session else ""
+        self.say(
+            f"{name}: {len(t.chars)} characters, {t.duration:.1f} s, mean {t.confidence:.0%}{saved}"
+        )
 
-    # --- a file played as live ----------------------------------------------------------------
+    # --- live: the microphone, or a file played in real time ------------------------------------
 
     def action_live_file(self) -> None:
         def start(path: str | None) -> None:
             if path:
-                self.say(f"loading the ASR model for {Path(path).name}…")
-                self.query_one(TranscriptView).show(())
-                self._live(Path(path).expanduser(), self.model)
+                self._start_live("file", Path(path).expanduser())
 
         self.app.push_screen(PromptScreen("Play which audio file as live?", "", "a path"), start)
+
+    def action_microphone(self) -> None:
+        self._start_live("microphone", None)
+
+    def _start_live(self, kind: str, path: Path | None) -> None:
+        self._paused.clear()
+        self.say("loading the ASR model…")
+        view = self.query_one(TranscriptView)
+        view.show(())
+        view.focus()
+        self._live(kind, path, self.model)
 
     def action_stop(self) -> None:
         self._paused.clear()
@@ -273,64 +294,39 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         self._player.stop()
 
     def action_pause(self) -> None:
-        """Pause or resume a file played as live (the clock stops with it)."""
+        """Pause or resume live listening: audio heard while paused is not transcribed."""
         if self._paused.is_set():
             self._paused.clear()
         else:
             self._paused.set()
-            self._player.stop()
-            self.say("paused · F6 resumes · F7 stops")
+            self.say("paused (audio now is skipped) · F6 resumes · F7 stops")
 
     @work(thread=True, exclusive=True, group="transcribe", exit_on_error=False)
-    def _live(self, path: Path, model: str | None) -> None:
-        import time
+    def _live(self, kind: str, path: Path | None, model: str | None) -> None:
+        from tui_speech.audio.sources import FileSource, MicrophoneSource
+        from tui_speech.tui.live import run_live
 
-        import numpy as np
-
-        from tui_speech.asr.ctc import trim_spaces
-        from tui_speech.asr.recognizer import Transcript
-        from tui_speech.audio.reader import iter_blocks, probe
-
-        probe(path)
-        # Short windows: characters appear a couple of seconds after they are spoken.
-        recognizer = self._load_recognizer(model, chunk_s=LIVE_CHUNK_S, stride_s=LIVE_STRIDE_S)
+        # The source first: a missing device or a bad file is reported before the model loads.
+        if path is not None:
+            source: Any = FileSource(path, realtime=True)
+            label = str(path)
+        else:
+            try:
+                source = MicrophoneSource()
+            except AudioDeviceError as exc:
+                reason = exc.message.split(";")[0]
+                raise AudioDeviceError(f"{reason}; ctrl+o or F5 transcribe files instead") from None
+            label = f"microphone: {source.device_name}"
+        recognizer = self._load_recognizer(model)
         worker = get_current_worker()
-        rate = recognizer.sample_rate
-        try:
-            player = self._player.get()
-        except TuiSpeechError:
-            player = None  # no device: transcribe silently, at the same pace
-        blocks: list[np.ndarray] = []
-
-        def paced() -> Iterator[np.ndarray]:
-            started, played = time.monotonic(), 0.0
-            for block in iter_blocks(path, block_seconds=LIVE_BLOCK_S, target_rate=rate):
-                paused_at = time.monotonic()
-                while self._paused.is_set() and not worker.is_cancelled:
-                    time.sleep(0.05)
-                started += time.monotonic() - paused_at  # paused time does not count
-                if worker.is_cancelled:
-                    return
-                blocks.append(block)
-                if player is not None:
-                    player.play_chunk(block, rate)
-                played += len(block) / rate
-                rms = float(np.sqrt(np.mean(np.square(block)))) if len(block) else 0.0
-                self.post_message(self.LiveLevel(played, rms))
-                time.sleep(max(0.0, started + played - time.monotonic()))
-                yield block
-
-        chars = []
-        for char in recognizer.iter_chars(paced()):
-            chars.append(char)
-            self.post_message(self.LiveChars((char,)))
-        samples = np.concatenate(blocks) if blocks else np.zeros(0, np.float32)
-        final = trim_spaces(chars)
-        transcript = Transcript(
-            "".join(c.char for c in final), tuple(final), len(samples) / rate,
-            recognizer.info.name, source=str(path),
+        result = run_live(
+            recognizer, source, label,
+            on_event=lambda event: self.post_message(self.LiveEvent(event)),
+            on_level=lambda elapsed, rms: self.post_message(self.LiveLevel(elapsed, rms)),
+            cancelled=lambda: worker.is_cancelled,
+            paused=self._paused,
         )  # fmt: skip
-        self.post_message(self.Transcribed(transcript, samples))
+        self.post_message(self.Transcribed(result.transcript, result.samples, result.session))
 
     def on_listen_pane_model_loaded(self, message: ModelLoaded) -> None:
         self.query_one("#listen-state", Static).update(
@@ -338,8 +334,13 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         )
         self.post_message(StatusInfo("asr", f"{Path(message.model).name} ({message.backend})"))
 
-    def on_listen_pane_live_chars(self, message: LiveChars) -> None:
-        self.query_one(TranscriptView).append(message.chars)
+    def on_listen_pane_live_event(self, message: LiveEvent) -> None:
+        event = message.event
+        view = self.query_one(TranscriptView)
+        if event.type == "final":
+            view.add_final(event.chars)
+        else:
+            view.show_partial(event.chars, len(event.committed))
 
     def on_listen_pane_live_level(self, message: LiveLevel) -> None:
         minutes, seconds = divmod(int(message.elapsed), 60)

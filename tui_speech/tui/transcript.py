@@ -54,6 +54,12 @@ def render_chars(chars: tuple[Any, ...], threshold: float, cursor: int | None) -
     return Content.assemble(*parts)
 
 
+def render_partial(chars: tuple[Any, ...], committed: int, threshold: float) -> Content:
+    """A partial hypothesis: the committed prefix coloured, the changeable tail dimmed."""
+    tail = "".join(c.char for c in chars[committed:])
+    return render_chars(chars[:committed], threshold, None) + Content.styled(tail, "$text-muted")
+
+
 def describe_char(c: Any) -> str:
     alternatives = ", ".join(f"{a} {p:.0%}" for a, p in c.alternatives) or "none"
     reading = pinyin_of(c.char)
@@ -93,6 +99,8 @@ class TranscriptView(VerticalScroll, can_focus=True):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.chars: tuple[Any, ...] = ()
+        self._partial: tuple[Any, ...] = ()
+        self._committed = 0
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="transcript-text")
@@ -100,14 +108,24 @@ class TranscriptView(VerticalScroll, can_focus=True):
 
     def show(self, chars: tuple[Any, ...]) -> None:
         self.chars = chars
+        self._partial = ()
         doubtful = self._doubtful()
         self.cursor = doubtful[0] if doubtful else (0 if chars else None)
         self._refresh()
 
-    def append(self, chars: tuple[Any, ...]) -> None:
-        """Characters arriving live: shown at once, the cursor stays off until the end."""
+    def add_final(self, chars: tuple[Any, ...]) -> None:
+        """A finished utterance (live): its characters join the transcript for good."""
         self.chars = self.chars + tuple(chars)
-        self.cursor = None
+        self._partial = ()
+        self.cursor = None  # review starts when listening ends
+        self._refresh()
+        self.scroll_end(animate=False)
+
+    def show_partial(self, chars: tuple[Any, ...], committed: int) -> None:
+        """The utterance being heard: its first ``committed`` characters will not change any
+        more and are coloured; the tail may still change and is dimmed."""
+        self._partial = tuple(chars)
+        self._committed = committed
         self._refresh()
         self.scroll_end(animate=False)
 
@@ -117,9 +135,10 @@ class TranscriptView(VerticalScroll, can_focus=True):
         ]
 
     def _refresh(self) -> None:
-        self.query_one(".transcript-text", Static).update(
-            render_chars(self.chars, self.threshold, self.cursor)
-        )
+        text = render_chars(self.chars, self.threshold, self.cursor)
+        if self._partial:
+            text = text + render_partial(self._partial, self._committed, self.threshold)
+        self.query_one(".transcript-text", Static).update(text)
         detail = ""
         if self.cursor is not None and self.chars:
             detail = describe_char(self.chars[self.cursor])
