@@ -223,6 +223,8 @@ async def test_microphone_without_a_device_is_explained(make_app, monkeypatch):
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("f2", "f8")
+        assert isinstance(app.screen, PromptScreen)
+        await pilot.press("enter")  # the default input device
         await settle(pilot)
         errors = [n.message for n in app._notifications if n.severity == "error"]
         assert errors == ["no audio input device found; ctrl+o or F5 transcribe files instead"]

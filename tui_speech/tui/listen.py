@@ -273,20 +273,24 @@ class ListenPane(ReportsWorkerErrors, Vertical):
     def action_live_file(self) -> None:
         def start(path: str | None) -> None:
             if path:
-                self._start_live("file", Path(path).expanduser())
+                self._start_live(Path(path).expanduser())
 
         self.app.push_screen(PromptScreen("Play which audio file as live?", "", "a path"), start)
 
     def action_microphone(self) -> None:
-        self._start_live("microphone", None)
+        def start(device: str | None) -> None:
+            self._start_live(None, device)
 
-    def _start_live(self, kind: str, path: Path | None) -> None:
+        hint = "a device # or part of its name, empty for the default (`tui-speech devices`)"
+        self.app.push_screen(PromptScreen("Listen to which microphone?", "", hint), start)
+
+    def _start_live(self, path: Path | None, device: str | None = None) -> None:
         self._paused.clear()
         self.say("loading the ASR model…")
         view = self.query_one(TranscriptView)
         view.show(())
         view.focus()
-        self._live(kind, path, self.model)
+        self._live(path, device, self.model)
 
     def action_stop(self) -> None:
         self._paused.clear()
@@ -302,7 +306,7 @@ class ListenPane(ReportsWorkerErrors, Vertical):
             self.say("paused (audio now is skipped) · F6 resumes · F7 stops")
 
     @work(thread=True, exclusive=True, group="transcribe", exit_on_error=False)
-    def _live(self, kind: str, path: Path | None, model: str | None) -> None:
+    def _live(self, path: Path | None, device: str | None, model: str | None) -> None:
         from tui_speech.audio.sources import FileSource, MicrophoneSource
         from tui_speech.tui.live import run_live
 
@@ -312,7 +316,7 @@ class ListenPane(ReportsWorkerErrors, Vertical):
             label = str(path)
         else:
             try:
-                source = MicrophoneSource()
+                source = MicrophoneSource(device)
             except AudioDeviceError as exc:
                 reason = exc.message.split(";")[0]
                 raise AudioDeviceError(f"{reason}; ctrl+o or F5 transcribe files instead") from None
