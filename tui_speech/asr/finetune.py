@@ -176,7 +176,7 @@ def _evaluate(info: ModelInfo, model: Any, device: str, dev: Report) -> Evaluati
 
     model.eval()
     try:
-        recognizer = Recognizer(_LiveBackend(info, model, device))  # type: ignore[arg-type]
+        recognizer = Recognizer(_LiveBackend(info, model, device))
         examples = ((read_audio(e.row.path), e.text) for e in dev.good)
         delimiter = info.vocab[info.delimiter_id] if info.delimiter_id is not None else "|"
         return evaluate(examples, recognizer_transcriber(recognizer), delimiter)
@@ -305,7 +305,7 @@ def finetune(config: FinetuneConfig, on_progress: OnProgress | None = None) -> F
                 report(TrainProgress("eval", step, total, epoch, dev=result))
                 if best is None or result.cer <= best:
                     best = result.cer
-                    finetune_store.save_model(model, info, vocab, work / "best")
+                    finetune_store.save_model_atomic(model, info, vocab, work / "best")
     except KeyboardInterrupt:
         save_last(step, epoch, best)
         raise Interrupted(
@@ -317,7 +317,7 @@ def finetune(config: FinetuneConfig, on_progress: OnProgress | None = None) -> F
         report(TrainProgress("stopped", step, total, epoch, message=str(work)))
         return FinetuneResult(None, None, step, best, added, frozen)
     if dev is None or not (work / "best").is_dir():
-        finetune_store.save_model(model, info, vocab, work / "best")
+        finetune_store.save_model_atomic(model, info, vocab, work / "best")
     provenance = {
         "id": model_id,
         "base": info.name,

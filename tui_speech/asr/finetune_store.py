@@ -49,6 +49,24 @@ def save_model(model: Any, base: ModelInfo, vocab: Sequence[str], folder: Path) 
         (folder / "preprocessor_config.json").write_text(json.dumps(features), "utf-8")
 
 
+def save_model_atomic(model: Any, base: ModelInfo, vocab: Sequence[str], target: Path) -> None:
+    """:func:`save_model` into a temp folder swapped in for ``target``: never half-written."""
+    import os
+    import uuid
+
+    tmp = target.with_name(f".{target.name}-{uuid.uuid4().hex[:8]}")
+    try:
+        save_model(model, base, vocab, tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = target.with_name(f".{target.name}-old-{uuid.uuid4().hex[:8]}")
+    if target.exists():
+        os.replace(target, old)
+    os.replace(tmp, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def register(model_id: str, built: Path, provenance: dict[str, Any]) -> Path:
     """Copy the model in ``built`` into the store as ``model_id``; returns its folder."""
     from tui_speech.fileio import sha256_file

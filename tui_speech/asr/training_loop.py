@@ -39,7 +39,7 @@ def plan_epoch(
         current.append(i)
     if current:
         micro.append(current)
-    rng.shuffle(micro)  # type: ignore[arg-type]
+    rng.shuffle(micro)
     steps: list[Step] = []
     step: Step = []
     total = 0.0

@@ -1,0 +1,132 @@
+"""Fine-tuning throughput: seconds of audio trained per wall-clock second, full-size model.
+
+The model is the architecture of jonatasgrosman/wav2vec2-large-xlsr-53-chinese-zh-cn with random
+weights (built by ``bench/asr.py``'s ``full_size_model``; speed does not depend on weight
+values). Each configuration loads it fresh and runs tui-speech's own optimizer step
+(``tui_speech.asr.finetune._train_step``: read + normalise clips, CTC loss, backward, clipping,
+AdamW) on noise clips with random transcripts, one warm-up step then ``--steps`` timed ones:
+
+- ``all``: every parameter trained;
+- ``frozen-fe``: ``--freeze-feature-encoder`` (the 7-layer conv stack gets no gradients).
+
+Only CPU here (no GPU was lent); on CUDA pass ``--device cuda`` (bf16 autocast, as the CLI).
+
+Run: ``nice -n 5 .venv/bin/python bench/finetune.py [--steps N] [--seconds S] [--threads N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+def clips(folder: Path, seconds: float, count: int, vocab: tuple[str, ...]):
+    """``count`` noise clips with 3 characters per second of random text, as Examples."""
+    import soundfile as sf
+
+    from tui_speech.asr.dataset import Row
+    from tui_speech.asr.dataset_check import Example
+
+    rng = np.random.default_rng(0)
+    chars = [t for t in vocab if len(t) == 1 and t != "|"]
+    out = []
+    for i in range(count):
+        path = folder / f"{i}.wav"
+        sf.write(str(path), (rng.standard_normal(int(seconds * 16_000)) * 0.1), 16_000)
+        text = "".join(rng.choice(chars, size=int(3 * seconds)))
+        out.append(Example(Row("train", folder / "t.tsv", i + 1, path, text), text, seconds))
+    return tuple(out)
+
+
+def run_config(info, examples, frozen_fe: bool, steps: int, device: str, micro: int) -> dict:
+    import torch
+
+    from tui_speech.asr.finetune import _encoder, _load_base, _train_step
+    from tui_speech.asr.training_loop import freeze
+
+    model = _load_base(info)
+    freeze(model, frozen_fe, 0)
+    model.to(device).train()
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=1e-5)
+    scaler = torch.amp.GradScaler("cuda", enabled=False)
+    encode = _encoder(list(info.vocab), info, "extend")
+    use_amp = device == "cuda"
+    batches = [
+        list(range(i, min(i + micro, len(examples)))) for i in range(0, len(examples), micro)
+    ]
+
+    def step() -> float:
+        _, audio = _train_step(
+            model, optimizer, scaler, batches, examples, encode, info, device,
+            use_amp, torch.bfloat16, params,
+        )  # fmt: skip
+        return audio
+
+    step()  # warm-up: allocator, kernels, Adam state
+    times, audio = [], 0.0
+    for _ in range(steps):
+        start = time.perf_counter()
+        audio += step()
+        times.append(time.perf_counter() - start)
+    trainable = sum(p.numel() for p in params)
+    return {
+        "config": "frozen-fe" if frozen_fe else "all",
+        "trainable_params_M": round(trainable / 1e6, 1),
+        "step_s": [round(t, 2) for t in times],
+        "audio_s_per_s": round(audio / sum(times), 3),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=4.0, help="length of each clip")
+    parser.add_argument("--clips", type=int, default=2, help="clips per optimizer step")
+    parser.add_argument("--micro", type=int, default=1, help="clips per forward pass")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args()
+    import importlib
+
+    import torch
+
+    from tui_speech.asr.model import load_model_info
+
+    # bench/asr.py builds the full-size model; bench/ is on sys.path, not a package.
+    full_size_model = importlib.import_module("asr").full_size_model
+
+    torch.set_num_threads(args.threads)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = full_size_model(Path(tmp) / "model")
+        info = load_model_info(folder)
+        examples = clips(Path(tmp), args.seconds, args.clips, info.vocab)
+        print(
+            f"full-size wav2vec2 ({info.num_layers} layers, hidden {info.hidden_size}), "
+            f"{args.clips} x {args.seconds:g} s per step, {args.micro} per forward, "
+            f"{args.threads} threads, {args.device}",
+            flush=True,
+        )
+        results = []
+        for frozen in (True, False):
+            result = run_config(info, examples, frozen, args.steps, args.device, args.micro)
+            results.append(result)
+            print(result, flush=True)
+        ratio = results[0]["audio_s_per_s"] / results[1]["audio_s_per_s"]
+        print(f"frozen feature encoder / all trained: {ratio:.2f}x")
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"peak RSS {peak / 1024:.1f} GB")
+
+
+if __name__ == "__main__":
+    main()
