@@ -10,6 +10,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tui_speech.asr.finetune import TrainProgress
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -97,8 +101,8 @@ class _Display:
 
         self.console = Console(stderr=True)
         self.log_every = max(1, log_every)
-        self.bar = None
-        self.task = None
+        self.bar: Any = None
+        self.task: Any = None
         self.dev = "-"
 
     def __enter__(self) -> _Display:
@@ -122,7 +126,7 @@ class _Display:
     def line(self, text: str) -> None:
         self.console.print(text, markup=False, highlight=False, soft_wrap=True)
 
-    def update(self, p) -> None:  # noqa: ANN001 - a TrainProgress
+    def update(self, p: TrainProgress) -> None:
         if p.event in ("start", "resumed"):
             word = "resuming from step" if p.event == "resumed" else "training from step"
             self.line(f"{word} {p.step} of {p.total_steps} ({p.message})")
