@@ -100,3 +100,18 @@ def test_a_crash_between_the_renames_still_finds_the_old_checkpoint(tmp_path: Pa
     found = checkpoints.find(tmp_path)
     assert found == tmp_path / "last"
     assert checkpoints.load(found)[0].step == 7
+
+
+def test_augmentation_noise_has_the_asked_snr_and_reverb_keeps_length_and_level():
+    from tui_speech.asr.synth_data import add_noise, add_reverb
+
+    rng = np.random.default_rng(0)
+    # Broadband, like speech: a pure tone would meet one random phase of the room.
+    clean = (rng.standard_normal(32_000) * 0.1).astype(np.float32)
+    noisy = add_noise(clean, 20.0, rng)
+    snr = 10 * np.log10(np.mean(clean**2) / np.mean((noisy - clean) ** 2))
+    assert snr == pytest.approx(20.0, abs=0.5)
+    wet = add_reverb(clean, rng)
+    assert wet.shape == clean.shape and wet.dtype == np.float32
+    assert not np.allclose(wet, clean)
+    assert 0.5 < np.sqrt(np.mean(wet**2)) / np.sqrt(np.mean(clean**2)) < 1.5

@@ -80,6 +80,12 @@ def _validate(args: argparse.Namespace) -> int:
         if report.new_chars:
             line += f"; {len(report.new_chars)} new characters: {''.join(report.new_chars[:40])}"
         print(line, file=sys.stderr)
+        if report.counts().get("vocab") and args.new_chars == "reject":
+            print(
+                f"{split}: `finetune --new-chars extend` (the default) learns the missing "
+                "characters; validate with --new-chars extend to allow them",
+                file=sys.stderr,
+            )
         if args.fix and report.problems:
             path = write_rejects(dataset.root, [(p.row, p.kind) for p in report.problems])
             print(f"{split}: {len(report.problems)} rows added to {path}", file=sys.stderr)
