@@ -158,6 +158,10 @@ def test_bad_input_is_one_clear_error(tmp_path: Path, base: Path):
     latin = make_dataset(tmp_path / "latin", texts=("abc", "xyz", "hello", "qq"))
     with pytest.raises(UsageError, match="none of the characters .* is in the vocabulary"):
         finetune(config(latin, base, "x"))
+    ok = make_dataset(tmp_path / "ok")
+    finetune(config(ok, base, "taken", epochs=1))
+    with pytest.raises(UsageError, match="local/taken is already in the model store.*models rm"):
+        finetune(config(ok, base, "taken", epochs=1))
     not_ctc = tmp_path / "not-ctc"
     cfg = json.loads((base / "config.json").read_text())
     not_ctc.mkdir()
@@ -166,4 +170,4 @@ def test_bad_input_is_one_clear_error(tmp_path: Path, base: Path):
     cfg["architectures"] = ["Wav2Vec2Model"]
     (not_ctc / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(UsageError, match="not a wav2vec2 CTC"):
-        finetune(config(make_dataset(tmp_path / "ok"), not_ctc, "x"))
+        finetune(config(ok, not_ctc, "x"))

@@ -193,6 +193,13 @@ def finetune(config: FinetuneConfig, on_progress: OnProgress | None = None) -> F
     model_id = finetune_store.model_id_for(config.name)
     if config.epochs < 1 or config.lr <= 0 or config.batch_seconds <= 0:
         raise UsageError("--epochs, --lr and --batch-seconds must be positive")
+    from tui_speech.hub import store
+
+    if store.read_manifest(model_id) is not None:
+        raise UsageError(
+            f"{model_id} is already in the model store; pick another --out, or remove it with "
+            f"`tui-speech models rm {model_id}`"
+        )
     info = find_model(config.base, need="torch")
     train, dev = _check_data(config, info)
     import torch
