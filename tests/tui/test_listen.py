@@ -8,9 +8,9 @@ import soundfile as sf
 from textual.widgets import Input, Static
 
 from tests.tui.helpers import settle
-from tui_speech.tui.listen import ListenPane, replay_span
+from tui_speech.tui.listen import ListenPane
 from tui_speech.tui.prompt import PromptScreen
-from tui_speech.tui.transcript import TranscriptView, bucket
+from tui_speech.tui.transcript import TranscriptView, bucket, replay_span
 
 
 @pytest.fixture(scope="module")
@@ -228,6 +228,7 @@ async def test_microphone_without_a_device_is_explained(make_app, monkeypatch):
         await settle(pilot)
         errors = [n.message for n in app._notifications if n.severity == "error"]
         assert errors == ["no audio input device found; ctrl+o or F5 transcribe files instead"]
+        assert "stopped" in str(app.query_one("#listen-status", Static).visual)
 
 
 @pytest.mark.slow

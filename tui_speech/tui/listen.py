@@ -29,11 +29,8 @@ from tui_speech.tui.player import LazyPlayer
 from tui_speech.tui.prompt import PromptScreen
 from tui_speech.tui.state import Settings, save_settings
 from tui_speech.tui.themes import CONFIDENCE_STEPS
-from tui_speech.tui.transcript import TranscriptView
+from tui_speech.tui.transcript import TranscriptView, replay_span
 
-#: Replay starts this long before the character, so the ear catches the context.
-REPLAY_LEAD_S = 0.5
-REPLAY_TAIL_S = 0.2
 EXPORT_FORMATS = ("txt", "json", "jsonl", "srt", "vtt")
 
 
@@ -49,28 +46,6 @@ def asr_state(models: list[str]) -> str:
     if not models:
         return "No ASR model yet – F4 Models to pull one."
     return f"ASR model: {models[0]} · ctrl+o transcribes a file"
-
-
-def level_meter(rms: float, width: int = 12) -> str:
-    """A text level meter on a dB scale (-60 dBFS empty, 0 dBFS full)."""
-    import math
-
-    db = 20 * math.log10(max(rms, 1e-6))
-    filled = max(0, min(width, round((db + 60) / 60 * width)))
-    return "▮" * filled + "▯" * (width - filled)
-
-
-def replay_span(chars: tuple[Any, ...], index: int) -> tuple[float, float]:
-    """From just before character ``index`` to the end of its utterance (the cue it is in)."""
-    from tui_speech.asr.formats import split_cues
-
-    char = chars[index]
-    end = char.t1
-    for cue in split_cues(chars):
-        if cue.start <= char.t0 <= cue.end:
-            end = cue.end
-            break
-    return max(0.0, char.t0 - REPLAY_LEAD_S), end + REPLAY_TAIL_S
 
 
 class ListenPane(ReportsWorkerErrors, Vertical):
@@ -158,6 +133,12 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         self.watch(view, "threshold", self._remember_threshold, init=False)
         # After the first frame, so looking into the store never delays start-up.
         self.call_after_refresh(self.action_refresh)
+
+    def on_worker_state_changed(self, event: Any) -> None:
+        # The app's handler shows the error; the status line must not keep saying "loading…".
+        if event.state.name == "ERROR" and event.worker.group == "transcribe":
+            self.say("stopped: see the message above")
+            self.query_one(ProgressBar).update(total=100, progress=0)
 
     def _remember_threshold(self, threshold: float) -> None:
         if threshold != self.settings.threshold:
@@ -347,6 +328,8 @@ class ListenPane(ReportsWorkerErrors, Vertical):
             view.show_partial(event.chars, len(event.committed))
 
     def on_listen_pane_live_level(self, message: LiveLevel) -> None:
+        from tui_speech.tui.live import level_meter  # numpy: loaded once listening has begun
+
         minutes, seconds = divmod(int(message.elapsed), 60)
         self.say(f"live {minutes}:{seconds:02d}  {level_meter(message.level)}  F7 stops")
 

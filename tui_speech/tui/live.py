@@ -107,3 +107,12 @@ def on_session_clock(blocks: list[tuple[float, np.ndarray]], rate: int) -> np.nd
         i = int(round(start * rate))
         out[i : i + len(x)] = x
     return out
+
+
+def level_meter(rms: float, width: int = 12) -> str:
+    """A text level meter on a dB scale (-60 dBFS empty, 0 dBFS full)."""
+    import math
+
+    db = 20 * math.log10(max(rms, 1e-6))
+    filled = max(0, min(width, round((db + 60) / 60 * width)))
+    return "▮" * filled + "▯" * (width - filled)

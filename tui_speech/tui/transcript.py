@@ -23,6 +23,9 @@ from textual.widgets import Static
 from tui_speech.tui.themes import CONFIDENCE_STEPS
 
 THRESHOLD_STEP = 0.05
+#: Replay starts this long before the character, so the ear catches the context.
+REPLAY_LEAD_S = 0.5
+REPLAY_TAIL_S = 0.2
 
 
 def bucket(confidence: float) -> int:
@@ -58,6 +61,19 @@ def render_partial(chars: tuple[Any, ...], committed: int, threshold: float) -> 
     """A partial hypothesis: the committed prefix coloured, the changeable tail dimmed."""
     tail = "".join(c.char for c in chars[committed:])
     return render_chars(chars[:committed], threshold, None) + Content.styled(tail, "$text-muted")
+
+
+def replay_span(chars: tuple[Any, ...], index: int) -> tuple[float, float]:
+    """From just before character ``index`` to the end of its utterance (the cue it is in)."""
+    from tui_speech.asr.formats import split_cues
+
+    char = chars[index]
+    end = char.t1
+    for cue in split_cues(chars):
+        if cue.start <= char.t0 <= cue.end:
+            end = cue.end
+            break
+    return max(0.0, char.t0 - REPLAY_LEAD_S), end + REPLAY_TAIL_S
 
 
 def describe_char(c: Any) -> str:
