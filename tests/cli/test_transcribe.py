@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -69,9 +70,12 @@ def test_several_files_to_a_directory_as_srt_with_onnx(
     )
     assert proc.returncode == 0, proc.stderr.decode()
     assert proc.stdout == b""
-    one = (out / "one.srt").read_text(encoding="utf-8").splitlines()
-    assert one[0] == "1" and " --> " in one[1] and one[2] == PHRASES[0]
-    assert (out / "two.srt").read_text(encoding="utf-8").splitlines()[2] == PHRASES[1]
+    for name, phrase in (("one.srt", PHRASES[0]), ("two.srt", PHRASES[1])):
+        blocks = (out / name).read_text(encoding="utf-8").strip().split("\n\n")
+        cues = [b.split("\n") for b in blocks]
+        assert [c[0] for c in cues] == [str(i) for i in range(1, len(cues) + 1)]
+        assert all(re.fullmatch(r"[\d:,]{12} --> [\d:,]{12}", c[1]) for c in cues)
+        assert "".join(c[2] for c in cues) == phrase  # the cues hold the transcript, in order
 
 
 def test_json_output_named_by_suffix_with_k_alternatives(
