@@ -276,3 +276,21 @@ async def test_voice_list_is_read_when_the_selector_is_first_used(make_app):
         assert voices.loaded
         names = [str(prompt) for prompt, _ in voices._options]
         assert "jf_alpha (embedded)" in names and names[0] == "default voice"
+
+
+async def test_a_blend_can_be_used_without_saving_it(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 34)) as pilot:
+        await pilot.press("ctrl+b")
+        screen = app.screen
+        first, second = screen.voices[:2]
+        weights = list(screen.query(".blend-weight").results(Input))
+        weights[0].value, weights[1].value = "1", "1"
+        await pilot.press("enter")
+        await settle(pilot)
+        spec = f"{first}:1,{second}:1"
+        assert app.query_one("#speak-voice", Select).value == spec
+        assert app.settings.voice == spec
+        await pilot.press("ctrl+b")  # the editor opens on the blend in use
+        values = [w.value for w in app.screen.query(".blend-weight").results(Input)]
+        assert values[:2] == ["0.5", "0.5"]
