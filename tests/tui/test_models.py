@@ -36,7 +36,7 @@ async def test_catalog_and_store_in_one_table(make_app):
         assert asr[4] == "–"
 
 
-async def test_pull_a_tiny_model_with_progress_then_verify_and_remove(make_app, hub):  # noqa: F811
+async def test_pull_verify_export_remove_and_import_a_tiny_model(make_app, hub, tmp_path):  # noqa: F811
     app = make_app()
     seen: list[str] = []
     async with app.run_test(size=(120, 30)) as pilot:
@@ -89,12 +89,25 @@ async def test_pull_a_tiny_model_with_progress_then_verify_and_remove(make_app, 
         await settle(pilot)
         assert "onnx-int8" in rows(app)[ASR_ID][6]
 
+        from tui_speech.hub.bundle import create
+
+        bundle = tmp_path / "tiny.tar"
+        create(ASR_ID, bundle)  # an offline copy, made with the CLI's function
+
         await pilot.press("f8")
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
         await settle(pilot)
         assert any(f"removed {ASR_ID}" in m for m in notifications(app))
         assert ASR_ID not in rows(app)
+
+        # ... and back from the bundle, with no Hub involved.
+        await pilot.press("ctrl+o")
+        app.screen.query_one(Input).value = str(bundle)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: any(f"imported {ASR_ID}" in m for m in notifications(app)))
+        await settle(pilot)
+        assert rows(app)[ASR_ID][1] == "in store"
 
 
 async def test_hub_errors_are_notifications(make_app, hub):  # noqa: F811
