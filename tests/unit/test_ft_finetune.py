@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -100,7 +102,7 @@ def test_ctrl_c_writes_a_checkpoint_and_the_run_resumes_from_it(tmp_path: Path, 
 
     def interrupt(p: TrainProgress) -> None:
         if p.event == "step" and p.step == 2:
-            raise KeyboardInterrupt
+            os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C in the terminal sends
 
     with pytest.raises(Interrupted, match="stopped at step 2 of .*run the same command"):
         finetune(config(data, base, "ctrlc"), interrupt)
@@ -110,6 +112,7 @@ def test_ctrl_c_writes_a_checkpoint_and_the_run_resumes_from_it(tmp_path: Path, 
     result = finetune(config(data, base, "ctrlc"), events.append)
     assert events[0].event == "resumed" and events[0].step == 2
     assert result.model_id == "local/ctrlc"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
 
 
 def test_new_characters_extend_the_vocabulary_and_the_output_layer(tmp_path: Path, base: Path):

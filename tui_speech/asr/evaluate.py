@@ -18,8 +18,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from tui_speech.asr.dataset_check import Example
+    from tui_speech.asr.model import ModelInfo
 
 #: Calibration bin edges (confidence): fine near 1, where a CTC model puts most characters.
 BIN_EDGES = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0)
@@ -202,3 +207,36 @@ def format_report(result: Evaluation) -> str:
             )
     lines.append(f"expected calibration error {result.ece:.3f}")
     return "\n".join(lines)
+
+
+class _LiveBackend:
+    """The model being trained, behind the backend protocol (for dev evaluation)."""
+
+    name = "torch"
+
+    def __init__(self, info: ModelInfo, model: Any, device: str) -> None:
+        self.info, self.model, self.device = info, model, device
+
+    def logits(self, samples: np.ndarray) -> np.ndarray:
+        import torch
+
+        x = torch.from_numpy(np.ascontiguousarray(samples, np.float32))[None].to(self.device)
+        with torch.inference_mode():
+            return self.model(x).logits[0].float().cpu().numpy()
+
+
+def evaluate_model(
+    info: ModelInfo, model: Any, device: str, examples: Sequence[Example]
+) -> Evaluation:
+    """Score a ``Wav2Vec2ForCTC`` in memory (fine-tuning's dev check) on validated examples."""
+    from tui_speech.asr.recognizer import Recognizer
+    from tui_speech.audio.reader import read_audio
+
+    model.eval()
+    try:
+        recognizer = Recognizer(_LiveBackend(info, model, device))
+        delimiter = info.vocab[info.delimiter_id] if info.delimiter_id is not None else "|"
+        pairs = ((read_audio(e.row.path), e.text) for e in examples)
+        return evaluate(pairs, recognizer_transcriber(recognizer), delimiter)
+    finally:
+        model.train()

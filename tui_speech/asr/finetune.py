@@ -33,7 +33,7 @@ import numpy as np
 from tui_speech.asr import checkpoints, finetune_store
 from tui_speech.asr.dataset import open_dataset
 from tui_speech.asr.dataset_check import Example, Report, check_split, vocab_chars
-from tui_speech.asr.evaluate import Evaluation
+from tui_speech.asr.evaluate import Evaluation, evaluate_model
 from tui_speech.asr.model import ModelInfo, find_model
 from tui_speech.asr.training_loop import plan_epoch
 from tui_speech.errors import TuiSpeechError, UsageError
@@ -153,37 +153,6 @@ def _encoder(vocab: list[str], info: ModelInfo, policy: str) -> Callable[[str], 
     return encode
 
 
-class _LiveBackend:
-    """The model being trained, behind the backend protocol (for dev evaluation)."""
-
-    name = "torch"
-
-    def __init__(self, info: ModelInfo, model: Any, device: str) -> None:
-        self.info, self.model, self.device = info, model, device
-
-    def logits(self, samples: np.ndarray) -> np.ndarray:
-        import torch
-
-        x = torch.from_numpy(np.ascontiguousarray(samples, np.float32))[None].to(self.device)
-        with torch.inference_mode():
-            return self.model(x).logits[0].float().cpu().numpy()
-
-
-def _evaluate(info: ModelInfo, model: Any, device: str, dev: Report) -> Evaluation:
-    from tui_speech.asr.evaluate import evaluate, recognizer_transcriber
-    from tui_speech.asr.recognizer import Recognizer
-    from tui_speech.audio.reader import read_audio
-
-    model.eval()
-    try:
-        recognizer = Recognizer(_LiveBackend(info, model, device))
-        examples = ((read_audio(e.row.path), e.text) for e in dev.good)
-        delimiter = info.vocab[info.delimiter_id] if info.delimiter_id is not None else "|"
-        return evaluate(examples, recognizer_transcriber(recognizer), delimiter)
-    finally:
-        model.train()
-
-
 def finetune(config: FinetuneConfig, on_progress: OnProgress | None = None) -> FinetuneResult:
     """Run (or resume) the fine-tuning ``config`` describes; see the module docstring."""
     from tui_speech.asr import training_loop as tl
@@ -275,6 +244,7 @@ def finetune(config: FinetuneConfig, on_progress: OnProgress | None = None) -> F
     step, best, epoch = state.step, state.best_cer, state.epoch
     started, trained_audio = time.monotonic(), 0.0
     stop_at = min(total, config.max_steps) if config.max_steps else total
+    ctrl_c, restore_sigint = tl.defer_ctrl_c()
     try:
         g, session_steps, stopped = 0, 0, False
         for epoch, plan in enumerate(plans):
@@ -305,20 +275,24 @@ def finetune(config: FinetuneConfig, on_progress: OnProgress | None = None) -> F
                 if config.checkpoint_every and step % config.checkpoint_every == 0:
                     save_last(step, epoch, best)
                     report(TrainProgress("checkpoint", step, total, epoch))
+                if ctrl_c.is_set():
+                    raise KeyboardInterrupt
             if stopped:
                 break
             if dev is not None:
-                result = _evaluate(info_now, model, config.device, dev)
+                result = evaluate_model(info_now, model, config.device, dev.good)
                 report(TrainProgress("eval", step, total, epoch, dev=result))
                 if best is None or result.cer <= best:
                     best = result.cer
                     finetune_store.save_model_atomic(model, info, vocab, work / "best")
     except KeyboardInterrupt:
+        restore_sigint()
         save_last(step, epoch, best)
         raise Interrupted(
             f"stopped at step {step} of {total}; checkpoint written to {work}; "
             "run the same command again to resume"
         ) from None
+    restore_sigint()
     save_last(step, epoch, best)
     if step < total:
         report(TrainProgress("stopped", step, total, epoch, message=str(work)))

@@ -6,6 +6,7 @@
   resumed run skip exactly the steps it already took.
 - :func:`schedule`: linear warm-up, then linear decay to zero.
 - :func:`extend_head` / :func:`freeze`: vocabulary growth and parameter freezing.
+- :func:`defer_ctrl_c`: Ctrl-C takes effect between optimizer steps.
 - :func:`collate`: padded inputs, attention mask and labels (-100 where padded, as
   transformers' CTC loss expects).
 """
@@ -13,7 +14,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -134,3 +136,33 @@ def collate(audios: Sequence[np.ndarray], labels: Sequence[Sequence[int]]):  # n
     for i, (a, t) in enumerate(zip(audios, labels, strict=True)):
         x[i, : len(a)], mask[i, : len(a)], y[i, : len(t)] = a, 1, t
     return torch.from_numpy(x), torch.from_numpy(mask), torch.from_numpy(y)
+
+
+def defer_ctrl_c() -> tuple[threading.Event, Callable[[], None]]:
+    """Make the first Ctrl-C wait for the step in progress; a second one stops at once.
+
+    An interrupt in the middle of an optimizer step could leave some parameters updated and
+    others not; between steps the model, optimizer and scheduler agree, so the checkpoint the
+    interrupt writes resumes exactly. Off the main thread (a TUI worker) signals cannot be
+    caught and the caller cancels between steps instead.
+    """
+    import signal
+    import sys
+
+    flag = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        return flag, lambda: None
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(_signum: int, _frame: object) -> None:
+        if flag.is_set():
+            raise KeyboardInterrupt
+        flag.set()
+        print("tui-speech: finishing this step, then writing a checkpoint", file=sys.stderr)
+
+    signal.signal(signal.SIGINT, handler)
+
+    def restore() -> None:
+        signal.signal(signal.SIGINT, previous)
+
+    return flag, restore
