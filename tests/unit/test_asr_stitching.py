@@ -90,3 +90,25 @@ def test_a_stream_of_small_blocks_gives_the_same_characters() -> None:
     chars = list(rec.iter_chars(blocks, progress=seen.append))
     assert "".join(c.char for c in chars).strip() == text
     assert seen == sorted(seen) and seen[-1] == pytest.approx(len(audio) / 16_000)
+
+
+def test_a_long_file_is_transcribed_in_bounded_memory(tmp_path: Path) -> None:
+    import tracemalloc
+
+    import soundfile as sf
+
+    audio, text, _ = signal(11, 600.0)  # 10 minutes: 38 MB as float32 at 16 kHz
+    path = tmp_path / "long.wav"
+    sf.write(str(path), audio, 16_000, subtype="FLOAT")  # token ids as sample values
+    rec = Recognizer(FrameMeanBackend())
+    seconds = len(audio) / 16_000
+    del audio
+    tracemalloc.start()
+    try:
+        result = rec.transcribe_file(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert result.text == text and result.duration == pytest.approx(seconds)
+    # One 30 s window plus one read block, copies included: far below the file's 38 MB.
+    assert peak < 12_000_000
