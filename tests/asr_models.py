@@ -4,7 +4,10 @@
   vocab, in ``save_pretrained`` layout (loading, backends, export, formats). Built in a second.
 - :data:`TRAINED_DIR`: a tiny model *trained* on Mandarin phrases synthesised by the embedded
   Kokoro, so transcripts and confidences mean something. It is committed (well under 1 MB);
-  regenerate it with ``.venv/bin/python -m tests.asr_models`` (a few minutes on 2 cores).
+  regenerate it with ``.venv/bin/python -m tests.asr_models`` (2.5 minutes on one core, plus
+  ~30 s of synthesis). It is trained on the 8 phrases x 2 speeds as single clips, so it also
+  learned where a clip starts and ends: its character *timings* and its text on several phrases
+  in a row are not meaningful; windowing is tested with a stand-in backend instead.
 - :func:`synthesize`: Kokoro Mandarin speech resampled to 16 kHz.
 
 The architecture mirrors the real model (stable layer norm, layer-normed conv features, a
