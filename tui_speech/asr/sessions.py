@@ -162,27 +162,39 @@ def find_session(folder: Path, sid: str) -> SessionInfo:
     raise UsageError(f"{sid!r} matches {len(found)} sessions; give more of the id")
 
 
+def final_chars(final: dict[str, Any]) -> list[CharResult]:
+    """A stored final's characters, back as CharResults."""
+    return [
+        CharResult(
+            str(c["char"]),
+            float(c["t0"]),
+            float(c["t1"]),
+            float(c["confidence"]),
+            float(c.get("min_confidence", c["confidence"])),
+            tuple((str(a), float(p)) for a, p in c.get("alternatives", [])),
+        )
+        for c in final.get("chars", [])
+    ]
+
+
+def session_cues(info: SessionInfo) -> list[Any]:
+    """Subtitle cues: one per utterance (the VAD already split at the pauses), long ones split
+    at the usual length limits."""
+    from tui_speech.asr.formats import split_cues
+
+    return [c for f in info.finals for c in split_cues(final_chars(f), pause_s=float("inf"))]
+
+
 def session_transcript(info: SessionInfo) -> Any:
-    """The whole session as one Transcript (for the txt/json/srt/vtt writers)."""
+    """The whole session as one Transcript (for the txt/json/jsonl writers)."""
     from tui_speech.asr.recognizer import Transcript
 
-    chars = []
-    for i, final in enumerate(info.finals):
-        if i and chars:  # utterances are separate sentences: keep them apart in the text
+    chars: list[CharResult] = []
+    for final in info.finals:
+        if chars:  # utterances are separate sentences: keep them apart in the text
             last = chars[-1]
             chars.append(CharResult(" ", last.t1, last.t1, 1.0, 1.0))
-        for c in final.get("chars", []):
-            alts = tuple((str(a), float(p)) for a, p in c.get("alternatives", []))
-            chars.append(
-                CharResult(
-                    str(c["char"]),
-                    float(c["t0"]),
-                    float(c["t1"]),
-                    float(c["confidence"]),
-                    float(c.get("min_confidence", c["confidence"])),
-                    alts,
-                )
-            )
+        chars.extend(final_chars(final))
     return Transcript(
         text="".join(c.char for c in chars),
         chars=tuple(chars),

@@ -207,6 +207,12 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         source.start()
+        session = f" (session {writer.id})" if writer is not None else ""
+        print(
+            f"tui-speech: listening to {source_label(args, source)}{session}; Ctrl-C stops",
+            file=sys.stderr,
+            flush=True,
+        )
         try:
             for batch in source.batches():
                 if writer is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 EXPORT_FORMATS = ("txt", "json", "jsonl", "srt", "vtt")
 
@@ -32,8 +33,23 @@ def _clock(seconds: float) -> str:
     return f"{int(m):02d}:{s:05.2f}"
 
 
+def export_text(info: Any, fmt: str) -> str:
+    from tui_speech.asr.formats import render, timestamp
+    from tui_speech.asr.sessions import session_cues, session_transcript
+
+    if fmt not in ("srt", "vtt"):
+        return render(session_transcript(info), fmt)
+    sep = "," if fmt == "srt" else "."
+    blocks = []
+    for i, cue in enumerate(session_cues(info), start=1):
+        number = f"{i}\n" if fmt == "srt" else ""
+        times = f"{timestamp(cue.start, sep)} --> {timestamp(cue.end, sep)}"
+        blocks.append(f"{number}{times}\n{cue.text}\n")
+    return ("WEBVTT\n\n" if fmt == "vtt" else "") + "\n".join(blocks)
+
+
 def run(args: argparse.Namespace) -> int:
-    from tui_speech.asr.sessions import find_session, list_sessions, session_transcript
+    from tui_speech.asr.sessions import find_session, list_sessions
     from tui_speech.config import get_paths
 
     folder = get_paths().sessions
@@ -57,9 +73,7 @@ def run(args: argparse.Namespace) -> int:
         for f in info.finals:
             print(f"[{_clock(float(f['t0']))} → {_clock(float(f['t1']))}] {f['text']}")
         return 0
-    from tui_speech.asr.formats import render
-
-    text = render(session_transcript(info), args.format)
+    text = export_text(info, args.format)
     if args.output is None:
         sys.stdout.write(text)
     else:

@@ -1,0 +1,39 @@
+"""``tui-speech sessions list|show|export`` on a session ``listen`` wrote."""
+
+from __future__ import annotations
+
+import json
+
+from tests.asr_fixtures import *  # noqa: F403  (session fixtures)
+from tests.asr_models import PHRASES
+from tests.cli.test_listen_cli import listen_args, s16, speech
+
+
+def test_list_show_and_export_a_session(cli, trained_model, phrase_clips, tmp_path) -> None:
+    assert cli("sessions", "list").stderr.decode().startswith("no sessions yet")
+    r = cli(*listen_args(trained_model, "--stdin"), stdin=s16(speech(phrase_clips, n=2)))
+    assert r.returncode == 0, r.stderr.decode()
+
+    listing = cli("sessions", "list").stdout.decode().splitlines()
+    assert listing[0].startswith("ID") and len(listing) == 2
+    sid = listing[1].split()[0]
+    assert listing[1].rstrip().endswith("".join(PHRASES[:2]))
+
+    shown = cli("sessions", "show", sid[:10]).stdout.decode().splitlines()
+    assert shown[0].startswith(f"session {sid}")
+    assert [line.split("] ")[1] for line in shown[1:]] == list(PHRASES[:2])
+
+    srt = cli("sessions", "export", sid, "--format", "srt").stdout.decode()
+    assert srt.startswith("1\n00:00:01,") and f"\n{PHRASES[1]}\n" in srt and "\n2\n" in srt
+    vtt = cli("sessions", "export", "last", "-f", "vtt").stdout.decode()
+    assert vtt.startswith("WEBVTT") and PHRASES[0] in vtt
+    out = tmp_path / "s.json"
+    assert cli("sessions", "export", sid, "-f", "json", "-o", str(out)).returncode == 0
+    data = json.loads(out.read_text())
+    assert data["text"] == f"{PHRASES[0]} {PHRASES[1]}"
+    assert data["chars"][0]["alternatives"]
+    txt = cli("sessions", "export", sid, "-f", "txt").stdout.decode()
+    assert txt == f"{PHRASES[0]} {PHRASES[1]}\n"
+
+    missing = cli("sessions", "show", "nope")
+    assert missing.returncode == 2 and "no session 'nope'" in missing.stderr.decode()
