@@ -7,6 +7,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import BinaryIO
 
@@ -33,6 +34,7 @@ def atomic_writer(target: Path) -> Iterator[BinaryIO]:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     tmp = Path(tmp_name)
     try:
+        os.fchmod(fd, default_file_mode())  # mkstemp makes 0600; users expect their umask
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()
@@ -47,3 +49,14 @@ def atomic_write_text(target: Path, text: str) -> None:
     """Write a small text file atomically (UTF-8)."""
     with atomic_writer(target) as f:
         f.write(text.encode("utf-8"))
+
+
+@cache
+def default_file_mode() -> int:
+    """The mode a plain ``open(path, "w")`` would give a new file (0666 minus the umask).
+
+    Read once: the only way to read the umask is to set it, which must not race other threads.
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask

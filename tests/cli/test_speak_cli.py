@@ -153,3 +153,18 @@ def test_playing_without_an_audio_device_says_how_to_save_instead(cli_env, tmp_p
 
 def test_invalid_utf8_on_stdin_is_a_clear_error(cli):
     _one_line_error(cli("speak", "-", "-o", "x.wav", stdin=b"\xff\xfe\xfa"), "UTF-8")
+
+
+@pytest.mark.slow
+def test_saved_audio_gets_the_users_normal_file_mode(cli, tmp_path: Path):
+    out = tmp_path / "out.wav"
+    assert cli("speak", "Hi.", "-o", str(out)).returncode == 0
+    assert out.stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -132,3 +132,9 @@ def test_japanese_without_its_frontend_says_what_to_install():
             phonemize("こんにちは", "ja")
     else:
         assert phonemize("こんにちは", "ja").phonemes
+
+
+def test_an_override_applies_to_every_occurrence_of_its_word():
+    result = phonemize("[good](/ɡʊd/) and good and good.", "en-us")
+    goods = [t for t in result.tokens if t.grapheme == "good"]
+    assert len(goods) == 3 and all(t.phonemes == "ɡʊd" and t.override for t in goods)

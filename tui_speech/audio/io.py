@@ -15,6 +15,7 @@ from typing import BinaryIO
 import numpy as np
 
 from tui_speech.errors import UsageError
+from tui_speech.fileio import default_file_mode
 
 FORMATS = {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_16"), ".ogg": ("OGG", "VORBIS")}
 
@@ -58,6 +59,7 @@ class AudioFileWriter:
         fmt, subtype = output_format(path)
         self.path = path
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent or ".")
+        os.fchmod(fd, default_file_mode())  # mkstemp makes 0600; a saved take is a normal file
         os.close(fd)
         self._tmp = Path(tmp)
         self._file = sf.SoundFile(

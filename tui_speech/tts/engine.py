@@ -32,6 +32,8 @@ class EngineOutput:
 class KokoroEngine(Protocol):
     name: str
     sample_rate: int
+    #: How many synthesize() calls may run at once to use the machine fully.
+    parallel_runs: int
 
     def synthesize(self, token_ids: list[int], style: np.ndarray, speed: float) -> EngineOutput:
         """Audio for one chunk of at most 510 token ids."""
@@ -58,9 +60,14 @@ class OnnxKokoro:
     name = "onnx"
     sample_rate = SAMPLE_RATE
 
-    def __init__(self, model_path: Path, threads: int | None = None) -> None:
+    def __init__(
+        self, model_path: Path, threads: int | None = None, parallel_runs: int = 1
+    ) -> None:
         import onnxruntime as ort
 
+        #: How many chunks the pipeline may synthesize at once (onnxruntime runs are
+        #: thread-safe on one session; weights are shared, each run has its own activations).
+        self.parallel_runs = max(1, parallel_runs)
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = threads or default_threads()
@@ -82,7 +89,6 @@ class OnnxKokoro:
         # seen; shrinking it after each run keeps the peak memory near that of one chunk.
         self._run_options = ort.RunOptions()
         self._run_options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
-        self._lock = threading.Lock()
 
     def synthesize(self, token_ids: list[int], style: np.ndarray, speed: float) -> EngineOutput:
         feed = {
@@ -90,8 +96,7 @@ class OnnxKokoro:
             self._style_input: np.asarray(style, dtype=np.float32).reshape(1, -1),
             "speed": np.array([speed], dtype=np.float32),
         }
-        with self._lock:  # one run at a time: each already uses every core
-            outputs = self._session.run(None, feed, self._run_options)
+        outputs = self._session.run(None, feed, self._run_options)
         audio = np.asarray(outputs[0], dtype=np.float32).reshape(-1)
         durations = np.asarray(outputs[1]).reshape(-1) if len(outputs) > 1 else None
         return EngineOutput(audio, durations)
@@ -108,7 +113,12 @@ def load_engine(backend: str = "onnx", model: str | Path | None = None) -> Kokor
         if key in _engines:
             return _engines[key]
         if backend == "onnx":
-            engine: KokoroEngine = OnnxKokoro(_onnx_model_path(model))
+            # Kokoro's many small kernels scale poorly across threads (2 threads do a chunk
+            # with ~35% more CPU time than 1), so on several cores chunks run side by side
+            # with fewer threads each; two at a time keeps memory bounded.
+            cores = default_threads()
+            runs = 2 if cores >= 2 else 1
+            engine: KokoroEngine = OnnxKokoro(_onnx_model_path(model), cores // runs, runs)
         elif backend == "torch":
             from tui_speech.tts.engine_torch import TorchKokoro
 

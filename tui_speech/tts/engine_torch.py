@@ -45,6 +45,7 @@ class TorchKokoro:
     """Kokoro-82M in PyTorch: token ids + style + speed -> 24 kHz audio and durations."""
 
     name = "torch"
+    parallel_runs = 1  # torch already spreads one run over every core
     sample_rate = SAMPLE_RATE
 
     def __init__(self, model: Any, threads: int | None = None) -> None:

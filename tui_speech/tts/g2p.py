@@ -336,7 +336,7 @@ class _EnglishG2P:
         # misaki reads the [word](/ph/) syntax itself; rebuild it for the words we took out.
         marked = text
         for word, ps in overrides.items():
-            marked = re.sub(rf"(?<!\[)\b{re.escape(word)}\b", f"[{word}](/{ps}/)", marked, count=1)
+            marked = re.sub(rf"(?<!\[)\b{re.escape(word)}\b", f"[{word}](/{ps}/)", marked)
         with self._lock:  # spaCy and misaki's lexicon caches are not meant for threads
             _, mtokens = self._misaki(marked)
         tokens = []

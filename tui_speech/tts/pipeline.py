@@ -15,13 +15,21 @@ Chunking rules (why):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from tui_speech.errors import UsageError
-from tui_speech.tts.engine import SAMPLE_RATE, KokoroEngine, check_speed, load_engine
+from tui_speech.tts.engine import (
+    SAMPLE_RATE,
+    EngineOutput,
+    KokoroEngine,
+    check_speed,
+    load_engine,
+)
 from tui_speech.tts.g2p import G2PToken, normalise_language, phonemize
 from tui_speech.tts.vocab import MAX_PHONEMES, encode
 from tui_speech.tts.voices import default_voice, resolve_voice, style_for
@@ -29,7 +37,7 @@ from tui_speech.tts.voices import default_voice, resolve_voice, style_for
 FIRST_CHUNK_PHONEMES = 24
 # Well below Kokoro's 510: activation memory grows with chunk length (~2 MB per phoneme) while
 # speed barely improves past ~150.
-MAX_CHUNK_PHONEMES = 150
+MAX_CHUNK_PHONEMES = 100
 _CLAUSE_MARKS = frozenset(",;:—…")
 _SENTENCE_MARKS = frozenset(".!?")
 
@@ -209,12 +217,9 @@ class Pipeline:
         if not text or not text.strip():
             raise UsageError("nothing to say: the text is empty")
         engine = self.load()
+        chunks = (c for c in self.plan(text, is_phonemes=is_phonemes) if encode(c.phonemes))
         spoken = 0
-        for chunk in self.plan(text, is_phonemes=is_phonemes):
-            ids = encode(chunk.phonemes)[:MAX_PHONEMES]
-            if not ids:
-                continue
-            out = engine.synthesize(ids, style_for(self.pack, len(ids)), self.speed)
+        for chunk, out in _in_order(engine, chunks, self._synthesize):
             yield SpeechChunk(
                 spoken, chunk.graphemes, chunk.phonemes, chunk.tokens, out.audio,
                 SAMPLE_RATE, chunk.warnings,
@@ -222,6 +227,38 @@ class Pipeline:
             spoken += 1
         if spoken == 0:
             raise UsageError("nothing to say: the text has no speakable words")
+
+    def _synthesize(self, chunk: PhonemeChunk) -> EngineOutput:
+        ids = encode(chunk.phonemes)[:MAX_PHONEMES]
+        return self.load().synthesize(ids, style_for(self.pack, len(ids)), self.speed)
+
+
+def _in_order(
+    engine: KokoroEngine,
+    chunks: Iterator[PhonemeChunk],
+    synthesize: Callable[[PhonemeChunk], EngineOutput],
+) -> Iterator[tuple[PhonemeChunk, EngineOutput]]:
+    """Synthesize up to ``engine.parallel_runs`` chunks at once, yielding them in text order
+    (lazy: no more than that many chunks are ahead of the consumer)."""
+    runs = getattr(engine, "parallel_runs", 1)
+    if runs <= 1:
+        for chunk in chunks:
+            yield chunk, synthesize(chunk)
+        return
+    with ThreadPoolExecutor(max_workers=runs, thread_name_prefix="tui-speech-tts") as pool:
+        pending: deque[tuple[PhonemeChunk, Future[EngineOutput]]] = deque()
+        try:
+            for chunk in chunks:
+                pending.append((chunk, pool.submit(synthesize, chunk)))
+                if len(pending) >= runs:
+                    done, future = pending.popleft()
+                    yield done, future.result()
+            while pending:
+                done, future = pending.popleft()
+                yield done, future.result()
+        finally:  # the consumer stopped early: don't start what is still queued
+            for _, future in pending:
+                future.cancel()
 
 
 def synthesize(
