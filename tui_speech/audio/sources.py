@@ -258,23 +258,25 @@ class FileSource(AudioSource):
         probe(path)  # a bad file is reported before anything starts
         self.path = Path(path)
         self.realtime = realtime
+        self.started = 0.0  # monotonic time of session second 0 (for latency measurements)
 
     def capture(self, emit: Emit) -> None:
         from tui_speech.audio.reader import iter_blocks
 
         n = int(BLOCK_S * RATE)
-        t_start = time.monotonic()
+        t_start = self.started = time.monotonic()
         sent = 0
         for big in iter_blocks(self.path, block_seconds=1.0 if self.realtime else 10.0):
             for i in range(0, len(big), n):
                 if self._stop.is_set():
                     return
-                if self.realtime:  # wait until this block would have been heard
+                block = big[i : i + n]
+                sent += len(block)
+                if self.realtime:  # a microphone delivers a block once its last sample is heard
                     delay = t_start + sent / RATE - time.monotonic()
                     if delay > 0 and self._stop.wait(delay):
                         return
-                emit(big[i : i + n])
-                sent += len(big[i : i + n])
+                emit(block)
 
 
 def find_input_device(sd: Any, device: str | int | None) -> tuple[int | None, dict[str, Any]]:
