@@ -36,7 +36,7 @@ from tui_speech.asr.dataset_check import Example, Report, check_split, vocab_cha
 from tui_speech.asr.evaluate import Evaluation, evaluate_model
 from tui_speech.asr.model import ModelInfo, find_model
 from tui_speech.asr.training_loop import plan_epoch
-from tui_speech.errors import TuiSpeechError, UsageError
+from tui_speech.errors import ModelMissingError, TuiSpeechError, UsageError
 
 
 class Interrupted(TuiSpeechError):
@@ -113,7 +113,13 @@ def _load_base(info: ModelInfo) -> Any:
     _quiet_transformers()
     from transformers import Wav2Vec2ForCTC
 
-    return Wav2Vec2ForCTC.from_pretrained(str(info.path))
+    try:
+        return Wav2Vec2ForCTC.from_pretrained(str(info.path))
+    except Exception as exc:  # safetensors, pickle and torch each raise their own types
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc)
+        raise ModelMissingError(
+            f"cannot load the weights in {info.path} ({first}); re-fetch the base model"
+        ) from None
 
 
 def _check_data(config: FinetuneConfig, info: ModelInfo) -> tuple[Report, Report | None]:
