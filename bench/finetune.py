@@ -126,7 +126,8 @@ def main() -> None:
         rounds = args.rounds
         by_config: dict[str, list[dict]] = {"frozen-fe": [], "all": []}
         for round_ in range(rounds):
-            for frozen in (True, False):
+            # Swap the order every round: the first load of a round may pay for the last's garbage.
+            for frozen in (True, False) if round_ % 2 == 0 else (False, True):
                 result = run_config(info, examples, frozen, args.steps, args.device, args.micro)
                 by_config[result["config"]].append(result)
                 print(f"round {round_ + 1}: {result}", flush=True)

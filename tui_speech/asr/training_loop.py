@@ -111,6 +111,8 @@ def freeze(model: Any, feature_encoder: bool, layers: int) -> list[str]:
         raise UsageError(f"--freeze-layers {layers}: the model has {total} transformer layers")
     modules = []
     if feature_encoder or layers:
+        # transformers' own switch: also stops it marking the conv output as needing gradients.
+        model.freeze_feature_encoder()
         modules.append(w2v.feature_extractor)
     if layers:
         modules += [w2v.feature_projection, w2v.encoder.pos_conv_embed]
