@@ -128,8 +128,9 @@ def _read_until(proc: subprocess.Popen, done, timeout: float = 60) -> list[dict]
     raise AssertionError(f"listen never got there: {seen[-3:]}")
 
 
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_ctrl_c_finalises_pending_speech_and_exits_0(
-    cli_env, trained_model, phrase_clips, isolated_home
+    sig, cli_env, trained_model, phrase_clips, isolated_home
 ) -> None:
     args = listen_args(trained_model, "--stdin", "--format", "jsonl", "--min-silence", "0.8")
     proc = _start(cli_env, args)
@@ -139,7 +140,7 @@ def test_ctrl_c_finalises_pending_speech_and_exits_0(
     proc.stdin.flush()
     seen = _read_until(proc, lambda e: e["type"] == "final")
     time.sleep(1.0)  # let it take in the rest
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err.decode()
     assert finals(seen + events(out)) == list(PHRASES[:2])
@@ -227,7 +228,8 @@ def test_capture_through_pulseaudio_and_portaudio(
     assert len(got) == 3, [e["text"] for e in got]
     starts = np.array([e["t0"] for e in got])
     expected = np.cumsum([0] + [len(c) / RATE + 1.0 for c in list(phrase_clips.values())[:2]])
-    assert np.abs(np.diff(starts) - np.diff(expected)).max() < 0.25
+    if evs[-1]["device_overflows"] == 0:  # input the device lost would shift the clock
+        assert np.abs(np.diff(starts) - np.diff(expected)).max() < 0.25, (starts, evs[-1])
     # Speech came through: the characters are the phrases' (the tiny model, fed audio out of
     # phase with its training, may mix them up; the real model would not).
     vocab = set("".join(PHRASES))

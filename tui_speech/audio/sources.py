@@ -353,6 +353,9 @@ class MicrophoneSource(AudioSource):
                 dtype="float32",
                 device=self.index,
                 blocksize=int(self.rate * BLOCK_S),
+                # A larger device buffer: a busy machine (the model on every core) must not
+                # make PortAudio lose input; 0.1 s blocks already set the pace.
+                latency="high",
                 callback=callback,
             )
         except Exception as exc:

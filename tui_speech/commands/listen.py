@@ -4,8 +4,8 @@ Sources: ``--device D`` (index or name; default: the default input), ``--stdin``
 WAV stream, detected by its header) and ``--file F`` (as fast as possible, or ``--realtime``).
 Output: ``--format text`` (a live view on a terminal; finals, one per line, in a pipe) or
 ``--format jsonl`` (one event per line: partial, final, error, stats). Every final is appended
-to a session file as it happens (``tui-speech sessions``). End of input or Ctrl-C finalises
-what is pending, writes it, and exits 0.
+to a session file as it happens (``tui-speech sessions``). End of input, Ctrl-C or SIGTERM
+finalises what is pending, writes it, and exits 0.
 """
 
 from __future__ import annotations
@@ -205,6 +205,13 @@ def run(args: argparse.Namespace) -> int:
             if e.type == "final" and writer is not None:
                 writer.add_final(e.text, e.t0, e.t1, e.chars)
 
+    import signal
+
+    def stop_on_term(_signum: int, _frame: Any) -> None:
+        # `kill` (a service manager stopping us) ends listening the way Ctrl-C does.
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop_on_term)
     try:
         source.start()
         session = f" (session {writer.id})" if writer is not None else ""
