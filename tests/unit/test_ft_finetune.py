@@ -13,7 +13,7 @@ import pytest
 from tests.asr_fixtures import write_wav
 from tests.asr_models import save_random_model
 from tui_speech.asr.finetune import FinetuneConfig, Interrupted, TrainProgress, finetune
-from tui_speech.errors import UsageError
+from tui_speech.errors import ModelMissingError, UsageError
 
 TEXTS = ("今天天气", "你好世界", "我们去学校", "明天见")
 
@@ -173,4 +173,9 @@ def test_bad_input_is_one_clear_error(tmp_path: Path, base: Path):
     cfg["architectures"] = ["Wav2Vec2Model"]
     (not_ctc / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(UsageError, match="not a wav2vec2 CTC"):
+        finetune(config(ok, not_ctc, "x"))
+    cfg["architectures"] = ["Wav2Vec2ForCTC"]
+    (not_ctc / "config.json").write_text(json.dumps(cfg))
+    (not_ctc / "model.safetensors").write_bytes(b"truncated")
+    with pytest.raises(ModelMissingError, match="cannot load the weights"):
         finetune(config(ok, not_ctc, "x"))
