@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -83,12 +82,20 @@ def bench_kokoro_onnx(rounds: int, phonemes: str) -> dict[str, list[float]]:
 
 def peak_rss_of_speak() -> float:
     """Peak resident memory (MB) of a `tui-speech speak` process writing a WAV file."""
+    # A child's ru_maxrss includes what it had before exec, i.e. a copy of this (large) bench
+    # process; so a small wrapper process starts `speak` and reports its children's peak.
+    wrapper = (
+        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
+        "capture_output=True); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    text = " ".join([PARAGRAPH] * 3)
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(
-            [sys.executable, "-m", "tui_speech", "speak", PARAGRAPH * 3, "-o", f"{tmp}/o.wav"],
-            check=True, capture_output=True, env=dict(os.environ, TUI_SPEECH_HOME=tmp),
+        out = subprocess.run(
+            [sys.executable, "-c", wrapper,
+             sys.executable, "-m", "tui_speech", "speak", text, "-o", f"{tmp}/o.wav"],
+            check=True, capture_output=True, text=True, env=dict(os.environ, TUI_SPEECH_HOME=tmp),
         )  # fmt: skip
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return int(out.stdout.split()[-1]) / 1024
 
 
 def main() -> None:

@@ -46,8 +46,16 @@ def _load_for_export(model_dir: Path) -> Any:
     from tui_speech.tts.engine_torch import REPO_ID, find_weights
 
     config, weights = find_weights(model_dir)
-    # disable_complex: kokoro's own STFT made of real convolutions, which ONNX can express.
-    model = KModel(repo_id=REPO_ID, config=str(config), model=str(weights), disable_complex=True)
+    try:
+        # disable_complex: kokoro's own STFT made of real convolutions, which ONNX can express.
+        model = KModel(
+            repo_id=REPO_ID, config=str(config), model=str(weights), disable_complex=True
+        )
+    except (KeyError, ValueError, RuntimeError, AssertionError) as exc:
+        raise ModelMissingError(
+            f"{model_dir.name} is not a complete Kokoro model (its config or weights do not "
+            f"fit Kokoro's architecture: {exc!r}); pull it again with tui-speech models pull"
+        ) from exc
     return model.eval()
 
 

@@ -34,10 +34,10 @@ from tui_speech.tts.g2p import G2PToken, normalise_language, phonemize
 from tui_speech.tts.vocab import MAX_PHONEMES, encode
 from tui_speech.tts.voices import default_voice, resolve_voice, style_for
 
-FIRST_CHUNK_PHONEMES = 24
-# Well below Kokoro's 510: activation memory grows with chunk length (~2 MB per phoneme) while
-# speed barely improves past ~150.
-MAX_CHUNK_PHONEMES = 100
+FIRST_CHUNK_PHONEMES = 20
+# Far below Kokoro's 510: two chunks are synthesized at once and onnxruntime's arena grows with
+# the longest chunk seen, so 80 keeps `speak` near 600 MB; speed changes little past ~60.
+MAX_CHUNK_PHONEMES = 80
 _CLAUSE_MARKS = frozenset(",;:—…")
 _SENTENCE_MARKS = frozenset(".!?")
 
