@@ -311,7 +311,7 @@ class _EnglishG2P:
             )
             return
 
-        class _MisakiEnglish(en.G2P):  # type: ignore[misc]
+        class _MisakiEnglish(en.G2P):
             """misaki's G2P with our spaCy pipeline (its own __init__ would try a download)."""
 
             def __init__(self) -> None:

@@ -98,7 +98,8 @@ def _size(tokens: Iterable[G2PToken]) -> int:
 
 def _split_long_token(token: G2PToken, limit: int) -> list[G2PToken]:
     """A single token longer than ``limit`` (a run-on espeak word) is cut into hard pieces."""
-    pieces, ps = [], token.phonemes
+    pieces: list[G2PToken] = []
+    ps = token.phonemes
     while ps:
         pieces.append(G2PToken(token.grapheme if not pieces else "", ps[:limit], ""))
         ps = ps[limit:]
