@@ -105,3 +105,39 @@ def test_finetune_errors_are_one_line(cli, tmp_path: Path):
     assert run.returncode == 2
     assert err.startswith("tui-speech: error: ") and "transcripts.tsv" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_ctrl_c_writes_a_checkpoint_and_the_same_command_resumes(cli_env, tmp_path: Path):
+    import signal
+    import subprocess
+    import sys
+
+    from tests.asr_models import save_random_model
+    from tests.conftest import ROOT
+    from tests.unit.test_ft_finetune import make_dataset
+
+    base = save_random_model(tmp_path / "base")
+    data = make_dataset(tmp_path / "data")
+    command = [sys.executable, "-m", "tui_speech", "finetune", "--data", str(data)]
+    command += ["--base", str(base), "--out", "ctrlc", "--epochs", "50", "--batch-seconds", "1.5"]
+    command += ["--log-every", "1", "--threads", "1"]
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=cli_env, cwd=ROOT)
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if line.startswith("step 2/"):
+            proc.send_signal(signal.SIGINT)
+            break
+    rest = proc.stderr.read()
+    assert proc.wait(timeout=60) == 130, rest
+    assert "finishing this step, then writing a checkpoint" in rest
+    assert "run the same command again to resume" in rest and "Traceback" not in rest
+    stopped_at = int(rest.split("stopped at step ")[1].split()[0])
+    assert stopped_at >= 2
+    again = subprocess.run(
+        command + ["--max-steps", str(stopped_at + 1)], capture_output=True, text=True,
+        env=cli_env, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert f"resuming from step {stopped_at} of " in again.stderr
+    assert f"step {stopped_at + 1}/" in again.stderr
+    assert f"stopped at step {stopped_at + 1} (--max-steps)" in again.stderr
