@@ -16,7 +16,8 @@ sample would have been heard) into VAD + :class:`LiveStream`, as ``tui-speech li
 ``--model full`` is the real model's architecture with random weights (bench/asr.py); random
 weights emit characters anywhere, so its latency is that of the pipeline, not of speech.
 
-Run: ``.venv/bin/python bench/live.py [--model tiny|full] [--seconds S] [--backend onnx|torch]``
+Run: ``.venv/bin/python bench/live.py [--model tiny|full] [--seconds S] [--backend onnx|torch]
+[--partial-every S]``
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=120.0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--window", type=float, default=8.0)
+    ap.add_argument("--partial-every", type=float, default=0.25)
     args = ap.parse_args()
 
     import soundfile as sf
@@ -105,7 +107,8 @@ def main() -> None:
 
     rec.backend.logits = timed  # type: ignore[method-assign]
     live = LiveTranscriber(
-        LiveStream(rec, window_s=args.window), SpeechSegmenter(align=rec.info.hop)
+        LiveStream(rec, window_s=args.window, partial_interval_s=args.partial_every),
+        SpeechSegmenter(align=rec.info.hop),
     )
     source = FileSource(wav, realtime=True, max_blocks=64).start()
     first_seen: dict[tuple[str, float], float] = {}

@@ -11,7 +11,9 @@ session, in the sherpa-onnx shape: ``accept_waveform``, ``decode``, ``is_endpoin
   a partial's ``committed`` text only ever grows within an utterance; only the tail may change;
 - a final decodes the whole utterance with :meth:`Recognizer.decode` (so it equals offline
   decoding of that audio) and carries per-character confidence, alternatives and times on the
-  *session clock* (seconds since the session started, silences included);
+  *session clock* (seconds since the session started, silences included). It is the
+  authoritative text of the utterance and replaces its partials, committed prefix included:
+  with the whole utterance as context the model may read a committed character differently;
 - an utterance reaching ``max_utterance_s`` without a pause is cut at its quietest point in the
   last third, and the rest starts the next utterance.
 

@@ -50,6 +50,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--vad-pad", type=float, default=0.2, help="audio kept around speech (s)")
     p.add_argument("--window", type=float, default=8.0, help="partial window, seconds (8)")
     p.add_argument("--stable", type=int, default=2, help="updates before a character commits")
+    p.add_argument(
+        "--partial-every",
+        type=float,
+        default=0.25,
+        metavar="S",
+        help="seconds of new speech between partials (0.25); larger costs less compute",
+    )
     p.add_argument("--max-utterance", type=float, default=30.0, help="cut utterances (s, 30)")
     p.add_argument("--queue", type=int, default=64, help="capture queue, 0.1 s blocks (64)")
     return p
@@ -180,12 +187,15 @@ def run(args: argparse.Namespace) -> int:
 
         settings = VadSettings(args.vad_threshold, args.min_silence, args.vad_pad)
         vad = SpeechSegmenter(settings, align=recognizer.info.hop)
-    if args.stable < 1 or args.window < 1 or args.max_utterance < 2:
-        raise UsageError("--stable must be >= 1, --window >= 1 s, --max-utterance >= 2 s")
+    if args.stable < 1 or args.window < 1 or args.max_utterance < 2 or args.partial_every <= 0:
+        raise UsageError(
+            "--stable must be >= 1, --window >= 1 s, --max-utterance >= 2 s, --partial-every > 0 s"
+        )
     stream = LiveStream(
         recognizer,
         window_s=args.window,
         stable_updates=args.stable,
+        partial_interval_s=args.partial_every,
         max_utterance_s=args.max_utterance,
     )
     live = LiveTranscriber(stream, vad)
@@ -201,9 +211,10 @@ def run(args: argparse.Namespace) -> int:
 
     def emit(events: list[Any]) -> None:
         for e in events:
-            out.event(e)
+            # On disk before on screen: a final the user has seen survives a kill.
             if e.type == "final" and writer is not None:
                 writer.add_final(e.text, e.t0, e.t1, e.chars)
+            out.event(e)
 
     import signal
 
