@@ -115,3 +115,14 @@ def test_augmentation_noise_has_the_asked_snr_and_reverb_keeps_length_and_level(
     assert wet.shape == clean.shape and wet.dtype == np.float32
     assert not np.allclose(wet, clean)
     assert 0.5 < np.sqrt(np.mean(wet**2)) / np.sqrt(np.mean(clean**2)) < 1.5
+
+
+def test_synth_voice_lists_take_plain_voices_and_blends():
+    from tui_speech.commands.dataset import parse_voices
+
+    assert parse_voices("jf_alpha,jm_kumo") == ["jf_alpha", "jm_kumo"]
+    assert parse_voices("jf_alpha:0.5,jm_kumo:0.5") == ["jf_alpha:0.5,jm_kumo:0.5"]
+    assert parse_voices("jf_alpha:0.5,jm_kumo:0.5;jf_nezumi") == [
+        "jf_alpha:0.5,jm_kumo:0.5",
+        "jf_nezumi",
+    ]

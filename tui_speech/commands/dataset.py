@@ -42,7 +42,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     s = sub.add_parser("synth", help="render lines of text with Kokoro into a dataset")
     s.add_argument("--text", type=Path, required=True, help="UTF-8 file, one phrase a line")
     s.add_argument("-o", "--output", type=Path, required=True, help="new dataset folder")
-    s.add_argument("--voices", default="jf_alpha", help="comma-separated voices (or blends a:b)")
+    s.add_argument(
+        "--voices",
+        default="jf_alpha",
+        help="voices, comma-separated (blends a:0.5,b:0.5; several blends: ';' between)",
+    )
     s.add_argument("--speeds", default="1.0", help="comma-separated speeds (default 1.0)")
     s.add_argument("--noise", type=float, default=None, metavar="SNR", help="white noise, dB SNR")
     s.add_argument("--reverb", action="store_true", help="add a synthetic room")
@@ -110,22 +114,36 @@ def _floats(value: str, flag: str) -> list[float]:
     return out
 
 
-def _synth(args: argparse.Namespace) -> int:
-    from tui_speech.asr.synth_data import read_lines, synthesize_dataset
+def parse_voices(value: str) -> list[str]:
+    """``--voices``: names separated by commas, or by ``;`` when the voices are blends.
 
-    lines = read_lines(args.text)
-    voices = [v.strip() for v in args.voices.split(",") if v.strip()]
-    # A blend ("a:0.5,b:0.5") uses commas too: a part with ":" joins the blend before it.
+    With commas only, parts holding ``:`` join into one blend (``a:0.5,b:0.5`` is one voice,
+    as ``speak --voice`` reads it); ``a:0.5,b:0.5;c`` is a blend and a plain voice.
+    """
+    if ";" in value:
+        return [v.strip() for v in value.split(";") if v.strip()]
     merged: list[str] = []
-    for v in voices:
+    for v in (v.strip() for v in value.split(",")):
+        if not v:
+            continue
         if ":" in v and merged and ":" in merged[-1]:
             merged[-1] += f",{v}"
         else:
             merged.append(v)
+    if not merged:
+        raise UsageError("--voices: give at least one voice")
+    return merged
+
+
+def _synth(args: argparse.Namespace) -> int:
+    from tui_speech.asr.synth_data import read_lines, synthesize_dataset
+
+    lines = read_lines(args.text)
+    voices = parse_voices(args.voices)
     speeds = _floats(args.speeds, "--speeds")
     seconds = 0.0
     for clip in synthesize_dataset(
-        lines, args.output, merged, speeds, args.noise, args.reverb, args.dev_every, args.seed
+        lines, args.output, voices, speeds, args.noise, args.reverb, args.dev_every, args.seed
     ):
         seconds += clip.seconds
         print(
