@@ -34,7 +34,8 @@ def pulse_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, st
     """Environment variables that point PulseAudio clients and ALSA at the private daemon."""
     for tool in ("pulseaudio", "paplay"):
         if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is not installed (apt-get install pulseaudio pulseaudio-utils)")
+            # A missing tool is a broken set-up (.ci/run installs it), never a silent skip.
+            pytest.fail(f"{tool} is not installed (apt-get install pulseaudio pulseaudio-utils)")
     folder = tmp_path_factory.mktemp("pulse")
     socket = folder / "native"
     (folder / ".asoundrc").write_text(ASOUNDRC)
