@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tui_speech.errors import ModelMissingError, UsageError
+from tui_speech.config import get_paths
+from tui_speech.errors import ModelMissingError, TuiSpeechError, UsageError
 
 DEFAULT_MODEL = "jonatasgrosman/wav2vec2-large-xlsr-53-chinese-zh-cn"
 #: Download sizes users are told about when a model is missing.
@@ -211,4 +212,18 @@ def load_model_info(folder: Path, name: str | None = None, need: str = "torch") 
 def find_model(spec: str | None, need: str = "torch") -> ModelInfo:
     """Resolve ``--model`` and check it in one step (what the commands call)."""
     folder, name = resolve_model_dir(spec)
-    return load_model_info(folder, name, need=need)
+    info = load_model_info(folder, name, need=need)
+    models = get_paths().models
+    if folder.resolve().is_relative_to(models.resolve()):
+        _mark_used("/".join(folder.resolve().relative_to(models.resolve()).parts[:2]))
+    return info
+
+
+def _mark_used(model_id: str) -> None:
+    """Note the load in the store's manifest (``models list`` shows it); never fatal."""
+    from tui_speech.hub.store import mark_used
+
+    try:
+        mark_used(model_id)
+    except (OSError, ValueError, TypeError, TuiSpeechError):  # read-only store, odd manifest
+        pass
