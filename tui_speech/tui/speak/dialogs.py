@@ -10,20 +10,13 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-_DIALOG_CSS = """
-{name} {{ align: center middle; }}
-{name} > Vertical {{
-    width: 70; max-width: 95%; height: auto;
-    border: round $primary; background: $surface; padding: 0 1;
-}}
-{name} .dialog-hint {{ color: $text-muted; }}
-"""
+from tui_speech.tui.prompt import DIALOG_CSS
 
 
 class PhonemeEditScreen(ModalScreen[str | None]):
     """Returns the new phonemes (empty = remove the override), or None when cancelled."""
 
-    DEFAULT_CSS = _DIALOG_CSS.format(name="PhonemeEditScreen")
+    DEFAULT_CSS = DIALOG_CSS.format(name="PhonemeEditScreen")
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, word: str, phonemes: str) -> None:
@@ -53,7 +46,7 @@ class PhonemeEditScreen(ModalScreen[str | None]):
 class SavePathScreen(ModalScreen[Path | None]):
     """Asks where to save a take; the extension picks the format (.wav, .flac, .ogg)."""
 
-    DEFAULT_CSS = _DIALOG_CSS.format(name="SavePathScreen")
+    DEFAULT_CSS = DIALOG_CSS.format(name="SavePathScreen")
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, title: str, default: Path) -> None:
