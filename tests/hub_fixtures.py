@@ -128,7 +128,11 @@ def hub(
 def hub_env(cli_env: dict[str, str], hub: HubServer, tmp_path: Path) -> dict[str, str]:
     """``cli_env`` for subprocesses, pointed at the fake Hub with no token of the user's."""
     cli_env.update(HF_ENDPOINT=hub.url, HF_HOME=str(tmp_path / "hf-home"))
-    for name in ("HF_TOKEN", "HF_HUB_OFFLINE", "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH"):
+    # TRANSFORMERS_OFFLINE also switches huggingface_hub offline (the ASR fixtures set it).
+    for name in (
+        "HF_TOKEN", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HUGGING_FACE_HUB_TOKEN",
+        "HF_TOKEN_PATH",
+    ):  # fmt: skip
         cli_env.pop(name, None)
     return cli_env
 
