@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,3 +61,24 @@ def default_file_mode() -> int:
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
+
+
+def swap_dir(new: Path, target: Path, old: Path) -> None:
+    """Put the complete folder ``new`` at ``target`` in two renames; readers see the previous
+    folder or the new one, never a mix.
+
+    The previous ``target`` waits at ``old`` between the renames: if the second rename fails it
+    is put back, and after a crash there it is found at ``old`` (callers that recover look
+    there, so each names ``old`` itself). It is deleted once the new folder is in place.
+    """
+    moved = target.exists()
+    if moved:
+        os.replace(target, old)
+    try:
+        os.replace(new, target)
+    except BaseException:
+        if moved:
+            os.replace(old, target)
+        raise
+    if moved:
+        shutil.rmtree(old, ignore_errors=True)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_speech.errors import TuiSpeechError
+from tui_speech.fileio import swap_dir
 
 LAST = "last"
 
@@ -80,12 +81,9 @@ def save(work: Path, name: str, state: TrainState, tensors: dict[str, Any]) -> P
             f"cannot write a checkpoint at step {state.step}: {reason}{kept}"
         ) from None
     target = work / name
-    old = work / f".old-{name}-{uuid.uuid4().hex[:8]}"
-    if target.exists():
-        os.replace(target, old)
-    os.replace(tmp, target)
+    # `find` recovers a checkpoint left at this name by a crash between the two renames.
+    swap_dir(tmp, target, work / f".old-{name}-{uuid.uuid4().hex[:8]}")
     _fsync_dir(work)
-    shutil.rmtree(old, ignore_errors=True)
     return target
 
 

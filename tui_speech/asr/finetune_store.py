@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_speech.asr.model import ModelInfo
+from tui_speech.fileio import swap_dir
 
 LOCAL_OWNER = "local"
 #: Tokenizer and feature-extractor files carried over from the base unchanged.
@@ -51,7 +52,6 @@ def save_model(model: Any, base: ModelInfo, vocab: Sequence[str], folder: Path) 
 
 def save_model_atomic(model: Any, base: ModelInfo, vocab: Sequence[str], target: Path) -> None:
     """:func:`save_model` into a temp folder swapped in for ``target``: never half-written."""
-    import os
     import uuid
 
     tmp = target.with_name(f".{target.name}-{uuid.uuid4().hex[:8]}")
@@ -60,11 +60,7 @@ def save_model_atomic(model: Any, base: ModelInfo, vocab: Sequence[str], target:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    old = target.with_name(f".{target.name}-old-{uuid.uuid4().hex[:8]}")
-    if target.exists():
-        os.replace(target, old)
-    os.replace(tmp, target)
-    shutil.rmtree(old, ignore_errors=True)
+    swap_dir(tmp, target, target.with_name(f".{target.name}-old-{uuid.uuid4().hex[:8]}"))
 
 
 def register(model_id: str, built: Path, provenance: dict[str, Any]) -> Path:

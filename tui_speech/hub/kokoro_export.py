@@ -26,6 +26,7 @@ from unittest import mock
 import numpy as np
 
 from tui_speech.errors import ModelMissingError
+from tui_speech.fileio import swap_dir
 
 ONNX_DIRNAME = "onnx"
 MODEL_FILENAME = "model.onnx"
@@ -226,24 +227,9 @@ def export_kokoro(model_dir: Path, *, opset: int = 17) -> Path:
             "parity": parity,
         }
         (staging / MANIFEST_FILENAME).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-        _swap_into_place(staging, target)
+        # Readers see the old export or the new, never a mix.
+        swap_dir(staging, target, target.with_name(f".{target.name}-old-{os.getpid()}"))
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target / MODEL_FILENAME
-
-
-def _swap_into_place(staging: Path, target: Path) -> None:
-    """Replace ``target`` with ``staging``: readers see the old export or the new, not a mix."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}-old-{os.getpid()}")
-        os.replace(target, old)
-    try:
-        os.replace(staging, target)
-    except BaseException:
-        if old is not None:
-            os.replace(old, target)  # put the previous export back
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from tui_speech.config import get_paths
 from tui_speech.errors import ModelMissingError
-from tui_speech.fileio import atomic_write_text
+from tui_speech.fileio import atomic_write_text, swap_dir
 from tui_speech.hub.ids import MANIFEST_NAME, model_dir, safe_relpath, slug, validate_model_id
 
 MANIFEST_FORMAT = 1
@@ -182,11 +182,7 @@ def install(model_id: str, new: Path) -> Path:
     """Swap the completed snapshot ``new`` (manifest written) into place; call under the lock."""
     target = path_of(model_id)
     target.parent.mkdir(parents=True, exist_ok=True)
-    old = staging_dir(model_id) / f"old-{uuid.uuid4().hex[:8]}"
-    if target.exists():
-        os.replace(target, old)
-    os.replace(new, target)
-    shutil.rmtree(old, ignore_errors=True)
+    swap_dir(new, target, staging_dir(model_id) / f"old-{uuid.uuid4().hex[:8]}")
     return target
 
 
