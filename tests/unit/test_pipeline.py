@@ -73,6 +73,30 @@ def test_a_huge_text_is_phonemized_lazily(monkeypatch: pytest.MonkeyPatch):
     assert len(calls) <= 2  # only what the first chunk needs, not 5000 sentences
 
 
+def test_a_huge_text_without_punctuation_is_phonemized_a_piece_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    calls = []
+    real = pipeline_module.phonemize
+
+    def counting(text: str, lang: str):
+        calls.append(text)
+        return real(text, lang)
+
+    monkeypatch.setattr(pipeline_module, "phonemize", counting)
+    text = "and then the story goes on " * 8000  # 216,000 characters, not one mark
+    assert next(Pipeline("en-us").plan(text)).graphemes == "and then the story"
+    assert len(calls) == 1 and len(calls[0]) <= pipeline_module.MAX_SENTENCE_CHARS
+
+
+def test_long_runs_are_cut_at_clause_marks_or_spaces_and_nothing_is_lost():
+    text = ("word " * 70 + "clause, ") * 3
+    pieces = list(iter_sentences(text))
+    assert all(len(p) <= pipeline_module.MAX_SENTENCE_CHARS for p in pieces)
+    assert " ".join(pieces).split() == text.split()
+    assert pieces[0].endswith("clause,") or pieces[0].endswith("word")
+
+
 def test_empty_text_and_unspeakable_text_are_errors_before_any_audio():
     with pytest.raises(UsageError, match="empty"):
         next(Pipeline("en-us")("   \n"))

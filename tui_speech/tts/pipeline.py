@@ -38,6 +38,8 @@ FIRST_CHUNK_PHONEMES = 20
 # Far below Kokoro's 510: two chunks are synthesized at once and onnxruntime's arena grows with
 # the longest chunk seen, so 80 keeps `speak` near 600 MB; speed changes little past ~60.
 MAX_CHUNK_PHONEMES = 80
+#: Longest piece of text phonemized at once (G2P of a piece costs time before its audio).
+MAX_SENTENCE_CHARS = 400
 _CLAUSE_MARKS = frozenset(",;:—…")
 _SENTENCE_MARKS = frozenset(".!?")
 
@@ -81,15 +83,28 @@ class PhonemeChunk:
 
 
 def iter_sentences(text: str) -> Iterator[str]:
-    """Lazily yield sentences (with their end marks); blank ones are skipped."""
+    """Lazily yield sentences (with their end marks); blank ones are skipped.
+
+    A run without sentence marks is cut every ``MAX_SENTENCE_CHARS`` (at a clause mark or a
+    space), so text with no punctuation is still phonemized a piece at a time.
+    """
     pos = 0
     for match in _SENTENCE_END.finditer(text):
-        sentence = text[pos : match.end()]
+        yield from _bounded(text[pos : match.end()])
         pos = match.end()
-        if sentence.strip():
-            yield sentence.strip()
-    if text[pos:].strip():
-        yield text[pos:].strip()
+    yield from _bounded(text[pos:])
+
+
+def _bounded(sentence: str) -> Iterator[str]:
+    while len(sentence) > MAX_SENTENCE_CHARS:
+        head = sentence[:MAX_SENTENCE_CHARS]
+        cut = max(head.rfind(mark) for mark in ",;:，、；：") + 1 or head.rfind(" ") + 1
+        cut = cut or MAX_SENTENCE_CHARS  # one unbroken word: cut it anyway
+        if sentence[:cut].strip():
+            yield sentence[:cut].strip()
+        sentence = sentence[cut:]
+    if sentence.strip():
+        yield sentence.strip()
 
 
 def _size(tokens: Iterable[G2PToken]) -> int:
@@ -218,9 +233,12 @@ class Pipeline:
         if not text or not text.strip():
             raise UsageError("nothing to say: the text is empty")
         engine = self.load()
-        chunks = (c for c in self.plan(text, is_phonemes=is_phonemes) if encode(c.phonemes))
+        planned = (
+            (c, encode(c.phonemes)[:MAX_PHONEMES]) for c in self.plan(text, is_phonemes=is_phonemes)
+        )
+        work = ((chunk, ids) for chunk, ids in planned if ids)
         spoken = 0
-        for chunk, out in _in_order(engine, chunks, self._synthesize):
+        for chunk, out in _in_order(engine, work, self._synthesize):
             yield SpeechChunk(
                 spoken, chunk.graphemes, chunk.phonemes, chunk.tokens, out.audio,
                 SAMPLE_RATE, chunk.warnings,
@@ -229,28 +247,27 @@ class Pipeline:
         if spoken == 0:
             raise UsageError("nothing to say: the text has no speakable words")
 
-    def _synthesize(self, chunk: PhonemeChunk) -> EngineOutput:
-        ids = encode(chunk.phonemes)[:MAX_PHONEMES]
+    def _synthesize(self, ids: list[int]) -> EngineOutput:
         return self.load().synthesize(ids, style_for(self.pack, len(ids)), self.speed)
 
 
 def _in_order(
     engine: KokoroEngine,
-    chunks: Iterator[PhonemeChunk],
-    synthesize: Callable[[PhonemeChunk], EngineOutput],
+    work: Iterator[tuple[PhonemeChunk, list[int]]],
+    synthesize: Callable[[list[int]], EngineOutput],
 ) -> Iterator[tuple[PhonemeChunk, EngineOutput]]:
-    """Synthesize up to ``engine.parallel_runs`` chunks at once, yielding them in text order
-    (lazy: no more than that many chunks are ahead of the consumer)."""
+    """Synthesize up to ``engine.parallel_runs`` chunks (with their token ids) at once, yielding
+    them in text order (lazy: no more than that many chunks are ahead of the consumer)."""
     runs = getattr(engine, "parallel_runs", 1)
     if runs <= 1:
-        for chunk in chunks:
-            yield chunk, synthesize(chunk)
+        for chunk, ids in work:
+            yield chunk, synthesize(ids)
         return
     with ThreadPoolExecutor(max_workers=runs, thread_name_prefix="tui-speech-tts") as pool:
         pending: deque[tuple[PhonemeChunk, Future[EngineOutput]]] = deque()
         try:
-            for chunk in chunks:
-                pending.append((chunk, pool.submit(synthesize, chunk)))
+            for chunk, ids in work:
+                pending.append((chunk, pool.submit(synthesize, ids)))
                 if len(pending) >= runs:
                     done, future = pending.popleft()
                     yield done, future.result()
