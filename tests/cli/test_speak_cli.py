@@ -168,3 +168,25 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_writing_a_file_leaves_nothing_behind(cli_env, tmp_path: Path):
+    import signal
+    import time
+
+    out = tmp_path / "out" / "long.wav"
+    out.parent.mkdir()
+    text = " ".join(f"This is sentence number {n} of a long text." for n in range(40))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui_speech", "speak", text, "-o", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env, cwd=ROOT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not any(out.parent.iterdir()) and time.monotonic() < deadline:  # writing has begun
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "Traceback" not in err.decode()
+    assert list(out.parent.iterdir()) == []

@@ -50,24 +50,28 @@ def run(args: argparse.Namespace) -> int:
 
         check_writable(Path(output))
     # Open the device before synthesis, so "no device" is said at once, with a hint.
-    player = _open_player() if output is None else None
-
-    chunks = pipeline(text, is_phonemes=args.phonemes)
-    # Synthesize the first chunk before opening any file: an error (nothing to say, bad model)
-    # then leaves no half-written file and no WAV header without audio.
-    first = next(chunks)
-    seen: set[str] = set()
-    total = 0.0
-    for chunk in itertools.chain([first], chunks):
-        for message in chunk.warnings:
-            if message not in seen:
-                seen.add(message)
-                warn(message)
-        if chunk.index == 0:
-            sink = player or _open_sink(output, chunk.sample_rate)
-        sink.write(chunk.audio, chunk.sample_rate)
-        total += chunk.duration
-    sink.finish()
+    sink: _Sink | None = _open_player() if output is None else None
+    try:
+        chunks = pipeline(text, is_phonemes=args.phonemes)
+        # Synthesize the first chunk before opening any file: an error (nothing to say, bad
+        # model) then leaves no half-written file and no WAV header without audio.
+        first = next(chunks)
+        sink = sink or _open_sink(output, first.sample_rate)
+        seen: set[str] = set()
+        total = 0.0
+        for chunk in itertools.chain([first], chunks):
+            for message in chunk.warnings:
+                if message not in seen:
+                    seen.add(message)
+                    warn(message)
+            sink.write(chunk.audio, chunk.sample_rate)
+            total += chunk.duration
+        sink.finish()
+    except BaseException:
+        # Ctrl-C or an error mid-way: no temp file left behind, the device released.
+        if sink is not None:
+            sink.abort()
+        raise
     if output not in (None, "-"):
         info(f"wrote {output} ({total:.1f} s)")
     return 0
@@ -76,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
 class _Sink(Protocol):
     def write(self, audio: np.ndarray, sample_rate: int) -> None: ...
     def finish(self) -> None: ...
+    def abort(self) -> None: ...
 
 
 class _StreamSink:
@@ -92,6 +97,9 @@ class _StreamSink:
     def finish(self) -> None:
         pass
 
+    def abort(self) -> None:
+        pass  # what was sent is valid WAV; the reader sees the stream end
+
 
 class _FileSink:
     def __init__(self, path: Path, sample_rate: int) -> None:
@@ -100,14 +108,13 @@ class _FileSink:
         self._writer = AudioFileWriter(path, sample_rate)
 
     def write(self, audio: np.ndarray, sample_rate: int) -> None:
-        try:
-            self._writer.write(audio)
-        except BaseException:
-            self._writer.abort()
-            raise
+        self._writer.write(audio)
 
     def finish(self) -> None:
         self._writer.close()
+
+    def abort(self) -> None:
+        self._writer.abort()
 
 
 class _PlayerSink:
@@ -124,6 +131,9 @@ class _PlayerSink:
                 raise self._player.error
         finally:
             self._player.close()
+
+    def abort(self) -> None:
+        self._player.close()
 
 
 def _open_player() -> _PlayerSink:
