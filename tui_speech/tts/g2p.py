@@ -393,9 +393,6 @@ class _MandarinG2P:
                 tokens.append(G2PToken(word, self._zh.word2ipa(word).replace(chr(815), ""), " "))
             pos = match.end()
         tokens.extend(self._other(text[pos:]))
-        if tokens:
-            last = tokens[-1]
-            tokens[-1] = G2PToken(last.grapheme, last.phonemes, "", last.known, last.override)
         return tokens
 
     def _other(self, text: str) -> list[G2PToken]:
