@@ -217,6 +217,9 @@ def test_capture_through_pulseaudio_and_portaudio(
     assert proc.stderr is not None
     line = proc.stderr.readline().decode()
     assert "listening to device:tts_mic" in line, line
+    # PulseAudio connects a new capture stream to the source a moment after PortAudio opens it;
+    # audio played before that never reaches the recorder and would shift the first utterance.
+    time.sleep(1.0)
     subprocess.run(["paplay", "-d", "tts", str(wav)], env=env, check=True, timeout=60)
     time.sleep(1.5)
     proc.send_signal(signal.SIGINT)
