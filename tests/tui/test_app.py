@@ -62,6 +62,20 @@ async def test_function_keys_switch_panes_and_speak_focuses_editor(make_app):
         assert app.query_one("#speak-editor", TextArea).text == "hi"
 
 
+async def test_footer_at_80_columns_shows_help_pane_keys_palette_and_quit(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        for pane_key in ("f2", "f3", "f4"):
+            await pilot.press(pane_key)
+            await settle(pilot)
+            # The bottom line of the screen as the user sees it (the palette key is docked over
+            # whatever does not fit).
+            footer = app.screen._compositor.render_strips()[-1].text
+            for shown in ("f1 Help", "f2 Listen", "f3 Speak", "f4 Models", "^q Quit"):
+                assert shown in footer, (pane_key, shown, footer)
+            assert footer.rstrip().endswith("^p palette"), footer
+
+
 async def test_help_lists_every_binding(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:

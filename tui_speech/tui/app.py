@@ -19,7 +19,7 @@ from tui_speech.errors import AudioDeviceError
 from tui_speech.tui.commands import ActionsProvider
 from tui_speech.tui.errors import describe_error, log_unexpected
 from tui_speech.tui.help import HelpScreen
-from tui_speech.tui.keymap import KeyAction
+from tui_speech.tui.keymap import AppKeysFirstScreen, KeyAction
 from tui_speech.tui.listen import ListenPane
 from tui_speech.tui.messages import ErrorRaised, StatusInfo
 from tui_speech.tui.models import ModelsPane
@@ -43,9 +43,9 @@ class SpeechApp(App[int]):
     )
     BINDINGS = [
         Binding("f1", "help", "Help"),
-        Binding("f2", "show_pane('listen')", "Listen", show=False, priority=True),
-        Binding("f3", "show_pane('speak')", "Speak", show=False, priority=True),
-        Binding("f4", "show_pane('models')", "Models", show=False, priority=True),
+        Binding("f2", "show_pane('listen')", "Listen", priority=True),
+        Binding("f3", "show_pane('speak')", "Speak", priority=True),
+        Binding("f4", "show_pane('models')", "Models", priority=True),
         Binding("f10", "next_theme", "Theme", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
@@ -70,6 +70,10 @@ class SpeechApp(App[int]):
         variables = {**derived_variables(self.current_theme), **variables}
         self.theme_variables = variables
         return variables
+
+    def get_default_screen(self) -> Screen:
+        # Its footer shows help, the pane keys and quit first: they must fit in 80 columns.
+        return AppKeysFirstScreen(id="_default")
 
     def compose(self) -> ComposeResult:
         yield Header()

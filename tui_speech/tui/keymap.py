@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding
+from textual.screen import Screen
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -56,3 +57,29 @@ def key_actions(app: App) -> list[KeyAction]:
                     KeyAction(scope, key, binding.description, binding.action, pane_id, False)
                 )
     return actions
+
+
+def app_keys_first(app: App, bindings: dict[str, ActiveBinding]) -> dict[str, ActiveBinding]:
+    """``bindings`` with the app's own keys first, in the order the app declares them.
+
+    The footer lays keys out in this order and cuts what does not fit; the focused widget's keys
+    come first by default, which at 80 columns pushed help, the pane keys and quit off screen.
+    """
+    declared = [b.action for b in type(app).BINDINGS if isinstance(b, Binding)]
+
+    def rank(item: tuple[int, tuple[str, ActiveBinding]]) -> tuple[int, int]:
+        position, (_key, active) = item
+        if active.node is app and active.binding.action in declared:
+            return (0, declared.index(active.binding.action))
+        return (1, position)
+
+    ordered = sorted(enumerate(bindings.items()), key=rank)
+    return dict(item for _position, item in ordered)
+
+
+class AppKeysFirstScreen(Screen[None]):
+    """A screen whose footer shows the app's keys (help, panes, quit) before the pane's own."""
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        return app_keys_first(self.app, super().active_bindings)
