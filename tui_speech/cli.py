@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from tui_speech import __version__
-from tui_speech.errors import TuiSpeechError
+from tui_speech.errors import TuiSpeechError, UsageError
 
 #: Subcommand modules, in the order ``--help`` lists them.
 COMMAND_MODULES = (
@@ -41,6 +41,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="A terminal workstation for speech. With no command, opens the TUI.",
     )
     parser.add_argument("--version", action="version", version=f"tui-speech {__version__}")
+    piped = parser.add_argument_group(
+        "audio piped into the TUI (arecord -f S16_LE -r 16000 -c 1 -t raw | tui-speech)"
+    )
+    piped.add_argument(
+        "--pcm", dest="tui_pcm", choices=("s16le", "f32le", "s32le"), default="s16le",
+        help="raw format of piped audio (s16le); a WAV stream is detected by its header",
+    )  # fmt: skip
+    piped.add_argument("--rate", dest="tui_rate", type=int, default=16_000, help="(16000)")
+    piped.add_argument("--channels", dest="tui_channels", type=int, default=1, help="(1)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"tui_speech.commands.{name}")
@@ -53,10 +62,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        raw = (args.tui_pcm, args.tui_rate, args.tui_channels)
         if args.command is None:
+            from tui_speech.audio.pipe import detach_piped_stdin
+
+            piped = detach_piped_stdin(*raw)  # before Textual starts reading keys from fd 0
+            if piped is None and raw != ("s16le", 16_000, 1):
+                raise UsageError("--pcm, --rate and --channels describe audio piped in; none is")
             from tui_speech.tui.app import run_app
 
-            return run_app()
+            return run_app(piped)
+        if raw != ("s16le", 16_000, 1):
+            raise UsageError(
+                f"--pcm, --rate and --channels before a command describe audio piped into the "
+                f"TUI; put them after `{args.command}`"
+            )
         return int(args.handler(args) or 0)
     except TuiSpeechError as exc:
         print(f"tui-speech: error: {exc.message}", file=sys.stderr)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import threading
+
 import numpy as np
 import pytest
 import soundfile as sf
-from textual.widgets import Input, Static
+from textual.widgets import Input, Static, TabbedContent
 
+from tests.asr_fixtures import *  # noqa: F403  (session fixtures: trained_model, phrase_clips)
 from tests.tui.helpers import settle
 from tui_speech.tui.listen import ListenPane
 from tui_speech.tui.prompt import PromptScreen
@@ -274,3 +278,95 @@ def test_a_json_that_is_not_a_transcript_is_refused():
         transcript_from_json('{"text": "hi"}', "x.json")
     with pytest.raises(UsageError):
         transcript_from_json("not json", "x.json")
+
+
+# --- audio piped into the app's stdin --------------------------------------------------------
+
+HOP = 320  # the tiny trained model reads its phrases back exactly only in phase with its frame
+
+
+def phrases_audio(clips: dict, n: int) -> np.ndarray:
+    """A second of silence, then ``n`` phrases a second apart, each on the model's frame grid."""
+    parts = [np.zeros(16_000, np.float32)]
+    for clip in list(clips.values())[:n]:
+        parts += [clip, np.zeros(16_000 + (-len(clip)) % HOP, np.float32)]
+    return np.concatenate(parts)
+
+
+def s16(audio: np.ndarray) -> bytes:
+    return (np.clip(audio, -1, 1) * 32767).round().astype("<i2").tobytes()
+
+
+def feed_pipe(fd: int, data: bytes, block: int = 3200) -> threading.Thread:
+    """Write ``data`` into the pipe in 0.1 s pieces from a thread (as arecord would), then
+    close it."""
+
+    def run() -> None:
+        with os.fdopen(fd, "wb") as pipe:
+            for i in range(0, len(data), block):
+                pipe.write(data[i : i + block])
+                pipe.flush()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.slow
+async def test_audio_piped_into_the_app_is_transcribed_live(trained_model, phrase_clips):
+    from tests.asr_models import PHRASES
+    from tests.tui.helpers import wait_until
+    from tui_speech.audio.pipe import PipedAudio
+    from tui_speech.config import get_paths
+    from tui_speech.tui.app import SpeechApp
+
+    read_fd, write_fd = os.pipe()
+    app = SpeechApp(check_audio=False, piped=PipedAudio(read_fd))
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            # Audio piped in: the app opens on Listen and says how to listen to it.
+            assert app.query_one(TabbedContent).active == "listen"
+            pane = app.query_one(ListenPane)
+            pane.model = str(trained_model)
+            await pilot.press("f8")
+            assert isinstance(app.screen, PromptScreen)
+            assert app.screen.query_one(Input).value == "stdin"  # offered first
+            view = app.query_one(TranscriptView)
+            finals: list[str] = []
+            add_final = view.add_final
+
+            def record_final(chars):
+                finals.append("".join(c.char for c in chars))
+                add_final(chars)
+
+            view.add_final = record_final
+            await pilot.press("enter")
+            feeder = feed_pipe(write_fd, s16(phrases_audio(phrase_clips, 2)))
+            await wait_until(pilot, lambda: pane.transcript is not None, timeout=120)
+            await settle(pilot)
+            feeder.join(timeout=5)
+            # The sentences arrived one by one while the pipe was read, then the whole of it.
+            assert finals == list(PHRASES[:2])
+            text = app.query_one(".transcript-text", Static).visual.plain
+            assert text == "".join(PHRASES[:2])
+            (session,) = get_paths().sessions.glob("*.jsonl")
+            assert '"source": "stdin"' in session.read_text(encoding="utf-8")
+
+            # The pipe has ended: listening to it again says so instead of waiting forever.
+            await pilot.press("f8", "enter")
+            await settle(pilot)
+            assert "piped in has ended" in notifications(app)[-1]
+    finally:
+        os.close(read_fd)
+
+
+async def test_stdin_without_audio_piped_in_is_explained(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f2", "f8")
+        assert app.screen.query_one(Input).value == ""  # nothing piped: a microphone
+        app.screen.query_one(Input).value = "stdin"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "no audio is piped in" in notifications(app)[-1]

@@ -22,6 +22,7 @@ from typing import IO, Any
 import numpy as np
 
 from tui_speech.asr.stream import Block
+from tui_speech.audio.pipe import check_raw_format
 from tui_speech.errors import AudioDeviceError, TuiSpeechError, UsageError
 
 RATE = 16_000
@@ -126,12 +127,8 @@ class PcmReader:
     """Raw interleaved PCM bytes -> mono float32 at 16 kHz, across arbitrary read boundaries."""
 
     def __init__(self, fmt: str, rate: int, channels: int) -> None:
-        if fmt not in PCM_FORMATS:
-            raise UsageError(f"--pcm must be one of {', '.join(PCM_FORMATS)}, not {fmt!r}")
-        if not 1000 <= rate <= 384_000:
-            raise UsageError(f"--rate {rate} is not an audio sample rate (try 16000 or 48000)")
-        if not 1 <= channels <= 32:
-            raise UsageError(f"--channels must be between 1 and 32, not {channels}")
+        check_raw_format(fmt, rate, channels)
+        self.fmt = fmt
         self.dtype, self.scale = PCM_FORMATS[fmt]
         self.channels = channels
         self.frame_bytes = np.dtype(self.dtype).itemsize * channels
@@ -205,17 +202,23 @@ class StdinSource(AudioSource):
         rate: int = RATE,
         channels: int = 1,
         max_blocks: int = 64,
+        detect_wav: bool = True,
     ) -> None:
         super().__init__(live=False, max_blocks=max_blocks)
         self.stream = stream
         self.reader = PcmReader(pcm, rate, channels)  # checks the flags before anything starts
+        #: False when the stream is known to be raw (e.g. the rest of a WAV stream whose
+        #: header an earlier session read).
+        self.detect_wav = detect_wav
         self.wav = False
+        self.eof = False  # the stream was read to its end (not merely stopped)
 
     def capture(self, emit: Emit) -> None:
         first = self._read_exact(4)
         if not first:
+            self.eof = True
             raise UsageError("no audio on stdin (it was empty); pipe raw PCM or a WAV stream in")
-        if first == b"RIFF":
+        if first == b"RIFF" and self.detect_wav:
             self.reader = PcmReader(*parse_wav_header(self._read_exact))
             self.wav = True
             first = b""
@@ -226,6 +229,7 @@ class StdinSource(AudioSource):
             emit(self.reader.convert(data + more, last=not more))
             data = b""
             if not more:
+                self.eof = True
                 break
         if self.reader.stray_bytes:
             self.warnings.append(

@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, TabbedContent, TabPane
 
+from tui_speech.audio.pipe import PipedAudio
 from tui_speech.errors import AudioDeviceError
 from tui_speech.tui.commands import ActionsProvider
 from tui_speech.tui.errors import describe_error, log_unexpected
@@ -50,9 +51,11 @@ class SpeechApp(App[int]):
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
-    def __init__(self, check_audio: bool = True) -> None:
+    def __init__(self, check_audio: bool = True, piped: PipedAudio | None = None) -> None:
         super().__init__()
         self.settings = load_settings()
+        #: Audio piped into stdin (the Listen pane offers it as a source); None on a terminal.
+        self.piped = piped
         self._check_audio = check_audio
         self._last_error: tuple[str, float] = ("", 0.0)
         # The TTS variant is known once Speak loads its engine (int8 unless an export is faster).
@@ -93,6 +96,8 @@ class SpeechApp(App[int]):
         for problem in self._theme_problems:
             self.notify(problem, severity="warning", markup=False)
         self.query_one("#speak-editor").focus()
+        if self.piped is not None:  # audio was piped in: the user came to listen to it
+            self.call_after_refresh(self._switch_pane, "listen")
         if self._check_audio:
             # After the first frame: importing PortAudio would compete with it for the GIL.
             self.call_after_refresh(self._find_audio_device)
@@ -199,7 +204,7 @@ class SpeechApp(App[int]):
         await self.run_action(action.action, self.main_screen.query_one(f"#{action.pane}-pane"))
 
 
-def run_app() -> int:
+def run_app(piped: PipedAudio | None = None) -> int:
     """Run the TUI until the user quits; returns the exit code."""
-    result = SpeechApp().run()
+    result = SpeechApp(piped=piped).run()
     return int(result or 0)

@@ -1,8 +1,10 @@
 """The Listen pane: transcribe a file and review it character by character.
 
 The recogniser (``tui_speech.asr``, PyTorch or ONNX Runtime) loads in a worker the first time a
-file is opened, never at start-up. Live sources (microphone, stdin) are not in this build: the
-ASR core has no streaming session yet, so the pane says so instead of pretending.
+file is opened, never at start-up. Live sources: a microphone, audio piped into the app's stdin
+(``arecord ... | tui-speech``; the CLI hands the pipe over before Textual starts, see
+``tui_speech.audio.pipe``), or a file played in real time. Past sessions are listed by
+``tui_speech.tui.sessions.SessionsScreen``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from textual.message import Message
 from textual.widgets import ProgressBar, Static
 from textual.worker import get_current_worker
 
+from tui_speech.audio.pipe import PipedAudio
 from tui_speech.config import get_paths
 from tui_speech.errors import AudioDeviceError, UsageError
 from tui_speech.tui.errors import ReportsWorkerErrors
@@ -32,6 +35,34 @@ from tui_speech.tui.themes import CONFIDENCE_STEPS
 from tui_speech.tui.transcript import TranscriptView, replay_span
 
 EXPORT_FORMATS = ("txt", "json", "jsonl", "srt", "vtt")
+#: What the source picker takes for the audio piped into the app.
+STDIN = "stdin"
+
+
+def stdin_source(piped: PipedAudio | None) -> Any:
+    """A live source reading the piped audio where the last session on it stopped."""
+    from tui_speech.audio.sources import StdinSource
+
+    if piped is None:
+        raise UsageError(
+            "no audio is piped in (stdin is a terminal): start it as "
+            "`arecord -f S16_LE -r 16000 -c 1 -t raw | tui-speech`"
+        )
+    if piped.ended:
+        raise UsageError("the audio piped in has ended (all of it was heard); pipe more to listen")
+    return StdinSource(
+        piped.stream, piped.pcm, piped.rate, piped.channels, detect_wav=not piped.from_header
+    )
+
+
+def remember_stdin(piped: PipedAudio, source: Any) -> None:
+    """After a session on the pipe: a WAV header's format holds for the rest of the stream,
+    and the end of the pipe is the end of it."""
+    if source.wav:
+        reader = source.reader
+        piped.pcm, piped.rate, piped.channels = reader.fmt, reader.rate, reader.channels
+        piped.from_header = True
+    piped.ended = piped.ended or source.eof
 
 
 def confidence_legend() -> Content:
@@ -53,9 +84,10 @@ class ListenPane(ReportsWorkerErrors, Vertical):
     BINDINGS = [
         Binding("ctrl+o", "open_file", "Open file"),
         Binding("f5", "live_file", "Live file"),
-        Binding("f8", "microphone", "Microphone"),
+        Binding("f8", "listen", "Listen"),
         Binding("f6", "pause", "Pause"),
         Binding("f7", "stop", "Stop"),
+        Binding("f9", "sessions", "Sessions"),
         Binding("ctrl+s", "export", "Export"),
         Binding("ctrl+r", "refresh", "Refresh", show=False),
     ]
@@ -116,8 +148,9 @@ class ListenPane(ReportsWorkerErrors, Vertical):
     def compose(self) -> ComposeResult:
         yield Static("looking for ASR models…", id="listen-state")
         yield Static(
-            "F8 listens to the microphone, F5 plays a file as live, ctrl+o transcribes a file or "
-            "reopens a session. Every character is coloured by the model's confidence:",
+            "F8 listens (microphone, or stdin when audio is piped in), F5 plays a file as live, "
+            "ctrl+o transcribes a file, F9 lists past sessions. Every character is coloured by "
+            "the model's confidence:",
             classes="listen-detail",
         )
         yield Static(confidence_legend(), id="listen-legend")
@@ -165,7 +198,10 @@ class ListenPane(ReportsWorkerErrors, Vertical):
 
     def on_listen_pane_found(self, message: Found) -> None:
         models = [self.model] if self.model else message.models
-        self.query_one("#listen-state", Static).update(asr_state(models))
+        state = asr_state(models)
+        if models and self.piped is not None and not self.piped.ended:
+            state += " · audio is piped in: F8, enter listens to it"
+        self.query_one("#listen-state", Static).update(state)
         if models:
             self.post_message(StatusInfo("asr", Path(models[0]).name))
 
@@ -186,6 +222,18 @@ class ListenPane(ReportsWorkerErrors, Vertical):
             ),
             start,
         )
+
+    def action_sessions(self) -> None:
+        """The past live sessions as a list: enter reopens one here, d deletes one."""
+        from tui_speech.tui.sessions import SessionsScreen
+
+        def reopen(path: Path | None) -> None:
+            if path is not None:
+                self.say(f"opening session {path.stem}…")
+                self.query_one(TranscriptView).focus()
+                self._transcribe(path, self.model)
+
+        self.app.push_screen(SessionsScreen(), reopen)
 
     def _load_recognizer(self, model: str | None, **options: float) -> Any:
         """The recogniser for ``model`` (or the store's first ASR model); ONNX when exported."""
@@ -217,7 +265,8 @@ class ListenPane(ReportsWorkerErrors, Vertical):
 
             session = sessions.load_session(path)
             audio = read_audio(session.audio) if session.audio is not None else None
-            self.post_message(self.Transcribed(sessions.session_transcript(session), audio))
+            transcript = sessions.session_transcript(session)
+            self.post_message(self.Transcribed(transcript, audio, session.id))
             return
 
         info = probe(path)  # a bad file is reported before the model loads
@@ -258,12 +307,23 @@ class ListenPane(ReportsWorkerErrors, Vertical):
 
         self.app.push_screen(PromptScreen("Play which audio file as live?", "", "a path"), start)
 
-    def action_microphone(self) -> None:
+    @property
+    def piped(self) -> PipedAudio | None:
+        """Audio piped into the app's stdin, if any (the app got it from the CLI)."""
+        return getattr(self.app, "piped", None)
+
+    def action_listen(self) -> None:
+        """The source picker: stdin when audio is piped in, else a microphone."""
+
         def start(device: str | None) -> None:
             self._start_live(None, device)
 
-        hint = "a device # or part of its name, empty for the default (`tui-speech devices`)"
-        self.app.push_screen(PromptScreen("Listen to which microphone?", "", hint), start)
+        hint = "a microphone: a device # or part of its name, empty for the default"
+        default = ""
+        if self.piped is not None:
+            hint = f"`stdin` ({self.piped.describe()}), or {hint}"
+            default = STDIN
+        self.app.push_screen(PromptScreen("Listen to which source?", default, hint), start)
 
     def _start_live(self, path: Path | None, device: str | None = None) -> None:
         self._paused.clear()
@@ -292,9 +352,13 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         from tui_speech.tui.live import run_live
 
         # The source first: a missing device or a bad file is reported before the model loads.
+        piped = self.piped
         if path is not None:
             source: Any = FileSource(path, realtime=True)
             label = str(path)
+        elif device == STDIN:
+            source = stdin_source(piped)
+            label = STDIN
         else:
             try:
                 source = MicrophoneSource(device)
@@ -304,13 +368,17 @@ class ListenPane(ReportsWorkerErrors, Vertical):
             label = f"microphone: {source.device_name}"
         recognizer = self._load_recognizer(model)
         worker = get_current_worker()
-        result = run_live(
-            recognizer, source, label,
-            on_event=lambda event: self.post_message(self.LiveEvent(event)),
-            on_level=lambda elapsed, rms: self.post_message(self.LiveLevel(elapsed, rms)),
-            cancelled=lambda: worker.is_cancelled,
-            paused=self._paused,
-        )  # fmt: skip
+        try:
+            result = run_live(
+                recognizer, source, label,
+                on_event=lambda event: self.post_message(self.LiveEvent(event)),
+                on_level=lambda elapsed, rms: self.post_message(self.LiveLevel(elapsed, rms)),
+                cancelled=lambda: worker.is_cancelled,
+                paused=self._paused,
+            )  # fmt: skip
+        finally:
+            if label == STDIN and piped is not None:
+                remember_stdin(piped, source)
         self.post_message(self.Transcribed(result.transcript, result.samples, result.session))
 
     def on_listen_pane_model_loaded(self, message: ModelLoaded) -> None:
