@@ -162,6 +162,23 @@ def find_session(folder: Path, sid: str) -> SessionInfo:
     raise UsageError(f"{sid!r} matches {len(found)} sessions; give more of the id")
 
 
+def delete_session(info: SessionInfo) -> list[Path]:
+    """Remove a session: its JSONL and its recorded audio, if any; returns the files removed.
+
+    A file already gone is not an error (another window may have deleted it first).
+    """
+    removed = []
+    for path in (info.path, info.path.with_suffix(".flac")):
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise UsageError(f"cannot delete {path}: {exc.strerror}") from None
+        removed.append(path)
+    return removed
+
+
 def final_chars(final: dict[str, Any]) -> list[CharResult]:
     """A stored final's characters, back as CharResults."""
     return [

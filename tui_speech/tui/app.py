@@ -157,7 +157,8 @@ class SpeechApp(App[int]):
         return self.screen_stack[0]
 
     async def action_show_pane(self, pane: str) -> None:
-        if isinstance(self.screen, HelpScreen):
+        # Help, and screens that say they may be left (fine-tuning when no run is going).
+        if isinstance(self.screen, HelpScreen) or getattr(self.screen, "leave_on_pane_key", False):
             await self.pop_screen()
             # The resumed screen refocuses its last widget, which would switch the tab back.
             self.call_after_refresh(self._switch_pane, pane)
@@ -200,7 +201,12 @@ class SpeechApp(App[int]):
         if action.pane is None:
             await self.run_action(action.action)
             return
-        await self.action_show_pane(action.pane)
+        # The palette has only just closed: the main screen, resumed, refocuses the widget it
+        # had before, which would switch back to its pane. Show the action's pane after that.
+        self.call_after_refresh(self._run_in_pane, action)
+
+    async def _run_in_pane(self, action: KeyAction) -> None:
+        await self.action_show_pane(str(action.pane))
         await self.run_action(action.action, self.main_screen.query_one(f"#{action.pane}-pane"))
 
 

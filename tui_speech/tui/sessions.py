@@ -1,15 +1,169 @@
-"""Reading back a transcript saved as JSON (``tui_speech.asr.formats.to_json``), so the Listen
-pane can reopen a past session: the characters with their confidences and alternatives, and
-the audio for replay when the source file is still where it was.
+"""Past sessions in the Listen pane.
+
+- :class:`SessionsScreen`: the live sessions on disk (``tui_speech.asr.sessions``) as a table;
+  enter reopens one in the Listen transcript, ``d`` deletes one (after a y/n), escape closes.
+- :func:`load_session`: a transcript saved as JSON (``tui_speech.asr.formats.to_json``) read
+  back with its confidences and alternatives, and the audio for replay when the source file is
+  still where it was.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Static
+
 from tui_speech.errors import UsageError
+from tui_speech.tui.errors import ReportsWorkerErrors
+from tui_speech.tui.messages import ErrorRaised
+from tui_speech.tui.prompt import ConfirmScreen
+
+#: How much of a session's text the table shows.
+PREVIEW_CHARS = 24
+
+
+def local_time(started: str) -> str:
+    """``2025-01-02T03:04:05Z`` (as sessions store it) in local time, to the minute."""
+    try:
+        when = datetime.fromisoformat(started.replace("Z", "+00:00"))
+    except ValueError:
+        return started
+    return when.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def preview(text: str, width: int = PREVIEW_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def session_row(info: Any) -> tuple[str, str, str, str, str]:
+    """One table row for a ``tui_speech.asr.sessions.SessionInfo``."""
+    minutes, seconds = divmod(round(info.duration), 60)
+    return (
+        info.id,
+        local_time(info.started),
+        f"{minutes}:{seconds:02d}",
+        str(len(info.finals)),
+        preview(info.text) or "(nothing heard)",
+    )
+
+
+class SessionsScreen(ReportsWorkerErrors, ModalScreen[Path | None]):
+    """The saved live sessions, newest first; dismissed with the chosen session's file."""
+
+    DEFAULT_CSS = """
+    SessionsScreen { align: center middle; }
+    SessionsScreen > Vertical {
+        width: 100; max-width: 100%; height: 90%;
+        border: round $primary; background: $surface; padding: 0 1;
+    }
+    SessionsScreen DataTable { height: 1fr; }
+    SessionsScreen .dialog-hint { color: $text-muted; }
+    """
+    BINDINGS = [
+        Binding("enter", "open", "Open", priority=True),
+        Binding("d", "delete", "Delete"),
+        Binding("escape", "close", "Close"),
+    ]
+
+    @dataclass
+    class Loaded(Message):
+        sessions: list[Any]  # tui_speech.asr.sessions.SessionInfo, newest first
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sessions: dict[str, Any] = {}
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("Past sessions", id="sessions-title")
+            yield DataTable(cursor_type="row", zebra_stripes=True, id="sessions-table")
+            yield Static(
+                "enter opens · d deletes · escape closes", classes="dialog-hint", markup=False
+            )
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("id", "started", "length", "utt.", "text")
+        table.focus()
+        self._load()
+
+    @work(thread=True, exclusive=True, group="sessions", exit_on_error=False)
+    def _load(self) -> None:
+        from tui_speech.asr.sessions import list_sessions
+        from tui_speech.config import get_paths
+
+        self.post_message(self.Loaded(list_sessions(get_paths().sessions)[::-1]))
+
+    def on_sessions_screen_loaded(self, message: Loaded) -> None:
+        from tui_speech.config import get_paths
+
+        table = self.query_one(DataTable)
+        table.clear()
+        self.sessions = {info.id: info for info in message.sessions}
+        for info in message.sessions:
+            table.add_row(*session_row(info), key=info.id)
+        title = self.query_one("#sessions-title", Static)
+        if message.sessions:
+            title.update(f"Past sessions ({len(message.sessions)}), newest first")
+        else:
+            title.update(
+                f"No sessions yet in {get_paths().sessions}: F8 or F5 listens live, and "
+                "every sentence heard is saved"
+            )
+
+    def _current(self) -> Any:
+        table = self.query_one(DataTable)
+        if not self.sessions or table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        return self.sessions.get(str(key.value))
+
+    def action_open(self) -> None:
+        info = self._current()
+        if info is not None:
+            self.dismiss(info.path)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_delete(self) -> None:
+        info = self._current()
+        if info is None:
+            return
+        audio = " and its audio" if info.audio is not None else ""
+        question = (
+            f"Delete session {info.id} ({len(info.finals)} utterances{audio})? "
+            f"“{preview(info.text, 40)}”"
+        )
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self._delete(info)
+
+        self.app.push_screen(ConfirmScreen(question), answer)
+
+    def _delete(self, info: Any) -> None:
+        from tui_speech.asr.sessions import delete_session
+
+        try:
+            delete_session(info)
+        except UsageError as exc:
+            self.post_message(ErrorRaised(exc, "delete session"))
+            return
+        self.query_one(DataTable).remove_row(info.id)
+        del self.sessions[info.id]
+        self.notify(f"deleted session {info.id}", markup=False)
 
 
 def transcript_from_json(text: str, where: str = "the file") -> Any:
