@@ -10,8 +10,9 @@
    accumulated to ``batch_seconds`` of audio per step (:mod:`tui_speech.asr.training_loop`);
    bfloat16 autocast on CUDA only (CPU autocast is slower than float32 for these layers);
 3. evaluate on the dev split after every epoch (CER and calibration); keep the best weights;
-4. checkpoint every ``checkpoint_every`` steps, at the end, and on Ctrl-C
-   (:mod:`tui_speech.asr.checkpoints`); running the same command again resumes at the next step;
+4. checkpoint every ``checkpoint_every`` steps, at the end, and on Ctrl-C or when the caller
+   sets its ``stop`` event (:mod:`tui_speech.asr.checkpoints`); either raises
+   :class:`Interrupted`, and running the same command again resumes at the next step;
 5. save the best weights and register them in the store (:mod:`tui_speech.asr.finetune_store`).
 
 Checkpoints live in ``<cache>/finetune/NAME``; they are removed once the model is registered.
@@ -22,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
@@ -40,9 +42,13 @@ from tui_speech.errors import ModelMissingError, TuiSpeechError, UsageError
 
 
 class Interrupted(TuiSpeechError):
-    """Ctrl-C during training: a checkpoint was written and the run can resume."""
+    """Ctrl-C (or ``stop``) during training: a checkpoint was written and the run can resume."""
 
     exit_code = 130
+
+    def __init__(self, message: str, step: int = 0, total_steps: int = 0, work: Path | None = None):
+        super().__init__(message)
+        self.step, self.total_steps, self.work = step, total_steps, work
 
 
 @dataclass(frozen=True)
@@ -159,8 +165,16 @@ def _encoder(vocab: list[str], info: ModelInfo, policy: str) -> Callable[[str], 
     return encode
 
 
-def finetune(config: FinetuneConfig, on_progress: OnProgress | None = None) -> FinetuneResult:
-    """Run (or resume) the fine-tuning ``config`` describes; see the module docstring."""
+def finetune(
+    config: FinetuneConfig,
+    on_progress: OnProgress | None = None,
+    stop: threading.Event | None = None,
+) -> FinetuneResult:
+    """Run (or resume) the fine-tuning ``config`` describes; see the module docstring.
+
+    Setting ``stop`` (from another thread, e.g. a TUI's cancel key) acts like Ctrl-C: the step
+    in progress finishes, a checkpoint is written and :class:`Interrupted` is raised.
+    """
     from tui_speech.asr import training_loop as tl
     from tui_speech.asr.backends import default_threads
 
@@ -250,7 +264,7 @@ def finetune(config: FinetuneConfig, on_progress: OnProgress | None = None) -> F
     step, best, epoch = state.step, state.best_cer, state.epoch
     started, trained_audio = time.monotonic(), 0.0
     stop_at = min(total, config.max_steps) if config.max_steps else total
-    ctrl_c, restore_sigint = tl.defer_ctrl_c()
+    ctrl_c, restore_sigint = tl.defer_ctrl_c(stop)
     try:
         g, session_steps, stopped = 0, 0, False
         for epoch, plan in enumerate(plans):
@@ -264,6 +278,8 @@ def finetune(config: FinetuneConfig, on_progress: OnProgress | None = None) -> F
                 if g > stop_at:
                     stopped = True
                     break
+                if ctrl_c.is_set():  # set while loading, evaluating or between epochs
+                    raise KeyboardInterrupt
                 loss_value, audio_s = _train_step(
                     model, optimizer, scaler, micro_batches, train.good, encode, info,
                     config.device, use_amp, amp_dtype, params,
@@ -296,7 +312,10 @@ def finetune(config: FinetuneConfig, on_progress: OnProgress | None = None) -> F
         save_last(step, epoch, best)
         raise Interrupted(
             f"stopped at step {step} of {total}; checkpoint written to {work}; "
-            "run the same command again to resume"
+            "run the same command again to resume",
+            step,
+            total,
+            work,
         ) from None
     restore_sigint()
     save_last(step, epoch, best)

@@ -140,18 +140,20 @@ def collate(audios: Sequence[np.ndarray], labels: Sequence[Sequence[int]]):  # n
     return torch.from_numpy(x), torch.from_numpy(mask), torch.from_numpy(y)
 
 
-def defer_ctrl_c() -> tuple[threading.Event, Callable[[], None]]:
+def defer_ctrl_c(
+    flag: threading.Event | None = None,
+) -> tuple[threading.Event, Callable[[], None]]:
     """Make the first Ctrl-C wait for the step in progress; a second one stops at once.
 
     An interrupt in the middle of an optimizer step could leave some parameters updated and
     others not; between steps the model, optimizer and scheduler agree, so the checkpoint the
     interrupt writes resumes exactly. Off the main thread (a TUI worker) signals cannot be
-    caught and the caller cancels between steps instead.
+    caught: the caller passes ``flag`` and sets it to stop the same way, between steps.
     """
     import signal
     import sys
 
-    flag = threading.Event()
+    flag = flag if flag is not None else threading.Event()
     if threading.current_thread() is not threading.main_thread():
         return flag, lambda: None
     previous = signal.getsignal(signal.SIGINT)
