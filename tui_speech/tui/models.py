@@ -1,4 +1,5 @@
-"""The Models pane: the catalog and the store in one table; pull, verify, remove, import.
+"""The Models pane: the catalog and the store in one table; pull, verify, remove, import,
+and fine-tune an ASR model (``f``, :mod:`tui_speech.tui.finetune`).
 
 Every store operation is a blocking call of ``tui_speech.hub`` run in a thread worker; pull
 reports its progress through ``PullProgress`` (high-rate, so the message can be replaced) and
@@ -83,6 +84,7 @@ class ModelsPane(ReportsWorkerErrors, Vertical):
         Binding("f8", "remove", "Remove"),
         Binding("ctrl+o", "import_bundle", "Import"),
         Binding("ctrl+e", "export", "Export ONNX"),
+        Binding("f", "finetune", "Fine-tune"),
         Binding("ctrl+r", "refresh", "Refresh", show=False),
     ]
     DEFAULT_CSS = """
@@ -117,6 +119,7 @@ class ModelsPane(ReportsWorkerErrors, Vertical):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._cancel = threading.Event()
+        self._select_after_listing: str | None = None
 
     def compose(self) -> ComposeResult:
         yield DataTable(cursor_type="row", zebra_stripes=True, id="models-table")
@@ -125,7 +128,7 @@ class ModelsPane(ReportsWorkerErrors, Vertical):
             yield Static("", id="models-status")
         yield Static(
             "F5 pulls the selected model (or any Hub repo id) · ctrl+e builds an ONNX variant "
-            "(onnx, int8, fp16) and checks it against PyTorch",
+            "(onnx, int8, fp16) checked against PyTorch · f fine-tunes an ASR model",
             id="models-note",
         )
 
@@ -167,7 +170,8 @@ class ModelsPane(ReportsWorkerErrors, Vertical):
 
     def on_models_pane_listed(self, message: Listed) -> None:
         table = self.query_one(DataTable)
-        keep = self.selected_id
+        keep = self._select_after_listing or self.selected_id
+        self._select_after_listing = None
         table.clear()
         for row in message.rows:
             table.add_row(*row, key=row[0])
@@ -309,3 +313,21 @@ class ModelsPane(ReportsWorkerErrors, Vertical):
 
         info = import_bundle(path)
         self.post_message(self.Done(f"imported {info.model_id}: {info.files} files"))
+
+    # --- fine-tune ------------------------------------------------------------------------------
+
+    def action_finetune(self) -> None:
+        from tui_speech.tui.finetune import FinetuneScreen
+
+        if isinstance(self.app.screen, FinetuneScreen):
+            return
+        table = self.query_one(DataTable)
+        row = table.get_row_at(table.cursor_row) if table.row_count else None
+        # Fine-tuning adapts an ASR model: a TTS row leaves the base to the default ASR model.
+        base = str(row[0]) if row is not None and str(row[COLUMNS.index("Kind")]) == "asr" else ""
+        self.app.push_screen(FinetuneScreen(base, on_registered=self.model_registered))
+
+    def model_registered(self, model_id: str) -> None:
+        """A fine-tuned model was registered: list it, with the cursor on it."""
+        self._select_after_listing = model_id
+        self.action_refresh()
