@@ -370,3 +370,140 @@ async def test_stdin_without_audio_piped_in_is_explained(make_app):
         await pilot.press("enter")
         await settle(pilot)
         assert "no audio is piped in" in notifications(app)[-1]
+
+
+def register_model(folder) -> str:
+    """Put a model folder in the store as ``local/<name>`` (the Listen pane picks it up)."""
+    import shutil
+
+    from tui_speech.fileio import sha256_file
+    from tui_speech.hub import store
+
+    model_id = f"local/{folder.name}"
+    dest = store.path_of(model_id)
+    shutil.copytree(folder, dest)
+    files = tuple(
+        store.FileRecord(p.name, p.stat().st_size, sha256_file(p))
+        for p in sorted(dest.iterdir())
+        if p.is_file()
+    )
+    store.write_manifest(dest, store.Manifest(model_id, "asr", "main", "local", files, "bundle"))
+    return model_id
+
+
+def screen_text(raw: bytes) -> str:
+    """What a terminal showed, roughly: the output with escape sequences removed."""
+    import re
+
+    text = raw.decode("utf-8", "replace")
+    return re.sub(
+        r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[()][0-9A-Za-z]|[=>78])", "", text
+    )
+
+
+@pytest.mark.slow
+def test_the_real_app_reads_audio_from_a_pipe_and_keys_from_the_terminal(
+    cli_env, trained_model, phrase_clips
+):
+    """``arecord ... | tui-speech`` for real: the app runs in a pseudo-terminal (its controlling
+    terminal, where the keys come from) with a pipe as stdin (where the audio comes from)."""
+    import fcntl
+    import pty
+    import struct
+    import subprocess
+    import sys
+    import termios
+    import time
+
+    from tests.asr_models import PHRASES
+    from tests.conftest import ROOT
+    from tui_speech.config import get_paths
+
+    register_model(trained_model)
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    audio_r, audio_w = os.pipe()
+
+    def take_terminal() -> None:  # in the child: the pty becomes its controlling terminal
+        fcntl.ioctl(1, termios.TIOCSCTTY, 0)
+
+    env = {**cli_env, "TERM": "xterm-256color", "COLUMNS": "80", "LINES": "24"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui_speech"], stdin=audio_r, stdout=slave, stderr=slave,
+        env=env, cwd=ROOT, start_new_session=True, preexec_fn=take_terminal,
+    )  # fmt: skip
+    os.close(audio_r)
+    os.close(slave)
+    shown = bytearray()
+
+    def drain() -> None:  # the terminal's side: keep reading, or the app blocks writing
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            shown.extend(data)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+
+    def wait_for(text: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in screen_text(bytes(shown)):
+            assert proc.poll() is None, screen_text(bytes(shown))[-2000:]
+            assert time.monotonic() < deadline, f"no {text!r} on screen"
+            time.sleep(0.1)
+
+    try:
+        wait_for("audio is piped in")  # the app opened on Listen, with the model found
+        os.write(master, b"\x1b[19~")  # F8: the source picker, stdin first
+        wait_for("Listen to which source?")
+        os.write(master, b"\r")
+        feeder = feed_pipe(audio_w, s16(phrases_audio(phrase_clips, 2)))
+        wait_for("stdin: 11 characters", timeout=120)  # the pipe ended: the session is done
+        feeder.join(timeout=5)
+        sessions = list(get_paths().sessions.glob("*.jsonl"))
+        assert len(sessions) == 1
+        heard = sessions[0].read_text(encoding="utf-8")
+        assert all(f'"text": "{p}"' in heard for p in PHRASES[:2])
+        assert PHRASES[0] in screen_text(bytes(shown))
+        os.write(master, b"\x11")  # ctrl+q
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+
+
+def test_without_a_terminal_the_pipe_goes_to_the_audio_and_no_key_is_read_from_it():
+    """No controlling terminal (a service, CI): descriptor 0 becomes /dev/null, so nothing
+    piped in is ever taken for a key, and the audio descriptor still holds every byte."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    probe = (
+        "import os\n"
+        "from tui_speech.audio.pipe import detach_piped_stdin\n"
+        "piped = detach_piped_stdin()\n"
+        "print(os.read(0, 100) == b'', len(piped.stream.read()), piped.describe())\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], input=b"\x01\x02" * 5000, capture_output=True,
+        cwd=ROOT, start_new_session=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert out.stdout.decode().split(maxsplit=2) == [
+        "True", "10000", "raw s16le 16000 Hz 1 ch, or a WAV stream\n"
+    ]  # fmt: skip
+
+
+def test_raw_format_flags_of_the_tui(cli):
+    r = cli("--rate", "0", stdin=b"\x00\x00")
+    assert r.returncode == 2 and b"--rate 0 is not an audio sample rate" in r.stderr
+    r = cli("--channels", "2", "sessions", "list")
+    assert r.returncode == 2
+    assert b"describe audio piped into the TUI; put them after `sessions`" in r.stderr

@@ -104,7 +104,9 @@ async def test_sessions_list_from_the_command_palette_and_empty(make_app):
 
 
 def test_a_row_shows_the_first_words_and_local_time():
-    assert preview("一二三四五六七八九十" * 3, 12) == "一二三四五六七八九十一…"
+    # Han characters take two cells: the first words fit the column, … says there is more.
+    assert preview("一二三四五六七八九十" * 3, 12) == "一二三四五…"
+    assert preview("一二三四五六", 12) == "一二三四五六"
     assert preview("  a \n b ") == "a b"
     assert local_time("not a time") == "not a time"
     assert local_time("2025-01-02T03:04:05Z").startswith("2025-01-0")

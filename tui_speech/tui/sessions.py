@@ -28,8 +28,8 @@ from tui_speech.tui.errors import ReportsWorkerErrors
 from tui_speech.tui.messages import ErrorRaised
 from tui_speech.tui.prompt import ConfirmScreen
 
-#: How much of a session's text the table shows.
-PREVIEW_CHARS = 24
+#: How many terminal cells of a session's text the table shows (a Han character takes two).
+PREVIEW_CELLS = 24
 
 
 def local_time(started: str) -> str:
@@ -41,9 +41,20 @@ def local_time(started: str) -> str:
     return when.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
-def preview(text: str, width: int = PREVIEW_CHARS) -> str:
+def preview(text: str, width: int = PREVIEW_CELLS) -> str:
+    """The first words of ``text`` in at most ``width`` cells, with … when there is more."""
+    from rich.cells import cell_len
+
     text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+    if cell_len(text) <= width:
+        return text
+    out, used = "", 1  # room for the …
+    for ch in text:
+        used += cell_len(ch)
+        if used > width:
+            break
+        out += ch
+    return out + "…"
 
 
 def session_row(info: Any) -> tuple[str, str, str, str, str]:
