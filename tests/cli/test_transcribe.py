@@ -168,6 +168,28 @@ def test_broken_model_directories(cli, random_model: Path, clips_dir: Path, tmp_
     assert_clean_error(cli("transcribe", clip, "--model", str(other)), 2, "not a wav2vec2 CTC")
 
 
+def test_int8_precision_runs_the_quantized_variant_once_it_is_built(
+    cli, trained_model: Path, clips_dir: Path, tmp_path: Path
+) -> None:
+    from tui_speech.asr.model import ONNX_FILE
+    from tui_speech.hub.export import build_variant_graph
+
+    model = tmp_path / "tiny"
+    shutil.copytree(trained_model, model)
+    clip = str(clips_dir / "two.wav")
+    missing = cli("transcribe", clip, "--model", str(model), "--precision", "int8")
+    assert_clean_error(missing, 3, "no int8 variant", "--quantize int8")
+    assert len(lines(missing.stderr)) == 1
+    wrong = cli(
+        "transcribe", clip, "--model", str(model), "--backend", "torch", "--precision", "fp16"
+    )
+    assert_clean_error(wrong, 2, "ONNX variant", "--backend onnx")
+    build_variant_graph(model / ONNX_FILE, "int8")
+    proc = cli("transcribe", clip, "--model", str(model), "--precision", "int8", "-f", "json")
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert json.loads(proc.stdout)["text"] == PHRASES[1]  # the tiny model survives int8
+
+
 def test_help_is_fast_and_loads_no_heavy_library() -> None:
     code = (
         "import sys; from tui_speech.cli import build_parser; build_parser();"

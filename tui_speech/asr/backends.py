@@ -1,8 +1,9 @@
 """wav2vec2 inference backends behind one small protocol, picked by name.
 
 - ``torch``: transformers' ``Wav2Vec2ForCTC`` under ``torch.inference_mode``.
-- ``onnx``: onnxruntime on ``onnx/model.onnx`` (see :mod:`tui_speech.asr.export`), the CUDA
-  provider when onnxruntime has it, the CPU provider otherwise.
+- ``onnx``: onnxruntime on ``onnx/model.onnx`` (see :mod:`tui_speech.asr.export`) or, with
+  ``precision="int8"|"fp16"``, on the quantized variant beside it; the CUDA provider when
+  onnxruntime has it, the CPU provider otherwise.
 
 A backend takes one window of already normalised 16 kHz samples and returns its logits,
 (frames, vocab) float32. Heavy libraries are imported when a backend is built, never before.
@@ -16,7 +17,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from tui_speech.asr.model import ONNX_FILE, WEIGHT_FILES, ModelInfo
+from tui_speech.asr.model import (
+    ONNX_PRECISIONS,
+    TORCH_PRECISIONS,
+    WEIGHT_FILES,
+    ModelInfo,
+    onnx_file,
+)
 from tui_speech.errors import ModelMissingError, UsageError
 
 BACKENDS = ("torch", "onnx")
@@ -47,9 +54,6 @@ def _quiet_transformers() -> None:
     hf_logging.disable_progress_bar()
 
 
-PRECISIONS = ("fp32", "bf16")
-
-
 class TorchBackend:
     """transformers' Wav2Vec2ForCTC on PyTorch (CPU).
 
@@ -65,10 +69,7 @@ class TorchBackend:
     ) -> None:
         import torch
 
-        if precision not in PRECISIONS:
-            raise UsageError(
-                f"unknown precision {precision!r}; use one of: {', '.join(PRECISIONS)}"
-            )
+        check_precision(self.name, precision)
         self.precision = precision
 
         _quiet_transformers()
@@ -115,15 +116,19 @@ def onnx_providers() -> list[str]:
 
 
 class OnnxBackend:
-    """onnxruntime on the model's ONNX export."""
+    """onnxruntime on the model's ONNX export (fp32, or its int8 / fp16 variant)."""
 
     name = "onnx"
 
-    def __init__(self, info: ModelInfo, threads: int | None = None) -> None:
+    def __init__(
+        self, info: ModelInfo, threads: int | None = None, precision: str = "fp32"
+    ) -> None:
         import onnxruntime as ort
 
+        check_precision(self.name, precision)
         self.info = info
-        path = info.path / ONNX_FILE
+        self.precision = precision
+        path = info.path / onnx_file(precision)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or default_threads()
         opts.inter_op_num_threads = 1
@@ -138,15 +143,30 @@ class OnnxBackend:
             self.session = ort.InferenceSession(str(path), opts, providers=onnx_providers())
         except Exception as exc:  # onnxruntime raises its own untyped Fail/InvalidGraph errors
             first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc)
+            quantize = "" if precision == "fp32" else f" --quantize {precision}"
             raise ModelMissingError(
                 f"cannot load {path} ({first}); rebuild it with "
-                f"`tui-speech models export {info.name}`"
+                f"`tui-speech models export {info.name}{quantize}`"
             ) from None
         self._input = self.session.get_inputs()[0].name
 
     def logits(self, samples: np.ndarray) -> np.ndarray:
         x = np.ascontiguousarray(samples, dtype=np.float32)[None]
         return np.asarray(self.session.run(None, {self._input: x})[0][0], dtype=np.float32)
+
+
+def check_precision(backend: str, precision: str) -> None:
+    """A one-line error for a precision ``backend`` cannot run (before any model is read)."""
+    if backend == "torch" and precision not in TORCH_PRECISIONS:
+        raise UsageError(
+            f"--precision {precision} is an ONNX variant; use --backend onnx "
+            f"(torch runs {' or '.join(TORCH_PRECISIONS)})"
+        )
+    if backend == "onnx" and precision not in ONNX_PRECISIONS:
+        raise UsageError(
+            f"--precision {precision} is for the torch backend; "
+            f"onnx runs {', '.join(ONNX_PRECISIONS)}"
+        )
 
 
 def load_backend(
@@ -156,7 +176,5 @@ def load_backend(
     if name == "torch":
         return TorchBackend(info, threads, precision)
     if name == "onnx":
-        if precision != "fp32":
-            raise UsageError(f"--precision {precision} is for the torch backend; onnx runs fp32")
-        return OnnxBackend(info, threads)
+        return OnnxBackend(info, threads, precision)
     raise UsageError(f"unknown backend {name!r}; use one of: {', '.join(BACKENDS)}")

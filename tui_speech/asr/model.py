@@ -26,6 +26,17 @@ KNOWN_SIZES = {DEFAULT_MODEL: "~1.3 GB"}
 KNOWN_DESCRIPTIONS = {DEFAULT_MODEL: "the Mandarin wav2vec2 XLSR-53 speech recogniser"}
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 ONNX_FILE = Path("onnx") / "model.onnx"
+#: Precisions each backend runs: bf16 is torch autocast; int8 and fp16 are ONNX variants that
+#: ``models export ID --quantize int8|fp16`` builds beside the fp32 graph.
+TORCH_PRECISIONS = ("fp32", "bf16")
+ONNX_PRECISIONS = ("fp32", "int8", "fp16")
+
+
+def onnx_file(precision: str = "fp32") -> Path:
+    """The ONNX graph of a precision, relative to the model folder."""
+    return ONNX_FILE if precision == "fp32" else ONNX_FILE.with_name(f"model.{precision}.onnx")
+
+
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
@@ -154,8 +165,11 @@ def _token(value: Any, default: str) -> str:
     return str(value) if value else default
 
 
-def load_model_info(folder: Path, name: str | None = None, need: str = "torch") -> ModelInfo:
-    """Check ``folder`` holds a complete wav2vec2 CTC model for backend ``need``; describe it."""
+def load_model_info(
+    folder: Path, name: str | None = None, need: str = "torch", precision: str = "fp32"
+) -> ModelInfo:
+    """Check ``folder`` holds a complete wav2vec2 CTC model for backend ``need`` (and, for
+    onnx, the graph of ``precision``); describe it."""
     label = name or folder.name
     config_path = folder / "config.json"
     if not config_path.exists():
@@ -168,11 +182,16 @@ def load_model_info(folder: Path, name: str | None = None, need: str = "torch") 
     missing = [f for f in ("vocab.json",) if not (folder / f).exists()]
     if need == "torch" and not any((folder / w).exists() for w in WEIGHT_FILES):
         missing.append(" or ".join(WEIGHT_FILES))
-    if need == "onnx" and not (folder / ONNX_FILE).exists():
+    if need == "onnx" and not (folder / onnx_file(precision)).exists():
         hint = label if "/" in label else str(folder)
+        if precision == "fp32":
+            raise ModelMissingError(
+                f"{folder} has no ONNX export ({ONNX_FILE}); build it with "
+                f"`tui-speech models export {hint}` or use --backend torch"
+            )
         raise ModelMissingError(
-            f"{folder} has no ONNX export ({ONNX_FILE}); build it with "
-            f"`tui-speech models export {hint}` or use --backend torch"
+            f"{folder} has no {precision} variant ({onnx_file(precision)}); build it with "
+            f"`tui-speech models export {hint} --quantize {precision}`"
         )
     if missing:
         raise ModelMissingError(
@@ -209,10 +228,10 @@ def load_model_info(folder: Path, name: str | None = None, need: str = "torch") 
     )
 
 
-def find_model(spec: str | None, need: str = "torch") -> ModelInfo:
+def find_model(spec: str | None, need: str = "torch", precision: str = "fp32") -> ModelInfo:
     """Resolve ``--model`` and check it in one step (what the commands call)."""
     folder, name = resolve_model_dir(spec)
-    info = load_model_info(folder, name, need=need)
+    info = load_model_info(folder, name, need=need, precision=precision)
     models = get_paths().models
     if folder.resolve().is_relative_to(models.resolve()):
         _mark_used("/".join(folder.resolve().relative_to(models.resolve()).parts[:2]))

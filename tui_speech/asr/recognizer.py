@@ -18,7 +18,7 @@ from typing import Self
 
 import numpy as np
 
-from tui_speech.asr.backends import AsrBackend, load_backend
+from tui_speech.asr.backends import AsrBackend, check_precision, load_backend
 from tui_speech.asr.chunking import iter_windows, window_sizes
 from tui_speech.asr.ctc import DEFAULT_ALTERNATIVES, CharResult, GreedyDecoder, trim_spaces
 from tui_speech.asr.model import DEFAULT_MODEL, ModelInfo, find_model
@@ -92,9 +92,26 @@ class Recognizer:
         precision: str = "fp32",
         **options: float | None,
     ) -> Self:
-        """Resolve ``model`` (repo id or directory), check it, and load ``backend``."""
-        info = find_model(model, need=backend)
+        """Resolve ``model`` (repo id or directory), check it, and load ``backend`` at
+        ``precision`` (torch: fp32, bf16; onnx: fp32, int8, fp16)."""
+        check_precision(backend, precision)
+        info = find_model(model, need=backend, precision=precision if backend == "onnx" else "fp32")
         return cls(load_backend(backend, info, threads, precision), **options)  # type: ignore[arg-type]
+
+    def draft(self, threads: int | None = None) -> Recognizer:
+        """A cheaper recogniser of the same model for live partials: the int8 ONNX variant when
+        the model folder has one and this recogniser is not already running it; else ``self``.
+
+        Partials are provisional and re-decoded often, so they may trade a little accuracy for
+        speed; finals stay with this recogniser (bench/RESULTS.md has the speeds).
+        """
+        from tui_speech.asr.model import onnx_file
+
+        already = self.backend.name == "onnx" and getattr(self.backend, "precision", "") == "int8"
+        if already or not (self.info.path / onnx_file("int8")).is_file():
+            return self
+        backend = load_backend("onnx", self.info, threads, "int8")
+        return type(self)(backend, self.alternatives)
 
     @property
     def sample_rate(self) -> int:
