@@ -65,6 +65,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--window", type=float, default=8.0)
     ap.add_argument("--partial-every", type=float, default=0.25)
+    ap.add_argument("--draft", choices=("int8", "off"), default="int8")
+    ap.add_argument("--budget", type=float, default=1.5, help="compute budget (0: none)")
     args = ap.parse_args()
 
     import soundfile as sf
@@ -72,7 +74,7 @@ def main() -> None:
     from tui_speech.asr.export import export_onnx
     from tui_speech.asr.model import load_model_info
     from tui_speech.asr.recognizer import Recognizer
-    from tui_speech.asr.stream import LiveStream, LiveTranscriber
+    from tui_speech.asr.stream import ComputeBudget, LiveStream, LiveTranscriber
     from tui_speech.audio.sources import FileSource
     from tui_speech.audio.vad import SpeechSegmenter
 
@@ -91,36 +93,50 @@ def main() -> None:
 
         folder = tmp / "tiny"
         shutil.copytree(TRAINED_DIR, folder)
-    if args.backend == "onnx":
+    if args.backend == "onnx" or args.draft == "int8":
         export_onnx(load_model_info(folder))
+    if args.draft == "int8":
+        from tui_speech.asr.model import ONNX_FILE
+        from tui_speech.hub.export import build_variant_graph
+
+        build_variant_graph(folder / ONNX_FILE, "int8")
     rec = Recognizer.load(str(folder), args.backend, threads=args.threads)
+    draft = rec.draft(args.threads) if args.draft == "int8" else rec
 
     compute = [0.0]
-    logits = rec.backend.logits
 
-    def timed(samples):  # model time only: what partials and finals cost
-        t = time.perf_counter()
-        try:
-            return logits(samples)
-        finally:
-            compute[0] += time.perf_counter() - t
+    def timed(logits):  # model time only: what partials and finals cost
+        def run(samples):
+            t = time.perf_counter()
+            try:
+                return logits(samples)
+            finally:
+                compute[0] += time.perf_counter() - t
 
-    rec.backend.logits = timed  # type: ignore[method-assign]
-    live = LiveTranscriber(
-        LiveStream(rec, window_s=args.window, partial_interval_s=args.partial_every),
-        SpeechSegmenter(align=rec.info.hop),
+        return run
+
+    for r in {id(rec): rec, id(draft): draft}.values():
+        r.backend.logits = timed(r.backend.logits)  # type: ignore[method-assign]
+    stream = LiveStream(
+        rec,
+        window_s=args.window,
+        partial_interval_s=args.partial_every,
+        draft=draft,
+        budget=ComputeBudget(args.budget or None),
     )
+    live = LiveTranscriber(stream, SpeechSegmenter(align=rec.info.hop))
     source = FileSource(wav, realtime=True, max_blocks=64).start()
     first_seen: dict[tuple[str, float], float] = {}
     latencies: list[float] = []
     lags: list[tuple[float, float]] = []
-    done, finals = 0, 0
+    done, finals, partials = 0, 0, 0
     for batch in source.batches():
         for event in live.process(batch):
             now = time.monotonic()
             if event.type == "final":
                 finals += 1
                 continue
+            partials += 1
             for c in event.chars:
                 key = (c.char, round(c.t0, 2))
                 if key not in first_seen:
@@ -139,7 +155,11 @@ def main() -> None:
     quarter = max(1, len(lags) // 4)
     lag_first = percentile([x for _, x in lags[:quarter]], 50)
     lag_last = percentile([x for _, x in lags[-quarter:]], 50)
-    print(f"model {args.model} ({args.backend}, {args.threads} threads), {len(audio) / 16e3:.0f} s")
+    print(
+        f"model {args.model} ({args.backend}, {args.threads} threads, partials on"
+        f" {'int8' if draft is not rec else 'the same model'}, budget {args.budget or 'none'}),"
+        f" {len(audio) / 16e3:.0f} s"
+    )
     print(
         f"partial latency  p50 {percentile(latencies, 50):.3f} s"
         f"  p95 {percentile(latencies, 95):.3f} s  ({len(latencies)} characters)"
@@ -148,7 +168,7 @@ def main() -> None:
         f"lag  first quarter {lag_first:.3f} s  last quarter {lag_last:.3f} s"
         f"  max {max(x for _, x in lags):.3f} s"
     )
-    print(f"blocks dropped {source.overflows}, finals {finals}")
+    print(f"blocks dropped {source.overflows}, finals {finals}, partials {partials}")
     print(
         f"compute live {live_compute:.2f} s  offline {offline:.2f} s (wall {offline_wall:.2f} s)"
         f"  ratio {live_compute / max(offline, 1e-9):.2f}x"

@@ -162,6 +162,32 @@ def test_the_session_file_survives_kill_9(cli, cli_env, trained_model, phrase_cl
     assert PHRASES[0] in shown.stdout.decode()
 
 
+def test_falling_behind_drops_blocks_counts_them_and_carries_on(
+    cli_env, trained_model, phrase_clips, tmp_path, isolated_home
+) -> None:
+    """A reader that stalls (here: whoever reads our stdout) holds up transcription; a live
+    source then drops blocks instead of growing without bound, and says how many."""
+    import fcntl
+
+    wav = tmp_path / "speech.wav"
+    sf.write(wav, speech(phrase_clips, n=3), RATE, subtype="PCM_16")
+    args = ["--file", str(wav), "--realtime", "--queue", "1", "--format", "jsonl", "--no-vad"]
+    proc = _start(cli_env, listen_args(trained_model, *args, "--partial-every", "0.1"))
+    assert proc.stdout is not None
+    # A 4 KB pipe that nobody reads for a while: a few partials fill it and the writes block.
+    fcntl.fcntl(proc.stdout.fileno(), fcntl.F_SETPIPE_SZ, 4096)
+    time.sleep(4.0)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err.decode()
+    assert b"Traceback" not in err
+    stats = events(out)[-1]
+    assert stats["type"] == "stats" and stats["overflows"] > 0
+    assert f"{stats['overflows']} audio block(s) dropped" in err.decode()
+    # The clock ran on through the drops: the session still covers the whole file.
+    assert stats["audio_s"] == pytest.approx(len(speech(phrase_clips, n=3)) / RATE, abs=0.11)
+    assert any(e["type"] == "final" for e in events(out))
+
+
 def test_bad_input_gets_one_line_and_no_traceback(cli, trained_model, phrase_clips) -> None:
     model = listen_args(trained_model)
     # An odd byte count: the stray byte is reported, everything before it transcribed.

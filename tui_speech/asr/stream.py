@@ -15,7 +15,11 @@ session, in the sherpa-onnx shape: ``accept_waveform``, ``decode``, ``is_endpoin
   authoritative text of the utterance and replaces its partials, committed prefix included:
   with the whole utterance as context the model may read a committed character differently;
 - an utterance reaching ``max_utterance_s`` without a pause is cut at its quietest point in the
-  last third, and the rest starts the next utterance.
+  last third, and the rest starts the next utterance;
+- partials may run on a cheaper *draft* recogniser (the model's int8 ONNX variant) while finals
+  use the main one, and a :class:`ComputeBudget` keeps all model time within a multiple of what
+  decoding the heard audio once would cost: partials come every ``partial_interval_s`` when
+  compute is plentiful and thin out when it is not.
 
 :class:`LiveTranscriber` wires a VAD (silence never reaches the model) to a stream and turns
 batches of source blocks into events. It decodes at most one partial per batch: when the model
@@ -27,9 +31,9 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import numpy as np
 
@@ -40,6 +44,7 @@ if TYPE_CHECKING:
     from tui_speech.audio.vad import SpeechSegmenter
 
 EventType = Literal["partial", "final"]
+_T = TypeVar("_T")
 #: Context decoded before the first uncommitted character, so it is not at the window's edge.
 CONTEXT_S = 1.0
 #: Loudness is compared over 100 ms frames when looking for a place to cut.
@@ -63,6 +68,92 @@ class StreamEvent:
     t1: float
     latency_s: float
     utterance: int
+
+
+class CostModel:
+    """Model time of one recogniser as ``fixed + per_second x audio seconds``, fitted by least
+    squares over its calls so far (the fixed part matters for small models, where a call's
+    overhead outweighs its arithmetic)."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self._s = self._t = self._ss = self._st = 0.0
+
+    def add(self, seconds: float, audio_s: float) -> None:
+        self.n += 1
+        self._s += audio_s
+        self._t += seconds
+        self._ss += audio_s * audio_s
+        self._st += audio_s * seconds
+
+    def fit(self) -> tuple[float, float]:
+        """(fixed seconds per call, model seconds per audio second)."""
+        spread = self.n * self._ss - self._s * self._s
+        if self.n >= 3 and spread > 1e-9 * max(1.0, self._ss):
+            slope = (self.n * self._st - self._s * self._t) / spread
+            fixed = (self._t - slope * self._s) / self.n
+            if slope > 0 and fixed >= 0:
+                return fixed, slope
+        return 0.0, self._t / self._s if self._s > 0 else 0.0
+
+    def cost(self, audio_s: float, calls: float = 1.0) -> float:
+        fixed, per_second = self.fit()
+        return fixed * calls + per_second * audio_s
+
+
+class ComputeBudget:
+    """Keeps live model time within ``ratio`` x the cost of decoding the heard audio offline.
+
+    Offline transcription decodes each second of audio once, in windows of ``window_s``. Live
+    transcription decodes every utterance once for its final and re-decodes recent audio for
+    partials. This ledger fits each recogniser's cost as it runs and allows a partial only while
+    the time spent so far, the partial and the final still owed for the current utterance fit
+    in ``ratio`` x the estimated offline cost of the audio heard so far (silences included, as
+    an offline pass over the same audio processes them). ``ratio=None`` lifts the limit, and
+    so does a model so fast that live transcription has used under ``IDLE_SHARE`` of the time
+    heard: there, thinning partials would cost latency and save nothing anyone would notice.
+    """
+
+    IDLE_SHARE = 0.05
+
+    def __init__(self, ratio: float | None = 1.5, window_s: float = 10.0) -> None:
+        if ratio is not None and ratio < 1.0:
+            raise ValueError("a compute budget below 1x cannot pay for the finals")
+        self.ratio = ratio
+        self.window_s = window_s
+        self.spent = 0.0  # model seconds, partials and finals
+        self.heard_s = 0.0  # session audio so far
+        self.models = {"main": CostModel(), "draft": CostModel()}
+
+    def record(self, kind: str, seconds: float, audio_s: float) -> None:
+        """One model call of ``kind`` ("main" or "draft") took ``seconds`` for ``audio_s``."""
+        self.spent += seconds
+        self.models[kind].add(seconds, audio_s)
+
+    def _model(self, kind: str) -> CostModel | None:
+        """``kind``'s cost model, or the other's while ``kind`` has not run yet."""
+        other = "draft" if kind == "main" else "main"
+        for key in (kind, other):
+            if self.models[key].n:
+                return self.models[key]
+        return None
+
+    def offline_cost(self) -> float:
+        """Estimated model time of one offline pass over the audio heard so far."""
+        main = self._model("main")
+        if main is None:
+            return 0.0
+        return main.cost(self.heard_s, calls=max(1.0, self.heard_s / self.window_s))
+
+    def allows_partial(self, window_s: float, pending_s: float) -> bool:
+        """Whether a partial over ``window_s`` fits, with ``pending_s`` of final still owed."""
+        main, draft = self._model("main"), self._model("draft")
+        if self.ratio is None or main is None or draft is None:
+            return True  # nothing measured yet: the first decode measures
+        if self.spent < self.IDLE_SHARE * self.heard_s:
+            return True
+        owed = self.spent + draft.cost(window_s) + main.cost(pending_s)
+        return owed <= self.ratio * self.offline_cost()
 
 
 def shift(chars: Iterable[CharResult], offset: float) -> tuple[CharResult, ...]:
@@ -92,10 +183,15 @@ class LiveStream:
         stable_updates: int = 2,
         partial_interval_s: float = 0.25,
         max_utterance_s: float = 30.0,
+        draft: Recognizer | None = None,
+        budget: ComputeBudget | None = None,
     ) -> None:
         if stable_updates < 1:
             raise ValueError("stable_updates must be at least 1")
         self.recognizer = recognizer
+        self.draft = draft or recognizer  # partials decode on this one
+        self.budget = budget or ComputeBudget()
+        self.budget.window_s = recognizer.chunk / recognizer.sample_rate  # an offline window
         self.rate = recognizer.sample_rate
         self.window = int(window_s * self.rate)
         self.stable_updates = stable_updates
@@ -115,6 +211,10 @@ class LiveStream:
         self._recent: deque[tuple[CharResult, ...]] = deque(maxlen=self.stable_updates)
         self._endpoint = False
 
+    def advance_clock(self, session_s: float) -> None:
+        """Audio up to ``session_s`` on the session clock has been heard (speech or not)."""
+        self.budget.heard_s = max(self.budget.heard_s, session_s)
+
     @property
     def pending_s(self) -> float:
         """Seconds of audio in the current utterance."""
@@ -132,6 +232,7 @@ class LiveStream:
             self._start_s = start_s
         self._chunks.append(samples)
         self._held += len(samples)
+        self.advance_clock(self._start_s + self._held / self.rate)
         self._arrival = time.monotonic() if arrival is None else arrival
 
     def mark_endpoint(self) -> None:
@@ -152,24 +253,27 @@ class LiveStream:
         return self._committed[-1].t1 if self._committed else 0.0
 
     def decode(self) -> StreamEvent | None:
-        """A partial for the audio so far, or None when too little is new since the last one."""
+        """A partial for the audio so far, or None when too little is new since the last one
+        or the compute budget has no room for it."""
         if self._held - self._decoded_at < max(1, self.interval):
             return None
         if self._held < self.recognizer.min_samples():
             return None
-        self._decoded_at = self._held
-        audio = self._audio()
         hop = self.recognizer.info.hop
         context = int(CONTEXT_S * self.rate)
         start = max(0, int(self._committed_end() * self.rate) - context, self._held - self.window)
         start -= start % hop  # frame-aligned, so times are whole frames
+        if not self.budget.allows_partial((self._held - start) / self.rate, self.pending_s):
+            return None  # skipped, not queued: the next batch tries again with newer audio
+        self._decoded_at = self._held
+        audio = self._audio()
         if start / self.rate > self._committed_end() and self._recent:
             # The window has moved past characters never confirmed twice: keep what the last
             # partial said about them rather than lose them from the text.
             self._commit([c for c in self._recent[-1] if c.t1 <= start / self.rate])
         offset = start / self.rate
-        logits = self.recognizer.window_logits(audio[start:])
-        decoder = self.recognizer.new_decoder()
+        logits = self._timed("draft", self.draft.window_logits, audio[start:])
+        decoder = self.draft.new_decoder()
         chars = shift(decoder.feed_logits(logits) + decoder.flush(), offset)
         end = self._committed_end()
         # Characters centred before the committed end are the committed ones seen again.
@@ -183,6 +287,13 @@ class LiveStream:
             tail = tuple(c for c in tail if (c.t0 + c.t1) / 2 > end)
         committed = tuple(self._committed)
         return self._event("partial", committed, committed + tail)
+
+    def _timed(self, kind: str, fn: Callable[[np.ndarray], _T], audio: np.ndarray) -> _T:
+        began = time.perf_counter()
+        try:
+            return fn(audio)
+        finally:
+            self.budget.record(kind, time.perf_counter() - began, len(audio) / self.rate)
 
     def _commit(self, chars: list[CharResult]) -> None:
         if not chars:
@@ -212,7 +323,7 @@ class LiveStream:
         start_s, arrival = self._start_s, self._arrival
         event = None
         if len(audio) >= self.recognizer.min_samples():
-            t = self.recognizer.decode(audio)
+            t = self._timed("main", self.recognizer.decode, audio)
             if t.chars:
                 chars = shift(t.chars, start_s)
                 event = self._event("final", chars, chars, start_s, len(audio))
@@ -284,6 +395,7 @@ class LiveTranscriber:
         """Feed blocks that arrived together; at most one partial is decoded for all of them."""
         events: list[StreamEvent] = []
         for block in batch:
+            self.stream.advance_clock(block.start_s + len(block.samples) / self.stream.rate)
             pieces = (
                 self.vad.feed(block.samples, block.start_s)
                 if self.vad is not None

@@ -40,6 +40,27 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--channels", type=int, default=1, help="raw stdin channels (1)")
     p.add_argument("--model", default=None, help=f"repo id or directory (default {DEFAULT_MODEL})")
     p.add_argument("--backend", choices=("auto", "torch", "onnx"), default="auto")
+    p.add_argument(
+        "--precision",
+        choices=("fp32", "bf16", "int8", "fp16"),
+        default="fp32",
+        help="precision of the finals (see transcribe --help)",
+    )
+    p.add_argument(
+        "--draft",
+        choices=("auto", "off"),
+        default="auto",
+        help="auto: partials run on the model's int8 ONNX variant when it has one "
+        "(`models export ID --quantize int8`), finals on --precision; off: both on --precision",
+    )
+    p.add_argument(
+        "--compute-budget",
+        type=float,
+        default=1.5,
+        metavar="X",
+        help="model time at most X times an offline pass over the heard audio (1.5); "
+        "partials thin out to stay within it; 0 lifts the limit",
+    )
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all)")
     p.add_argument("--format", choices=("text", "jsonl"), default="text", help="output format")
     p.add_argument("--record", action="store_true", help="keep the audio (FLAC) in the session")
@@ -176,11 +197,14 @@ class TextOutput:
 def run(args: argparse.Namespace) -> int:
     source = make_source(args)  # device and flag errors come before the model loads
     from tui_speech.asr.recognizer import Recognizer
-    from tui_speech.asr.stream import LiveStream, LiveTranscriber
+    from tui_speech.asr.stream import ComputeBudget, LiveStream, LiveTranscriber
     from tui_speech.commands.transcribe import _backend_name
 
-    backend = _backend_name(args.backend, args.model)
-    recognizer = Recognizer.load(args.model, backend, threads=args.threads)
+    if args.compute_budget and args.compute_budget < 1:
+        raise UsageError("--compute-budget must be at least 1 (the finals alone cost 1x), or 0")
+    backend = _backend_name(args.backend, args.model, args.precision)
+    recognizer = Recognizer.load(args.model, backend, args.threads, args.precision)
+    draft = recognizer.draft(args.threads) if args.draft == "auto" else recognizer
     vad = None
     if not args.no_vad:
         from tui_speech.audio.vad import SpeechSegmenter, VadSettings
@@ -197,6 +221,8 @@ def run(args: argparse.Namespace) -> int:
         stable_updates=args.stable,
         partial_interval_s=args.partial_every,
         max_utterance_s=args.max_utterance,
+        draft=draft,
+        budget=ComputeBudget(args.compute_budget or None),
     )
     live = LiveTranscriber(stream, vad)
     writer = None
@@ -262,6 +288,7 @@ def run(args: argparse.Namespace) -> int:
             "audio_s": round(source.seconds, 3),
             "overflows": source.overflows,
             "device_overflows": source.device_overflows,
+            "model_s": round(stream.budget.spent, 3),
             "session": writer.id if writer is not None else None,
         }
     )
