@@ -198,3 +198,15 @@ async def test_bad_input_becomes_notifications_and_the_form_stays(make_app, base
         assert not screen.running
         assert not screen.query_one("#ft-data", Input).disabled  # the form is back
         assert "Traceback" not in log_text(screen)
+
+
+def test_a_queued_step_gives_way_to_a_newer_one_unless_it_is_due_in_the_log():
+    from tui_speech.asr.finetune import TrainProgress
+
+    def message(event: str, step: int) -> FinetuneScreen.Progress:
+        return FinetuneScreen.Progress(TrainProgress(event, step, 100, 0, 1.0))
+
+    assert message("step", 3).can_replace(message("step", 4))
+    assert not message("step", 10).can_replace(message("step", 11))  # step 10 is logged
+    assert not message("step", 3).can_replace(message("eval", 3))
+    assert not message("eval", 3).can_replace(message("step", 4))

@@ -111,11 +111,12 @@ class FinetuneScreen(ReportsWorkerErrors, Screen[None]):
         progress: Any  # asr.finetune.TrainProgress
 
         def can_replace(self, message: Message) -> bool:
-            # A newer step supersedes a pending one, unless that one is due in the log.
+            # Textual asks a queued message whether ``message``, a newer one, may supersede it:
+            # a step by a newer step, unless this step is due in the log.
             if not isinstance(message, FinetuneScreen.Progress):
                 return False
-            old, new = message.progress, self.progress
-            return old.event == new.event == "step" and not _logged_step(old)
+            mine, newer = self.progress, message.progress
+            return mine.event == newer.event == "step" and not _logged_step(mine)
 
     @dataclass
     class Ended(Message):
@@ -160,7 +161,7 @@ class FinetuneScreen(ReportsWorkerErrors, Screen[None]):
                 )
         with Horizontal(id="ft-progress-row"):
             yield ProgressBar(total=None, show_eta=False, id="ft-bar")
-            yield Static("F5 starts · checkpoints let a stopped run resume", id="ft-step")
+            yield Static("F5 or enter starts · a stopped run resumes", id="ft-step")
         yield Static("", id="ft-numbers-line", markup=False)
         yield Log(max_lines=500, id="ft-log")
         yield Footer(compact=True)
