@@ -70,3 +70,20 @@ def with_noise(audio: np.ndarray, snr_db: float, seed: int = 0) -> np.ndarray:
     noise = rng.standard_normal(len(audio)).astype(np.float32)
     noise *= np.sqrt(power / 10 ** (snr_db / 10))
     return (audio + noise).astype(np.float32)
+
+
+def speech_with_pauses(clips: dict[str, np.ndarray], hop: int) -> np.ndarray:
+    """Phrases between one-second pauses, each starting on the model's frame grid (the tiny
+    model, trained on whole clips, only reads them back exactly in that phase)."""
+    parts = [np.zeros(RATE, np.float32)]
+    for clip in clips.values():
+        parts += [clip, np.zeros(RATE + (-len(clip)) % hop, np.float32)]
+    return np.concatenate(parts)
+
+
+def live_blocks(audio: np.ndarray, block_s: float = 0.1) -> list[list]:
+    """The audio as a live source would deliver it: one 16 kHz block per batch."""
+    from tui_speech.asr.stream import Block
+
+    n = int(block_s * RATE)
+    return [[Block(audio[i : i + n], i / RATE, 0.0)] for i in range(0, len(audio), n)]

@@ -4,16 +4,19 @@ while finals stay on the main model."""
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tests.asr_fixtures import *  # noqa: F403  (session fixtures)
+from tests.asr_fixtures import live_blocks as blocks
+from tests.asr_fixtures import speech_with_pauses
 from tests.asr_models import PHRASES
 from tui_speech.asr.model import ONNX_FILE
 from tui_speech.asr.recognizer import Recognizer
-from tui_speech.asr.stream import Block, ComputeBudget, CostModel, LiveStream, LiveTranscriber
+from tui_speech.asr.stream import ComputeBudget, CostModel, LiveStream, LiveTranscriber
 from tui_speech.audio.vad import SpeechSegmenter
 from tui_speech.hub.export import build_variant_graph
 
@@ -60,18 +63,6 @@ def test_a_model_far_faster_than_real_time_is_never_thinned() -> None:
     assert budget.allows_partial(5.0, 5.0)
 
 
-def blocks(audio: np.ndarray, block_s: float = 0.1) -> list[list[Block]]:
-    n = int(block_s * RATE)
-    return [[Block(audio[i : i + n], i / RATE, 0.0)] for i in range(0, len(audio), n)]
-
-
-def speech_with_pauses(clips: dict[str, np.ndarray], hop: int) -> np.ndarray:
-    parts = [np.zeros(RATE, np.float32)]
-    for clip in clips.values():
-        parts += [clip, np.zeros(RATE + (-len(clip)) % hop, np.float32)]
-    return np.concatenate(parts)
-
-
 @pytest.fixture(scope="module")
 def int8_model(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the trained tiny model with its int8 ONNX variant built beside the fp32 one."""
@@ -84,9 +75,18 @@ def int8_model(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) ->
 def test_the_budget_thins_partials_and_keeps_finals(trained_model, phrase_clips) -> None:
     recognizer = Recognizer.load(str(trained_model), "onnx", threads=1)
     audio = speech_with_pauses(phrase_clips, recognizer.info.hop)
+    logits = recognizer.backend.logits
+
+    def full_size_pace(samples: np.ndarray) -> np.ndarray:
+        # The tiny model answers in a millisecond, where scheduler noise would decide what the
+        # ledger sees; this paces it like a big model (5 ms a call + 0.1 s per audio second) so
+        # the budget is judged on a cost profile that matters, with the real model's output.
+        time.sleep(0.005 + 0.1 * len(samples) / RATE)
+        return logits(samples)
+
+    recognizer.backend.logits = full_size_pace  # type: ignore[method-assign]
 
     def run(budget: ComputeBudget) -> tuple[list, ComputeBudget]:
-        budget.IDLE_SHARE = 0.0  # the tiny model is nearly free: judge it like a big one
         stream = LiveStream(recognizer, budget=budget)
         live = LiveTranscriber(stream, SpeechSegmenter(align=recognizer.info.hop))
         return list(live.run(blocks(audio))), budget
@@ -98,11 +98,11 @@ def test_the_budget_thins_partials_and_keeps_finals(trained_model, phrase_clips)
         e.text for e in free if e.type == "final"
     ]
     count = lambda evs: sum(e.type == "partial" for e in evs)  # noqa: E731
-    assert count(thinned) < count(free)
-    # Unlimited, the re-decoding costs well over the ratio; the budget holds it near it (the
-    # estimate is refitted as calls come in, so allow it some slack).
+    assert 0 < count(thinned) < count(free)
+    # Unlimited, the re-decoding costs well over the ratio; the budget holds it to it (the
+    # cost model is refitted as calls come in, so allow a little slack).
     assert unlimited.spent > 1.3 * unlimited.offline_cost()
-    assert budget.spent <= 1.2 * budget.offline_cost() * 1.15
+    assert budget.spent <= 1.2 * budget.offline_cost() * 1.1
 
 
 def test_draft_is_the_int8_variant_when_the_model_has_one(trained_model, int8_model) -> None:

@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 
 from tests.asr_fixtures import *  # noqa: F403  (session fixtures)
+from tests.asr_fixtures import live_blocks as blocks
+from tests.asr_fixtures import speech_with_pauses
 from tests.asr_models import PHRASES
 from tui_speech.asr.recognizer import Recognizer
-from tui_speech.asr.stream import Block, LiveStream, LiveTranscriber, quietest_cut
+from tui_speech.asr.stream import LiveStream, LiveTranscriber, quietest_cut
 from tui_speech.audio.vad import SpeechSegmenter
 
 RATE = 16_000
@@ -20,21 +22,6 @@ RATE = 16_000
 @pytest.fixture(scope="module")
 def recognizer(trained_model: Path) -> Recognizer:
     return Recognizer.load(str(trained_model), "torch", threads=1)
-
-
-def blocks(audio: np.ndarray, block_s: float = 0.1) -> list[list[Block]]:
-    """The audio as a live source would deliver it: one block per batch."""
-    n = int(block_s * RATE)
-    return [[Block(audio[i : i + n], i / RATE, 0.0)] for i in range(0, len(audio), n)]
-
-
-def speech_with_pauses(clips: dict[str, np.ndarray], hop: int) -> np.ndarray:
-    """Phrases between one-second pauses, each starting on the model's frame grid (the tiny
-    model, trained on whole clips, only reads them back exactly in that phase)."""
-    parts = [np.zeros(RATE, np.float32)]
-    for clip in clips.values():
-        parts += [clip, np.zeros(RATE + (-len(clip)) % hop, np.float32)]
-    return np.concatenate(parts)
 
 
 def segmenter(recognizer: Recognizer) -> SpeechSegmenter:
