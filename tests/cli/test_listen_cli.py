@@ -162,6 +162,30 @@ def test_the_session_file_survives_kill_9(cli, cli_env, trained_model, phrase_cl
     assert PHRASES[0] in shown.stdout.decode()
 
 
+def test_partials_on_the_int8_variant_and_a_broken_one_only_costs_speed(
+    cli, trained_model, phrase_clips, tmp_path
+) -> None:
+    import shutil
+
+    from tui_speech.asr.model import ONNX_FILE
+    from tui_speech.hub.export import build_variant_graph
+
+    model = tmp_path / "tiny"
+    shutil.copytree(trained_model, model)
+    build_variant_graph(model / ONNX_FILE, "int8")
+    audio = s16(speech(phrase_clips, n=2))
+    r = cli(*listen_args(model, "--stdin", "--format", "jsonl"), stdin=audio)
+    assert r.returncode == 0, r.stderr.decode()
+    assert finals(events(r.stdout)) == list(PHRASES[:2])
+    assert events(r.stdout)[-1]["model_s"] > 0
+    (model / "onnx" / "model.int8.onnx").write_bytes(b"not an onnx graph")
+    r = cli(*listen_args(model, "--stdin", "--format", "jsonl"), stdin=audio)
+    assert r.returncode == 0, r.stderr.decode()
+    assert finals(events(r.stdout)) == list(PHRASES[:2])
+    assert "warning: partials run on the full model" in r.stderr.decode()
+    assert b"Traceback" not in r.stderr
+
+
 def test_falling_behind_drops_blocks_counts_them_and_carries_on(
     cli_env, trained_model, phrase_clips, tmp_path, isolated_home
 ) -> None:

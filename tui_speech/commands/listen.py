@@ -204,7 +204,12 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--compute-budget must be at least 1 (the finals alone cost 1x), or 0")
     backend = _backend_name(args.backend, args.model, args.precision)
     recognizer = Recognizer.load(args.model, backend, args.threads, args.precision)
-    draft = recognizer.draft(args.threads) if args.draft == "auto" else recognizer
+    draft = recognizer
+    if args.draft == "auto":
+        try:
+            draft = recognizer.draft(args.threads)
+        except TuiSpeechError as exc:  # a broken variant costs speed, not the session
+            print(f"tui-speech: warning: partials run on the full model: {exc}", file=sys.stderr)
     vad = None
     if not args.no_vad:
         from tui_speech.audio.vad import SpeechSegmenter, VadSettings

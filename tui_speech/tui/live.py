@@ -1,7 +1,8 @@
 """One live listening session for the Listen pane, run inside a thread worker.
 
-It wires the ASR core's pieces the way ``tui-speech listen`` does: an audio source (microphone
-or a file paced in real time) -> VAD -> ``LiveStream`` partials and finals, each final appended
+It wires the ASR core's pieces the way ``tui-speech listen`` does: an audio source (microphone,
+piped stdin, or a file paced in real time) -> VAD -> ``LiveStream`` partials (on the model's int8
+variant when it has one, within the default compute budget) and finals, each final appended
 to a session file on disk the moment it exists. The pane hears about events and levels through
 callbacks (it posts them as messages); this module never touches a widget.
 """
@@ -54,7 +55,13 @@ def run_live(
     from tui_speech.asr.stream import LiveStream, LiveTranscriber
     from tui_speech.config import get_paths
 
-    live = LiveTranscriber(LiveStream(recognizer), make_vad(recognizer))
+    warnings: list[str] = []
+    try:
+        draft = recognizer.draft()  # partials on the int8 variant when the model has one
+    except TuiSpeechError as exc:
+        warnings.append(f"partials run on the full model: {exc.message}")
+        draft = recognizer
+    live = LiveTranscriber(LiveStream(recognizer, draft=draft), make_vad(recognizer))
     writer = SessionWriter(get_paths().sessions, recognizer.info.name, label)
     finals: list[Any] = []
     audio: list[tuple[float, np.ndarray]] = []  # (start on the session clock, samples)
@@ -93,7 +100,8 @@ def run_live(
     )
     session = writer.id if writer.finals else None
     samples = on_session_clock(audio, recognizer.sample_rate)
-    return LiveResult(transcript, samples, session, list(getattr(source, "warnings", [])))
+    warnings += getattr(source, "warnings", [])
+    return LiveResult(transcript, samples, session, warnings)
 
 
 def on_session_clock(blocks: list[tuple[float, np.ndarray]], rate: int) -> np.ndarray:
