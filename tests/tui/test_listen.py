@@ -8,12 +8,13 @@ import threading
 import numpy as np
 import pytest
 import soundfile as sf
-from textual.widgets import Input, Static, TabbedContent
+from textual.widgets import Input, OptionList, Static, TabbedContent
 
 from tests.asr_fixtures import *  # noqa: F403  (session fixtures: trained_model, phrase_clips)
 from tests.tui.helpers import settle
 from tui_speech.tui.listen import ListenPane
 from tui_speech.tui.prompt import PromptScreen
+from tui_speech.tui.source_picker import SourcePicker
 from tui_speech.tui.transcript import TranscriptView, bucket, replay_span
 
 
@@ -227,8 +228,9 @@ async def test_microphone_without_a_device_is_explained(make_app, monkeypatch):
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("f2", "f8")
-        assert isinstance(app.screen, PromptScreen)
-        await pilot.press("enter")  # the default input device
+        assert isinstance(app.screen, SourcePicker)
+        app.screen.query_one(Input).value = "usb mic"  # a name the list does not show
+        await pilot.press("enter")  # tried as typed
         await settle(pilot)
         errors = [n.message for n in app._notifications if n.severity == "error"]
         assert errors == ["no audio input device found; ctrl+o or F5 transcribe files instead"]
@@ -330,8 +332,9 @@ async def test_audio_piped_into_the_app_is_transcribed_live(trained_model, phras
             pane = app.query_one(ListenPane)
             pane.model = str(trained_model)
             await pilot.press("f8")
-            assert isinstance(app.screen, PromptScreen)
-            assert app.screen.query_one(Input).value == "stdin"  # offered first
+            assert isinstance(app.screen, SourcePicker)
+            options = app.screen.query_one(OptionList)
+            assert options.options[0].id == "stdin" and options.highlighted == 0  # offered first
             view = app.query_one(TranscriptView)
             finals: list[str] = []
             add_final = view.add_final
@@ -353,8 +356,19 @@ async def test_audio_piped_into_the_app_is_transcribed_live(trained_model, phras
             (session,) = get_paths().sessions.glob("*.jsonl")
             assert '"source": "stdin"' in session.read_text(encoding="utf-8")
 
-            # The pipe has ended: listening to it again says so instead of waiting forever.
-            await pilot.press("f8", "enter")
+            # At 80 columns the status line still shows the session's id.
+            status = app.query_one("#listen-status", Static)
+            row = [strip.text for strip in app.screen._compositor.render_strips()][status.region.y]
+            assert f"session {session.stem} · 11 chars" in row, row
+
+            # The pipe has ended: the picker says so, and listening to it again explains
+            # instead of waiting forever.
+            await pilot.press("f8")
+            await settle(pilot)
+            assert "stdin · the audio piped in has ended" in str(
+                app.screen.query_one(OptionList).options[0].prompt
+            )
+            await pilot.press(*"stdin", "enter")
             await settle(pilot)
             assert "piped in has ended" in notifications(app)[-1]
     finally:
@@ -365,9 +379,9 @@ async def test_stdin_without_audio_piped_in_is_explained(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("f2", "f8")
-        assert app.screen.query_one(Input).value == ""  # nothing piped: a microphone
-        app.screen.query_one(Input).value = "stdin"
-        await pilot.press("enter")
+        await settle(pilot)
+        assert "stdin" not in [o.id for o in app.screen.query_one(OptionList).options]
+        await pilot.press(*"stdin", "enter")  # typed anyway: how to pipe audio in
         await settle(pilot)
         assert "no audio is piped in" in notifications(app)[-1]
 
@@ -462,7 +476,7 @@ def test_the_real_app_reads_audio_from_a_pipe_and_keys_from_the_terminal(
         wait_for("Listen to which source?")
         os.write(master, b"\r")
         feeder = feed_pipe(audio_w, s16(phrases_audio(phrase_clips, 2)))
-        wait_for("stdin: 11 characters", timeout=120)  # the pipe ended: the session is done
+        wait_for("11 chars, ", timeout=120)  # the pipe ended: the session is done
         feeder.join(timeout=5)
         sessions = list(get_paths().sessions.glob("*.jsonl"))
         assert len(sessions) == 1

@@ -30,6 +30,7 @@ from tui_speech.tui.errors import ReportsWorkerErrors
 from tui_speech.tui.messages import ErrorRaised, StatusInfo
 from tui_speech.tui.player import LazyPlayer
 from tui_speech.tui.prompt import PromptScreen
+from tui_speech.tui.source_picker import Picked, SourcePicker
 from tui_speech.tui.state import Settings, save_settings
 from tui_speech.tui.themes import CONFIDENCE_STEPS
 from tui_speech.tui.transcript import TranscriptView, replay_span
@@ -293,10 +294,15 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         view.show(t.chars)
         view.focus()
         name = Path(t.source).name or "audio"
-        saved = f" · session {message.session}" if message.session else ""
-        self.say(
-            f"{name}: {len(t.chars)} characters, {t.duration:.1f} s, mean {t.confidence:.0%}{saved}"
-        )
+        if message.session:  # the id first: at 80 columns the end of the line is cut
+            self.say(
+                f"session {message.session} · {len(t.chars)} chars, {t.duration:.1f} s, "
+                f"mean {t.confidence:.0%} · {name}"
+            )
+        else:
+            self.say(
+                f"{name}: {len(t.chars)} characters, {t.duration:.1f} s, mean {t.confidence:.0%}"
+            )
 
     # --- live: the microphone, or a file played in real time ------------------------------------
 
@@ -313,17 +319,19 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         return getattr(self.app, "piped", None)
 
     def action_listen(self) -> None:
-        """The source picker: stdin when audio is piped in, else a microphone."""
+        """The source picker: stdin when audio is piped in, the input devices, a file as live."""
 
-        def start(device: str | None) -> None:
-            self._start_live(None, device)
+        def start(picked: Picked | None) -> None:
+            if picked is None:
+                return
+            if picked.kind == "file":
+                self.action_live_file()
+            elif picked.kind == "stdin":
+                self._start_live(None, STDIN)
+            else:
+                self._start_live(None, picked.device)
 
-        hint = "a microphone: a device # or part of its name, empty for the default"
-        default = ""
-        if self.piped is not None:
-            hint = f"`stdin` ({self.piped.describe()}), or {hint}"
-            default = STDIN
-        self.app.push_screen(PromptScreen("Listen to which source?", default, hint), start)
+        self.app.push_screen(SourcePicker(self.piped), start)
 
     def _start_live(self, path: Path | None, device: str | None = None) -> None:
         self._paused.clear()
