@@ -37,3 +37,34 @@ def test_list_show_and_export_a_session(cli, trained_model, phrase_clips, tmp_pa
 
     missing = cli("sessions", "show", "nope")
     assert missing.returncode == 2 and "no session 'nope'" in missing.stderr.decode()
+
+
+def test_rm_deletes_a_session_and_its_audio(cli, trained_model, phrase_clips) -> None:
+    from tui_speech.asr.sessions import SessionWriter
+    from tui_speech.config import get_paths
+
+    audio = s16(speech(phrase_clips, n=1))
+    r = cli(*listen_args(trained_model, "--stdin", "--record"), stdin=audio)
+    assert r.returncode == 0, r.stderr.decode()
+    folder = get_paths().sessions
+    (heard,) = folder.glob("*.jsonl")
+    assert heard.with_suffix(".flac").is_file()
+    other = SessionWriter(folder, "m", "stdin", sid="20990101-000000")  # the newest
+    other.add_final("你好", 0.0, 0.5, ())
+    other.close()
+
+    for wrong, message in [("nope", "no session 'nope'"), ("2", "'2' matches 2 sessions")]:
+        r = cli("sessions", "rm", wrong)
+        err = r.stderr.decode()
+        assert r.returncode == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert len(list(folder.iterdir())) == 3  # nothing was removed
+
+    r = cli("sessions", "rm", heard.stem[:13])  # a unique prefix
+    assert r.returncode == 0 and not r.stdout
+    assert r.stderr.decode() == f"deleted session {heard.stem} (1 utterance and its audio)\n"
+    assert sorted(p.name for p in folder.iterdir()) == ["20990101-000000.jsonl"]
+
+    r = cli("sessions", "rm", "last")
+    assert r.returncode == 0
+    assert r.stderr.decode() == "deleted session 20990101-000000 (1 utterance)\n"
+    assert cli("sessions", "list").stderr.decode().startswith("no sessions yet")

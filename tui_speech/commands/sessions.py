@@ -1,8 +1,9 @@
-"""``tui-speech sessions list|show|export``: the sessions ``listen`` wrote.
+"""``tui-speech sessions list|show|export|rm``: the sessions ``listen`` wrote.
 
 ``list`` shows one line per session (id, start, length, utterances, the start of its text);
 ``show ID`` prints its utterances with their times; ``export ID --format srt|vtt|txt|json``
-writes it through the same writers as ``transcribe``. ``ID`` may be a unique prefix or ``last``.
+writes it through the same writers as ``transcribe``; ``rm ID`` deletes it and its recorded
+audio. ``ID`` may be a unique prefix or ``last``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ EXPORT_FORMATS = ("txt", "json", "jsonl", "srt", "vtt")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("sessions", help="list, show and export live sessions")
+    p = subparsers.add_parser("sessions", help="list, show, export and remove live sessions")
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     sub.add_parser("list", help="one line per session")
     show = sub.add_parser("show", help="a session's utterances with times")
@@ -25,6 +26,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     export.add_argument("id", metavar="ID", help="session id, a unique prefix, or 'last'")
     export.add_argument("--format", "-f", choices=EXPORT_FORMATS, default="txt")
     export.add_argument("-o", "--output", type=Path, default=None, help="file (default stdout)")
+    rm = sub.add_parser("rm", help="delete a session and its recorded audio")
+    rm.add_argument("id", metavar="ID", help="session id, a unique prefix, or 'last'")
     return p
 
 
@@ -49,7 +52,7 @@ def export_text(info: Any, fmt: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tui_speech.asr.sessions import find_session, list_sessions
+    from tui_speech.asr.sessions import delete_session, find_session, list_sessions
     from tui_speech.config import get_paths
 
     folder = get_paths().sessions
@@ -68,6 +71,13 @@ def run(args: argparse.Namespace) -> int:
             )
         return 0
     info = find_session(folder, args.id)
+    if args.action == "rm":
+        removed = delete_session(info)
+        n = len(info.finals)
+        audio = " and its audio" if any(p.suffix == ".flac" for p in removed) else ""
+        plural = "" if n == 1 else "s"
+        print(f"deleted session {info.id} ({n} utterance{plural}{audio})", file=sys.stderr)
+        return 0
     if args.action == "show":
         print(f"session {info.id} · started {info.started} · {info.source} · {info.model}")
         for f in info.finals:
