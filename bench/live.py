@@ -10,8 +10,10 @@ sample would have been heard) into VAD + :class:`LiveStream`, as ``tui-speech li
   shows it; p50 / p95;
 - lag: how far processing is behind the audio, sampled at every batch; first vs last quarter
   (growth means it would fall further behind forever); blocks dropped by the capture queue;
-- compute: model time spent live (partials + finals) against one offline ``decode`` of the
-  same audio, measured in the same process after the live run.
+- compute: model CPU time (process CPU seconds during model calls, so other programs on a busy
+  machine do not count) spent live (partials + finals) against one offline ``decode`` of the
+  same audio, measured in the same process after the live run; and the budget ledger's own
+  view (what it spent against its running estimate of the offline cost).
 
 ``--model full`` is the real model's architecture with random weights (bench/asr.py); random
 weights emit characters anywhere, so its latency is that of the pipeline, not of speech.
@@ -107,11 +109,11 @@ def main() -> None:
 
     def timed(logits):  # model time only: what partials and finals cost
         def run(samples):
-            t = time.perf_counter()
+            t = time.process_time()
             try:
                 return logits(samples)
             finally:
-                compute[0] += time.perf_counter() - t
+                compute[0] += time.process_time() - t
 
         return run
 
@@ -172,6 +174,11 @@ def main() -> None:
     print(
         f"compute live {live_compute:.2f} s  offline {offline:.2f} s (wall {offline_wall:.2f} s)"
         f"  ratio {live_compute / max(offline, 1e-9):.2f}x"
+    )
+    ledger = stream.budget
+    print(
+        f"budget ledger  spent {ledger.spent:.2f} s  offline estimate {ledger.offline_cost():.2f} s"
+        f"  ({ledger.spent / max(ledger.offline_cost(), 1e-9):.2f}x)"
     )
 
 

@@ -78,10 +78,12 @@ def test_the_budget_thins_partials_and_keeps_finals(trained_model, phrase_clips)
     logits = recognizer.backend.logits
 
     def full_size_pace(samples: np.ndarray) -> np.ndarray:
-        # The tiny model answers in a millisecond, where scheduler noise would decide what the
-        # ledger sees; this paces it like a big model (5 ms a call + 0.1 s per audio second) so
-        # the budget is judged on a cost profile that matters, with the real model's output.
-        time.sleep(0.005 + 0.1 * len(samples) / RATE)
+        # The tiny model answers in a millisecond, where noise would decide what the ledger
+        # sees; this makes it cost CPU like a big model (5 ms a call + 0.1 s per audio second)
+        # so the budget is judged on a cost profile that matters, with the real model's output.
+        until = time.process_time() + 0.005 + 0.1 * len(samples) / RATE
+        while time.process_time() < until:
+            pass
         return logits(samples)
 
     recognizer.backend.logits = full_size_pace  # type: ignore[method-assign]

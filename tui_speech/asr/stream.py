@@ -121,7 +121,7 @@ class ComputeBudget:
             raise ValueError("a compute budget below 1x cannot pay for the finals")
         self.ratio = ratio
         self.window_s = window_s
-        self.spent = 0.0  # model seconds, partials and finals
+        self.spent = 0.0  # model CPU seconds, partials and finals
         self.heard_s = 0.0  # session audio so far
         self.models = {"main": CostModel(), "draft": CostModel()}
 
@@ -289,11 +289,13 @@ class LiveStream:
         return self._event("partial", committed, committed + tail)
 
     def _timed(self, kind: str, fn: Callable[[np.ndarray], _T], audio: np.ndarray) -> _T:
-        began = time.perf_counter()
+        # CPU time of the process, not wall time: on a busy machine wall time counts other
+        # programs' turns as ours, while the model's own threads are what the budget is about.
+        began = time.process_time()
         try:
             return fn(audio)
         finally:
-            self.budget.record(kind, time.perf_counter() - began, len(audio) / self.rate)
+            self.budget.record(kind, time.process_time() - began, len(audio) / self.rate)
 
     def _commit(self, chars: list[CharResult]) -> None:
         if not chars:
