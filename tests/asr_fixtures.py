@@ -87,3 +87,19 @@ def live_blocks(audio: np.ndarray, block_s: float = 0.1) -> list[list]:
 
     n = int(block_s * RATE)
     return [[Block(audio[i : i + n], i / RATE, 0.0)] for i in range(0, len(audio), n)]
+
+
+def noise_dataset(root: Path, texts: tuple[str, ...] | list[str], dev: bool = True) -> Path:
+    """A fine-tuning dataset folder: one noise clip per text (lengths 1 s, 1.125 s, ...),
+    ``transcripts.tsv``, and the first row again as ``dev.tsv`` when ``dev``."""
+    (root / "clips").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    rows = []
+    for i, text in enumerate(texts):
+        audio = (rng.standard_normal(16_000 + 2_000 * i) * 0.1).astype(np.float32)
+        write_wav(root / f"clips/{i}.wav", audio)
+        rows.append(f"clips/{i}.wav\t{text}\n")
+    (root / "transcripts.tsv").write_text("".join(rows), encoding="utf-8")
+    if dev:
+        (root / "dev.tsv").write_text(rows[0], encoding="utf-8")
+    return root

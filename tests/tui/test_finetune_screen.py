@@ -10,11 +10,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
 from textual.widgets import DataTable, Input, Log, ProgressBar, Static
 
-from tests.asr_fixtures import write_wav
+from tests.asr_fixtures import noise_dataset
 from tests.asr_models import PHRASES, TRAINED_DIR
 from tests.tui.helpers import settle, wait_until
 from tui_speech.tui.finetune import FinetuneScreen
@@ -30,17 +29,7 @@ def base(tmp_path: Path) -> Path:
 
 
 def make_dataset(root: Path, texts=PHRASES[:3], dev: bool = True) -> Path:
-    (root / "clips").mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    rows = []
-    for i, text in enumerate(texts):
-        audio = (rng.standard_normal(16_000 + 2_000 * i) * 0.1).astype(np.float32)
-        write_wav(root / f"clips/{i}.wav", audio)
-        rows.append(f"clips/{i}.wav\t{text}\n")
-    (root / "transcripts.tsv").write_text("".join(rows), encoding="utf-8")
-    if dev:
-        (root / "dev.tsv").write_text(rows[0], encoding="utf-8")
-    return root
+    return noise_dataset(root, texts, dev)
 
 
 def rows(app) -> dict[str, tuple[str, ...]]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.asr_fixtures import write_wav
+from tests.asr_fixtures import noise_dataset
 from tests.asr_models import save_random_model
 from tui_speech.asr.finetune import FinetuneConfig, Interrupted, TrainProgress, finetune
 from tui_speech.errors import ModelMissingError, UsageError
@@ -29,17 +29,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def make_dataset(root: Path, texts=TEXTS, dev: bool = True) -> Path:
-    (root / "clips").mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    rows = []
-    for i, text in enumerate(texts):
-        audio = (rng.standard_normal(16_000 + 2_000 * i) * 0.1).astype(np.float32)
-        write_wav(root / f"clips/{i}.wav", audio)
-        rows.append(f"clips/{i}.wav\t{text}\n")
-    (root / "transcripts.tsv").write_text("".join(rows), encoding="utf-8")
-    if dev:
-        (root / "dev.tsv").write_text(rows[0], encoding="utf-8")
-    return root
+    return noise_dataset(root, texts, dev)
 
 
 def config(data: Path, base: Path, name: str, **changes) -> FinetuneConfig:

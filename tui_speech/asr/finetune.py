@@ -83,6 +83,14 @@ class TrainProgress:
     dev: Evaluation | None = None
     message: str = ""
 
+    def eval_line(self) -> str:
+        """What an "eval" event says (the CLI's log and the TUI's)."""
+        assert self.dev is not None
+        return (
+            f"epoch {self.epoch + 1}: dev CER {self.dev.cer:.2%} over {self.dev.ref_chars} "
+            f"characters, calibration error {self.dev.ece:.3f}"
+        )
+
 
 @dataclass(frozen=True)
 class FinetuneResult:

@@ -144,10 +144,7 @@ class _Display:
                 self.line(f"step {p.step}/{p.total_steps} epoch {p.epoch + 1}  {status}")
         elif p.event == "eval" and p.dev is not None:
             self.dev = f"{p.dev.cer:.2%}"
-            self.line(
-                f"epoch {p.epoch + 1}: dev CER {p.dev.cer:.2%} over {p.dev.ref_chars} "
-                f"characters, calibration error {p.dev.ece:.3f}"
-            )
+            self.line(p.eval_line())
         elif p.event == "checkpoint":
             if self.bar is None:
                 self.line(f"checkpoint at step {p.step}")

@@ -340,10 +340,7 @@ class FinetuneScreen(ReportsWorkerErrors, Screen[None]):
                 )
         elif p.event == "eval" and p.dev is not None:
             self._dev = f"{p.dev.cer:.1%}"
-            self._log(
-                f"epoch {p.epoch + 1}: dev CER {p.dev.cer:.2%} over {p.dev.ref_chars} "
-                f"characters, calibration error {p.dev.ece:.3f}"
-            )
+            self._log(p.eval_line())
         elif p.event == "checkpoint":
             self._log(f"checkpoint at step {p.step}")
         if not self._stop.is_set():
