@@ -15,6 +15,8 @@ from tui_speech.tts.pipeline import (
     Pipeline,
     chunk_tokens,
     iter_sentences,
+    pause_after,
+    shape_pauses,
 )
 from tui_speech.tts.vocab import MAX_PHONEMES, encode
 
@@ -143,3 +145,36 @@ def test_a_blend_speaks():
 def test_chunks_are_consumed_lazily():
     plan = Pipeline("en-us").plan("One. Two. Three.")
     assert [c.graphemes for c in itertools.islice(plan, 2)] == ["One.", "Two. Three."]
+
+
+def _silent_edges(audio: np.ndarray, rate: int = 24_000) -> tuple[float, float]:
+    loud = np.flatnonzero(np.abs(audio) > 0.01 * np.abs(audio).max())
+    return loud[0] / rate, (len(audio) - 1 - loud[-1]) / rate
+
+
+def test_pauses_follow_the_text_at_each_cut():
+    assert pause_after("The old lighthouse") < pause_after("every evening,")
+    assert pause_after("every evening,") < pause_after("as he went.")
+    assert pause_after("“Come in!”") == pause_after("我们去学校。") == pause_after("as he went.")
+    assert pause_after("今天天气很好，") == pause_after("every evening,")
+    tone = np.sin(np.arange(4_800) / 3).astype(np.float32)
+    padded = np.concatenate([np.zeros(7_200), tone, np.zeros(16_800)]).astype(np.float32)
+    shaped = shape_pauses(padded, 0.2)
+    lead, tail = _silent_edges(shaped)
+    assert lead == pytest.approx(0.05, abs=0.002) and tail == pytest.approx(0.2, abs=0.002)
+    assert abs(shaped[0]) == 0 and abs(shaped[-1]) == 0  # faded edges: no click
+    short = np.concatenate([np.zeros(240), tone, np.zeros(240)]).astype(np.float32)
+    assert len(shape_pauses(short, 0.4)) == len(short)  # silence is cut, never added
+
+
+@pytest.mark.slow
+def test_a_phrase_cut_between_words_does_not_pause_for_a_second():
+    text = "The old lighthouse keeper climbed the stairs every evening, counting each step."
+    chunks = list(Pipeline("en-us")(text))
+    assert len(chunks) >= 3 and not chunks[0].graphemes.endswith(",")  # cut between words
+    gaps = [
+        _silent_edges(a.audio)[1] + _silent_edges(b.audio)[0] for a, b in itertools.pairwise(chunks)
+    ]
+    assert gaps[0] < 0.15  # mid-phrase: a breath, not Kokoro's ~1 s of padding
+    assert max(gaps) < 0.3
+    assert _silent_edges(chunks[-1].audio)[1] <= 0.41

@@ -10,6 +10,10 @@ Chunking rules (why):
   twice as long as the one before, which keeps synthesis ahead of real-time playback (RTF < 0.5)
   while later chunks grow to where the model runs most efficiently.
 - Cuts fall after a clause mark (, ; : — …) when one is near, else between words.
+- Kokoro pads every call with silence (here ~0.3 s before and ~0.7 s after the speech), so
+  played back to back, chunks cut between two words would pause for a second mid-phrase. Each
+  chunk's silence is cut to what the text calls for at its end: a short breath between words,
+  more after a clause, a sentence's pause after a sentence (:func:`shape_pauses`).
 """
 
 from __future__ import annotations
@@ -42,6 +46,12 @@ MAX_CHUNK_PHONEMES = 80
 MAX_SENTENCE_CHARS = 400
 _CLAUSE_MARKS = frozenset(",;:—…")
 _SENTENCE_MARKS = frozenset(".!?")
+#: Silence kept after a chunk, by how its text ends (seconds), and before its speech.
+PAUSE_AFTER_WORD, PAUSE_AFTER_CLAUSE, PAUSE_AFTER_SENTENCE = 0.06, 0.2, 0.4
+LEAD_IN = 0.05
+#: Samples below this fraction of the chunk's peak count as silence (-40 dB).
+SILENCE_FRACTION = 0.01
+FADE_S = 0.005
 
 # A sentence ends at . ! ? … followed by space (so "5.50" and "e.g" stay whole), at CJK marks,
 # or at a line break.
@@ -239,8 +249,9 @@ class Pipeline:
         work = ((chunk, ids) for chunk, ids in planned if ids)
         spoken = 0
         for chunk, out in _in_order(engine, work, self._synthesize):
+            audio = shape_pauses(out.audio, pause_after(chunk.graphemes))
             yield SpeechChunk(
-                spoken, chunk.graphemes, chunk.phonemes, chunk.tokens, out.audio,
+                spoken, chunk.graphemes, chunk.phonemes, chunk.tokens, audio,
                 SAMPLE_RATE, chunk.warnings,
             )  # fmt: skip
             spoken += 1
@@ -249,6 +260,41 @@ class Pipeline:
 
     def _synthesize(self, ids: list[int]) -> EngineOutput:
         return self.load().synthesize(ids, style_for(self.pack, len(ids)), self.speed)
+
+
+def pause_after(graphemes: str) -> float:
+    """Seconds of silence the text calls for after ``graphemes``."""
+    end = graphemes.rstrip().rstrip('"”’)]」』）')
+    if not end:
+        return PAUSE_AFTER_WORD
+    if end[-1] in _SENTENCE_MARKS or end[-1] in "。！？" or end.endswith("..."):
+        return PAUSE_AFTER_SENTENCE
+    if end[-1] in _CLAUSE_MARKS or end[-1] in "，；：、":
+        return PAUSE_AFTER_CLAUSE
+    return PAUSE_AFTER_WORD
+
+
+def shape_pauses(audio: np.ndarray, pause_s: float, rate: int = SAMPLE_RATE) -> np.ndarray:
+    """``audio`` with its leading silence cut to :data:`LEAD_IN` and its trailing silence to
+    ``pause_s`` (never lengthened); cut edges fade over 5 ms so no click is heard."""
+    if len(audio) == 0:
+        return audio
+    loud = np.flatnonzero(np.abs(audio) > SILENCE_FRACTION * float(np.max(np.abs(audio))))
+    if len(loud) == 0:
+        return audio
+    start = max(0, int(loud[0]) - int(LEAD_IN * rate))
+    end = min(len(audio), int(loud[-1]) + 1 + int(pause_s * rate))
+    if start == 0 and end == len(audio):
+        return audio
+    out = audio[start:end].copy()
+    fade = min(int(FADE_S * rate), len(out) // 2)
+    if fade:
+        ramp = np.linspace(0.0, 1.0, fade, dtype=out.dtype)
+        if start > 0:
+            out[:fade] *= ramp
+        if end < len(audio):
+            out[-fade:] *= ramp[::-1]
+    return out
 
 
 def _in_order(
