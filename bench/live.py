@@ -73,10 +73,11 @@ def main() -> None:
 
     import soundfile as sf
 
+    from tui_speech.asr.budget import ComputeBudget
     from tui_speech.asr.export import export_onnx
     from tui_speech.asr.model import load_model_info
     from tui_speech.asr.recognizer import Recognizer
-    from tui_speech.asr.stream import ComputeBudget, LiveStream, LiveTranscriber
+    from tui_speech.asr.stream import LiveStream, LiveTranscriber
     from tui_speech.audio.sources import FileSource
     from tui_speech.audio.vad import SpeechSegmenter
 

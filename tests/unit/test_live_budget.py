@@ -1,5 +1,5 @@
-"""Live compute: the cost ledger that thins partials, and partials on the int8 draft variant
-while finals stay on the main model."""
+"""Live compute: the cost ledger that thins partials (tui_speech.asr.budget), and partials on
+the int8 draft variant while finals stay on the main model."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from tests.asr_fixtures import *  # noqa: F403  (session fixtures)
 from tests.asr_fixtures import live_blocks as blocks
 from tests.asr_fixtures import speech_with_pauses
 from tests.asr_models import PHRASES
+from tui_speech.asr.budget import ComputeBudget, CostModel
 from tui_speech.asr.model import ONNX_FILE
 from tui_speech.asr.recognizer import Recognizer
-from tui_speech.asr.stream import ComputeBudget, CostModel, LiveStream, LiveTranscriber
+from tui_speech.asr.stream import LiveStream, LiveTranscriber
 from tui_speech.audio.vad import SpeechSegmenter
 from tui_speech.hub.export import build_variant_graph
 

@@ -196,8 +196,9 @@ class TextOutput:
 
 def run(args: argparse.Namespace) -> int:
     source = make_source(args)  # device and flag errors come before the model loads
+    from tui_speech.asr.budget import ComputeBudget
     from tui_speech.asr.recognizer import Recognizer
-    from tui_speech.asr.stream import ComputeBudget, LiveStream, LiveTranscriber
+    from tui_speech.asr.stream import LiveStream, LiveTranscriber
     from tui_speech.commands.transcribe import _backend_name
 
     if args.compute_budget and args.compute_budget < 1:
