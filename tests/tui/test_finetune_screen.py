@@ -153,6 +153,36 @@ async def test_cancel_writes_a_checkpoint_registers_nothing_and_start_resumes(
         assert store.read_manifest("local/stopped") is None
 
 
+async def test_other_settings_meet_the_old_checkpoint_and_start_over_clears_it(
+    make_app, base: Path, tmp_path: Path
+):
+    from textual.widgets import Checkbox
+
+    data = make_dataset(tmp_path / "data", dev=False)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_from_models_pane(pilot, CATALOG_ASR)
+        # One step, then the run stops at max steps with a checkpoint.
+        fill(screen, data=str(data), base=str(base), name="redo", batch="1.5", **{"max-steps": "1"})
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: "(max steps)" in log_text(screen), timeout=120)
+        # Another learning rate cannot resume that checkpoint: the TUI says what to do here.
+        fill(screen, lr="5e-4", **{"max-steps": "2"})
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: bool(notifications(app, "error")), timeout=120)
+        (message,) = notifications(app, "error")
+        assert "other settings" in message and "tick Restart" in message
+        assert "--restart" not in message and not screen.running
+        restart = screen.query_one("#ft-restart", Checkbox)
+        restart.focus()
+        await pilot.press("space")  # ticked from the keyboard
+        assert restart.value
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: log_text(screen).count("(max steps)") == 2, timeout=120)
+        assert "resuming at step" not in log_text(screen)  # it started over at step 0
+        assert "stopped at step 2 (max steps)" in log_text(screen)
+
+
 async def test_bad_input_becomes_notifications_and_the_form_stays(make_app, base, tmp_path):
     unknown = make_dataset(tmp_path / "latin", texts=("abc", "xyz"), dev=False)
     app = make_app()

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from tui_speech.errors import TuiSpeechError
+from tui_speech.errors import TuiSpeechError, UsageError
 from tui_speech.fileio import swap_dir
 
 LAST = "last"
@@ -30,6 +30,11 @@ LAST = "last"
 
 class CheckpointError(TuiSpeechError):
     """A checkpoint could not be written (the previous one is intact) or read."""
+
+
+class StaleCheckpoint(UsageError):
+    """The run's folder holds a checkpoint of a run with other settings or data: it cannot be
+    resumed; starting over (``restart``) or another name is the way on."""
 
 
 @dataclass(frozen=True)

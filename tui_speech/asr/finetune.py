@@ -239,7 +239,7 @@ def finetune(
     if found is not None:
         state, tensors = checkpoints.load(found)
         if state.fingerprint != fingerprint:
-            raise UsageError(
+            raise checkpoints.StaleCheckpoint(
                 f"{work} holds a checkpoint of a run with other settings or data; "
                 "add --restart to start over, or pick another --out"
             )

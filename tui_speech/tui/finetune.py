@@ -28,7 +28,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.validation import Function, Integer, ValidationResult, Validator
-from textual.widgets import Footer, Header, Input, Log, ProgressBar, Static
+from textual.widgets import Checkbox, Footer, Header, Input, Log, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from tui_speech.errors import TuiSpeechError
@@ -91,6 +91,7 @@ class FinetuneScreen(ReportsWorkerErrors, Screen[None]):
     FinetuneScreen #ft-base { width: 1fr; }
     FinetuneScreen #ft-name { width: 28; }
     FinetuneScreen #ft-numbers Input { width: 1fr; }
+    FinetuneScreen #ft-restart { width: auto; height: 3; }
     FinetuneScreen #ft-data-check { height: 1; color: $text-muted; padding: 0 1; }
     FinetuneScreen #ft-data-check.-invalid { color: $error; }
     FinetuneScreen #ft-progress-row { height: 1; padding: 0 1; }
@@ -155,10 +156,10 @@ class FinetuneScreen(ReportsWorkerErrors, Screen[None]):
                 yield self._input(
                     "ft-max-steps", "Max steps", "", "all", [Integer(minimum=1)], optional=True
                 )
-                yield self._input("ft-lr", "Learning rate", DEFAULT_LR, "", [_positive()])
-                yield self._input(
-                    "ft-batch", "Batch seconds", DEFAULT_BATCH_SECONDS, "", [_positive()]
-                )
+                yield self._input("ft-lr", "LR", DEFAULT_LR, "", [_positive()])
+                yield self._input("ft-batch", "Batch (s)", DEFAULT_BATCH_SECONDS, "", [_positive()])
+                # Off: a stopped run with the same settings resumes from its checkpoint.
+                yield Checkbox("Restart", id="ft-restart")
         with Horizontal(id="ft-progress-row"):
             yield ProgressBar(total=None, show_eta=False, id="ft-bar")
             yield Static("F5 or enter starts · a stopped run resumes", id="ft-step")
@@ -236,6 +237,7 @@ class FinetuneScreen(ReportsWorkerErrors, Screen[None]):
             lr=float(value["ft-lr"]),
             batch_seconds=float(value["ft-batch"]),
             max_steps=int(value["ft-max-steps"]) if value["ft-max-steps"] else None,
+            restart=self.query_one("#ft-restart", Checkbox).value,
         )
 
     # --- actions --------------------------------------------------------------------------------
@@ -283,6 +285,7 @@ class FinetuneScreen(ReportsWorkerErrors, Screen[None]):
         self.running = running
         for field in self.query("#ft-form Input").results(Input):
             field.disabled = running
+        self.query_one("#ft-restart", Checkbox).disabled = running
         if running:
             self.query_one("#ft-log", Log).focus()  # so that `c` cancels
         self.refresh_bindings()
@@ -294,6 +297,7 @@ class FinetuneScreen(ReportsWorkerErrors, Screen[None]):
 
     @work(thread=True, exclusive=True, group="finetune", exit_on_error=False)
     def _run(self, config: Any, stop: threading.Event) -> None:
+        from tui_speech.asr.checkpoints import CheckpointError, StaleCheckpoint
         from tui_speech.asr.finetune import Interrupted, finetune
 
         def report(progress: Any) -> None:
@@ -301,6 +305,12 @@ class FinetuneScreen(ReportsWorkerErrors, Screen[None]):
 
         try:
             result = finetune(config, report, stop)
+        except (StaleCheckpoint, CheckpointError) as exc:
+            # The core words it for the CLI (--restart); here the checkbox is the way.
+            what = exc.message.split(";")[0].split(" (")[0]
+            text = f"{what}; tick Restart (its progress is lost) or pick another name"
+            self.post_message(self.Ended(text, "error"))
+            return
         except Interrupted as exc:
             text = (
                 f"stopped at step {exc.step} of {exc.total_steps}; a checkpoint was saved: "
