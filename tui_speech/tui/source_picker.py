@@ -24,22 +24,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui_speech.audio.devices import InputDevice, query_input_devices
 from tui_speech.audio.pipe import PipedAudio
-from tui_speech.errors import AudioDeviceError
 
 FILE_ID = "file"
 STDIN_ID = "stdin"
-
-
-@dataclass(frozen=True)
-class InputDevice:
-    """One PortAudio input device as the picker lists it."""
-
-    index: int
-    name: str
-    channels: int
-    rate: int  # default sample rate, Hz (0 when PortAudio does not say)
-    default: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,41 +37,6 @@ class Picked:
 
     kind: Literal["stdin", "device", "file"]
     device: str | None = None
-
-
-def query_input_devices() -> tuple[list[InputDevice], str | None]:
-    """The input devices PortAudio sees, and None; or no devices and a one-line reason.
-
-    Blocking (imports sounddevice, which starts PortAudio): call it from a thread worker.
-    """
-    from tui_speech.audio.playback import load_sounddevice
-
-    try:
-        sd = load_sounddevice()
-    except AudioDeviceError:
-        return [], "PortAudio is missing (apt-get install libportaudio2)"
-    try:
-        devices = list(sd.query_devices())
-    except Exception as exc:  # PortAudioError: the host API failed, not the user's doing
-        return [], f"cannot list audio devices ({exc})"
-    try:
-        default_in = int(sd.default.device[0])
-    except (TypeError, ValueError, IndexError):
-        default_in = -1
-    inputs = [
-        InputDevice(
-            index=i,
-            name=str(d.get("name", f"device {i}")),
-            channels=int(d.get("max_input_channels", 0)),
-            rate=int(d.get("default_samplerate") or 0),
-            default=i == default_in,
-        )
-        for i, d in enumerate(devices)
-        if int(d.get("max_input_channels", 0)) > 0
-    ]
-    if not inputs:
-        return [], "no audio input device found"
-    return inputs, None
 
 
 def device_label(device: InputDevice) -> str:
