@@ -228,6 +228,19 @@ def load_model_info(
     )
 
 
+def pick_backend(choice: str, spec: str | None, precision: str = "fp32") -> str:
+    """``--backend auto`` made concrete: the backend that runs ``precision`` (int8/fp16 are ONNX
+    variants, bf16 is torch autocast); for fp32, onnx when the model has an ONNX export."""
+    if choice != "auto":
+        return choice
+    if precision in ONNX_PRECISIONS[1:]:
+        return "onnx"
+    if precision in TORCH_PRECISIONS[1:]:
+        return "torch"
+    folder, _ = resolve_model_dir(spec)
+    return "onnx" if (folder / ONNX_FILE).exists() else "torch"
+
+
 def find_model(spec: str | None, need: str = "torch", precision: str = "fp32") -> ModelInfo:
     """Resolve ``--model`` and check it in one step (what the commands call)."""
     folder, name = resolve_model_dir(spec)

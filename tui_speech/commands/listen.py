@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tui_speech.commands.transcribe import PRECISIONS
 from tui_speech.errors import TuiSpeechError, UsageError
 
 DEFAULT_MODEL = "jonatasgrosman/wav2vec2-large-xlsr-53-chinese-zh-cn"
@@ -42,7 +43,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--backend", choices=("auto", "torch", "onnx"), default="auto")
     p.add_argument(
         "--precision",
-        choices=("fp32", "bf16", "int8", "fp16"),
+        choices=PRECISIONS,
         default="fp32",
         help="precision of the finals (see transcribe --help)",
     )
@@ -197,13 +198,13 @@ class TextOutput:
 def run(args: argparse.Namespace) -> int:
     source = make_source(args)  # device and flag errors come before the model loads
     from tui_speech.asr.budget import ComputeBudget
+    from tui_speech.asr.model import pick_backend
     from tui_speech.asr.recognizer import Recognizer
     from tui_speech.asr.stream import LiveStream, LiveTranscriber
-    from tui_speech.commands.transcribe import _backend_name
 
     if args.compute_budget and args.compute_budget < 1:
         raise UsageError("--compute-budget must be at least 1 (the finals alone cost 1x), or 0")
-    backend = _backend_name(args.backend, args.model, args.precision)
+    backend = pick_backend(args.backend, args.model, args.precision)
     recognizer = Recognizer.load(args.model, backend, args.threads, args.precision)
     draft = recognizer
     if args.draft == "auto":

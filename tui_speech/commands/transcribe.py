@@ -99,21 +99,6 @@ def _targets(args: argparse.Namespace) -> tuple[bool, str]:
     return to_dir, fmt
 
 
-def _backend_name(choice: str, model: str | None, precision: str = "fp32") -> str:
-    """``--backend auto``: the backend that runs ``precision`` (int8/fp16 are ONNX variants,
-    bf16 is torch); for fp32, onnx when the model has an ONNX export."""
-    if choice != "auto":
-        return choice
-    if precision in ("int8", "fp16"):
-        return "onnx"
-    if precision == "bf16":
-        return "torch"
-    from tui_speech.asr.model import ONNX_FILE, resolve_model_dir
-
-    folder, _ = resolve_model_dir(model)
-    return "onnx" if (folder / ONNX_FILE).exists() else "torch"
-
-
 def _progress_bar(name: str, total: float):  # -> (callback, close)
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -174,9 +159,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace):  # -> Recognizer
+    from tui_speech.asr.model import pick_backend
     from tui_speech.asr.recognizer import Recognizer
 
-    backend = _backend_name(args.backend, args.model, args.precision)
+    backend = pick_backend(args.backend, args.model, args.precision)
     options = {"alternatives": args.alternatives, "chunk_s": args.chunk, "stride_s": args.stride}
     if args.chunk is not None and args.stride is not None and args.chunk <= 2 * args.stride:
         raise UsageError("--chunk must be more than twice --stride")

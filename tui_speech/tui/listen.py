@@ -238,7 +238,7 @@ class ListenPane(ReportsWorkerErrors, Vertical):
 
     def _load_recognizer(self, model: str | None, **options: float) -> Any:
         """The recogniser for ``model`` (or the store's first ASR model); ONNX when exported."""
-        from tui_speech.asr.model import ONNX_FILE, resolve_model_dir
+        from tui_speech.asr.model import pick_backend
         from tui_speech.asr.recognizer import Recognizer
 
         if model is None:
@@ -246,8 +246,7 @@ class ListenPane(ReportsWorkerErrors, Vertical):
 
             present = [e.id for e in list_models() if e.kind == "asr" and e.present]
             model = present[0] if present else None  # None: the default model, or its hint
-        folder, _ = resolve_model_dir(model)
-        backend = "onnx" if (folder / ONNX_FILE).exists() else "torch"
+        backend = pick_backend("auto", model)
         recognizer = Recognizer.load(model, backend=backend, **options)  # type: ignore[arg-type]
         self.post_message(self.ModelLoaded(recognizer.info.name, recognizer.backend.name))
         return recognizer
