@@ -9,16 +9,20 @@ import pytest
 
 from tui_speech.errors import UsageError
 from tui_speech.tts import pipeline as pipeline_module
+from tui_speech.tts.engine import load_engine
 from tui_speech.tts.g2p import G2PToken
 from tui_speech.tts.pipeline import (
-    FIRST_CHUNK_PHONEMES,
+    MIN_CHUNK_PHONEMES,
     Pipeline,
-    chunk_tokens,
+    chunk_sentences,
     iter_sentences,
+    kept_span,
     pause_after,
     shape_pauses,
+    speech_bounds,
 )
 from tui_speech.tts.vocab import MAX_PHONEMES, encode
+from tui_speech.tts.voices import resolve_voice, style_for
 
 PARAGRAPH = (
     "The quick brown fox jumps over the lazy dog. Speech synthesis on a small machine should "
@@ -37,24 +41,57 @@ def test_sentences_split_at_marks_but_not_inside_numbers():
     ]  # fmt: skip
 
 
-def test_first_chunk_is_short_and_later_chunks_grow_but_never_exceed_the_model_limit():
-    sentences = [_words(30) for _ in range(40)]
-    chunks = list(chunk_tokens(sentences))
-    sizes = [len(encode("".join(t.phonemes + t.whitespace for t in c).strip())) for c in chunks]
-    assert sizes[0] <= FIRST_CHUNK_PHONEMES
-    assert sizes[1] > sizes[0] and max(sizes) <= MAX_PHONEMES
-    assert sum(len(c) for c in chunks) == 40 * 30  # nothing lost or repeated
+def _sizes(chunks: list[list[G2PToken]]) -> list[int]:
+    return [len(encode("".join(t.phonemes + t.whitespace for t in c).strip())) for c in chunks]
 
 
-def test_chunks_end_at_a_clause_mark_when_one_is_near():
-    sentence = _words(3) + [G2PToken(",", ",", " ")] + _words(10)
-    first = next(chunk_tokens([sentence]))
-    assert first[-1].grapheme == ","
+def _sentence(n: int, end: str = ".") -> list[G2PToken]:
+    return _words(n) + [G2PToken(end, end, " ")]
+
+
+def test_each_sentence_that_fits_is_one_chunk_and_short_ones_are_merged():
+    sentences = [_sentence(12), _sentence(14), _sentence(2), _sentence(3), _sentence(14)]
+    chunks = list(chunk_sentences(sentences))
+    # The first sentence alone (first audio); the next one whole; the two short ones are
+    # merged with the following one; no sentence is cut between its words.
+    assert [len(c) for c in chunks] == [13, 15, 3 + 4 + 15]
+    assert all(c[-1].grapheme == "." for c in chunks)
+    assert min(_sizes(chunks)[1:]) >= MIN_CHUNK_PHONEMES
+
+
+def test_a_long_first_sentence_is_cut_once_at_its_first_clause_for_early_audio():
+    sentence = _words(8) + [G2PToken(",", ",", " ")] + _words(8) + _sentence(8)
+    chunks = list(chunk_sentences([sentence, _sentence(20)]))
+    assert chunks[0][-1].grapheme == ","  # a natural break, where a speaker pauses anyway
+    assert sum(len(c) for c in chunks) == len(sentence) + 21
+
+
+def test_a_sentence_longer_than_the_model_limit_is_cut_at_clause_marks_first():
+    sentence = (_words(60) + [G2PToken(";", ";", " ")]) * 3 + _sentence(60)
+    chunks = list(chunk_sentences([_sentence(3), sentence]))
+    assert max(_sizes(chunks)) <= MAX_PHONEMES
+    assert all(c[-1].grapheme in ";." for c in chunks)
+    assert sum(len(c) for c in chunks) == 4 + len(sentence)  # nothing lost or repeated
+
+
+def test_a_cut_between_words_never_splits_a_number():
+    number = [G2PToken("三百", "sa→npai↓", " "), G2PToken("二十五", "ɚ↘ʂɨ↗u↓", " ")]
+    words = [G2PToken("书", "ʂu→", " ")] * 40
+    run = words + number * 30 + words  # no clause mark anywhere
+    for chunk in chunk_sentences([[G2PToken("好", "xau↓", " ")], run]):
+        assert chunk[-1].grapheme != "三百"  # the cut falls after a whole number
+
+
+def test_a_mandarin_sentence_with_a_number_is_spoken_in_one_piece():
+    plan = list(Pipeline("zh").plan("你好。我们班有三百二十五个学生，他们明天去北京。"))
+    assert [c.graphemes.replace(" ", "") for c in plan] == [
+        "你好。", "我们班有三百二十五个学生，他们明天去北京。",
+    ]  # fmt: skip
 
 
 def test_a_run_on_token_longer_than_the_model_limit_is_cut():
     giant = G2PToken("x", "a" * 1200, "")
-    chunks = list(chunk_tokens([[giant]]))
+    chunks = list(chunk_sentences([[giant]]))
     assert "".join(t.phonemes for c in chunks for t in c) == "a" * 1200
     assert all(len("".join(t.phonemes for t in c)) <= MAX_PHONEMES for c in chunks)
 
@@ -87,8 +124,18 @@ def test_a_huge_text_without_punctuation_is_phonemized_a_piece_at_a_time(
 
     monkeypatch.setattr(pipeline_module, "phonemize", counting)
     text = "and then the story goes on " * 8000  # 216,000 characters, not one mark
-    assert next(Pipeline("en-us").plan(text)).graphemes == "and then the story"
+    first = next(Pipeline("en-us").plan(text)).graphemes
     assert len(calls) == 1 and len(calls[0]) <= pipeline_module.MAX_SENTENCE_CHARS
+    assert first == calls[0] and text.startswith(first + " ")  # cut between whole words
+
+
+def test_a_long_mandarin_run_without_marks_is_cut_between_words_and_numbers():
+    text = "我们今天讨论三百二十五个深度学习模型的训练方法" * 50  # 1,200 characters, no mark
+    pieces = list(iter_sentences(text))
+    assert "".join(pieces) == text
+    assert all(len(p) <= pipeline_module.MAX_SENTENCE_CHARS for p in pieces)
+    for piece in pieces[:-1]:
+        assert not piece.endswith(("三", "三百", "二", "二十", "深", "训", "方"))
 
 
 def test_long_runs_are_cut_at_clause_marks_or_spaces_and_nothing_is_lost():
@@ -161,20 +208,57 @@ def test_pauses_follow_the_text_at_each_cut():
     padded = np.concatenate([np.zeros(7_200), tone, np.zeros(16_800)]).astype(np.float32)
     shaped = shape_pauses(padded, 0.2)
     lead, tail = _silent_edges(shaped)
-    assert lead == pytest.approx(0.05, abs=0.002) and tail == pytest.approx(0.2, abs=0.002)
+    assert lead == pytest.approx(pipeline_module.LEAD_IN, abs=0.006)
+    assert tail == pytest.approx(0.2, abs=0.006)
     assert abs(shaped[0]) == 0 and abs(shaped[-1]) == 0  # faded edges: no click
     short = np.concatenate([np.zeros(240), tone, np.zeros(240)]).astype(np.float32)
     assert len(shape_pauses(short, 0.4)) == len(short)  # silence is cut, never added
 
 
 @pytest.mark.slow
-def test_a_phrase_cut_between_words_does_not_pause_for_a_second():
-    text = "The old lighthouse keeper climbed the stairs every evening, counting each step."
+def test_chunks_join_with_the_pause_their_punctuation_calls_for():
+    text = (
+        "The old lighthouse keeper climbed the stairs every evening, counting each step as he "
+        "went. Nobody in the village remembered a night when the light had failed."
+    )
     chunks = list(Pipeline("en-us")(text))
-    assert len(chunks) >= 3 and not chunks[0].graphemes.endswith(",")  # cut between words
+    assert chunks[0].graphemes.endswith("evening,")
     gaps = [
         _silent_edges(a.audio)[1] + _silent_edges(b.audio)[0] for a, b in itertools.pairwise(chunks)
     ]
-    assert gaps[0] < 0.15  # mid-phrase: a breath, not Kokoro's ~1 s of padding
-    assert max(gaps) < 0.3
-    assert _silent_edges(chunks[-1].audio)[1] <= 0.41
+    assert 0.15 < gaps[0] < 0.45  # a clause's breath, not Kokoro's ~1 s of padding
+    assert _silent_edges(chunks[-1].audio)[1] <= 0.45
+
+
+@pytest.mark.slow
+def test_trimming_keeps_every_soft_onset_and_tail():
+    """Soft consonants (h, f, s, th) open and close these phrases; after the padding is cut,
+    the first and last 20 ms of speech are still there, sample for sample."""
+    engine, pack = load_engine(), resolve_voice("jf_alpha")
+    phrases = ("hˈæv fˈʌn.", "fˈIv sˈɪks.", "θˈæŋks, sˈuzən.", "ʃˈiz hˈɪɹ.")
+    for phonemes in phrases:
+        ids = encode(phonemes)
+        raw = engine.synthesize(ids, style_for(pack, len(ids)), 1.0).audio
+        # The speech's own extent, by a stricter rule than the trimmer's: any 1 ms within
+        # 60 dB of the loudest millisecond.
+        ms = raw[: len(raw) // 24 * 24].reshape(-1, 24)
+        rms = np.sqrt((ms.astype(np.float64) ** 2).mean(axis=1))
+        loud = np.flatnonzero(rms > rms.max() * 1e-3)
+        onset, offset = loud[0] * 24, (loud[-1] + 1) * 24
+        fade = int(pipeline_module.FADE_S * 24_000)
+        for pause in (pause_after("word"), pause_after(phonemes)):
+            start, end = kept_span(raw, pause)
+            assert start + fade <= onset and offset <= end - fade  # fades touch silence only
+            shaped = shape_pauses(raw, pause)
+            np.testing.assert_array_equal(shaped[fade:-fade], raw[start + fade : end - fade])
+            assert np.sum(shaped[onset - start : onset - start + 480] ** 2) == pytest.approx(
+                np.sum(raw[onset : onset + 480] ** 2)
+            )  # the first 20 ms of speech keep all their energy
+
+
+def test_speech_bounds_find_quiet_speech_in_padding():
+    quiet = (0.002 * np.sin(np.arange(2_400) / 2)).astype(np.float32)  # -40 dB of the vowel
+    vowel = (0.5 * np.sin(np.arange(4_800) / 3)).astype(np.float32)
+    audio = np.concatenate([np.zeros(7_200), quiet, vowel, quiet, np.zeros(9_600)])
+    first, last = speech_bounds(audio.astype(np.float32))
+    assert first <= 7_200 and last >= 7_200 + 2 * 2_400 + 4_800

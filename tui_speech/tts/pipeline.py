@@ -4,21 +4,25 @@
 found, phonemized and synthesized only as the caller consumes chunks, so the first audio of a
 200,000-character text comes as soon as that of a short one and memory stays bounded.
 
-Chunking rules (why):
-- Kokoro reads at most 510 phoneme tokens, so no chunk is longer.
-- The first chunk is short (a clause, or a few words) so audio starts fast; each next chunk may be
-  twice as long as the one before, which keeps synthesis ahead of real-time playback (RTF < 0.5)
-  while later chunks grow to where the model runs most efficiently.
-- Cuts fall after a clause mark (, ; : — …) when one is near, else between words.
-- Kokoro pads every call with silence (here ~0.3 s before and ~0.7 s after the speech), so
-  played back to back, chunks cut between two words would pause for a second mid-phrase. Each
-  chunk's silence is cut to what the text calls for at its end: a short breath between words,
-  more after a clause, a sentence's pause after a sentence (:func:`shape_pauses`).
+The plan follows the text, because Kokoro reads tone and rhythm from the whole phrase it is
+given: cutting a clause in pieces costs Mandarin its tones and English its stress (measured with
+a listener, ``bench/intelligibility.py``). So (:func:`chunk_sentences`):
+- A chunk is one sentence, or several short ones, never more than Kokoro's 510 phoneme tokens.
+- A sentence longer than that is cut at its clause marks (, ; : — … and ，、；：), and only where
+  none fits between words; never between two tokens of one number (三百 | 二十五), and never
+  inside a word (Mandarin tokens are whole words).
+- First audio: a long first sentence is spoken in two parts, cut at its first clause mark, a
+  place where a speaker pauses anyway (the listener scores it as clear as the whole sentence).
+- Kokoro pads every call with silence (~0.3 s before, ~0.7 s after). Each chunk's silence is cut
+  to what the text calls for at its end (:func:`pause_after`), measured on 5 ms frames against
+  the chunk's loudest one, with margins wide enough that no soft onset (h, f, s) or fading tail
+  is ever clipped (:func:`shape_pauses`).
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -38,24 +42,34 @@ from tui_speech.tts.g2p import G2PToken, normalise_language, phonemize
 from tui_speech.tts.vocab import MAX_PHONEMES, encode
 from tui_speech.tts.voices import default_voice, resolve_voice, style_for
 
-FIRST_CHUNK_PHONEMES = 20
-# Far below Kokoro's 510: two chunks are synthesized at once and onnxruntime's arena grows with
-# the longest chunk seen, so 80 keeps `speak` near 600 MB; speed changes little past ~60.
-MAX_CHUNK_PHONEMES = 80
+#: Sentences shorter than this (phoneme tokens, ~3 s of speech) are merged with the next one:
+#: Kokoro reads a lone "Yes." or "Really?" with odd intonation, and each call costs overhead.
+MIN_CHUNK_PHONEMES = 60
+#: A first sentence longer than this is spoken in two parts, cut at its first clause mark...
+FIRST_SPLIT_PHONEMES = 80
+#: ...if that mark leaves at least this much before it (a short head would sound clipped).
+FIRST_CLAUSE_MIN_PHONEMES = 24
 #: Longest piece of text phonemized at once (G2P of a piece costs time before its audio).
 MAX_SENTENCE_CHARS = 400
-_CLAUSE_MARKS = frozenset(",;:—…")
-_SENTENCE_MARKS = frozenset(".!?")
+_CLAUSE_MARKS = frozenset(",;:—…，、；：")
+_SENTENCE_MARKS = frozenset(".!?。！？")
+#: Text-level cut points for runs without sentence marks, best first.
+_TEXT_CLAUSE_MARKS = ",;:，、；：—…"
+#: Characters of a number: a cut between two tokens made only of these splits the number.
+_NUMBER_CHARS = frozenset("0123456789.,:%零〇一二三四五六七八九十百千万亿两点")
 #: Silence kept after a chunk, by how its text ends (seconds), and before its speech.
-PAUSE_AFTER_WORD, PAUSE_AFTER_CLAUSE, PAUSE_AFTER_SENTENCE = 0.06, 0.2, 0.4
-LEAD_IN = 0.05
-#: Samples below this fraction of the chunk's peak count as silence (-40 dB).
-SILENCE_FRACTION = 0.01
+PAUSE_AFTER_WORD, PAUSE_AFTER_CLAUSE, PAUSE_AFTER_SENTENCE = 0.08, 0.2, 0.4
+LEAD_IN = 0.08
+#: A 5 ms frame is speech when its RMS is within 50 dB of the chunk's loudest frame. Kokoro's
+#: padding sits far below that; soft onsets and breathy tails sit above it.
+SILENCE_DB = -50.0
+FRAME_S = 0.005
 FADE_S = 0.005
 
 # A sentence ends at . ! ? … followed by space (so "5.50" and "e.g" stay whole), at CJK marks,
 # or at a line break.
 _SENTENCE_END = re.compile(r"[.!?…]+[\"”’)\]]*(?=\s|$)|[。！？]+[\"”’」』)）]*|\n\s*")
+_HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -92,11 +106,14 @@ class PhonemeChunk:
         return "".join(t.phonemes + t.whitespace for t in self.tokens).strip()
 
 
+# --- Text: sentences, and bounded pieces of runs without marks ---------------------------------
+
+
 def iter_sentences(text: str) -> Iterator[str]:
     """Lazily yield sentences (with their end marks); blank ones are skipped.
 
-    A run without sentence marks is cut every ``MAX_SENTENCE_CHARS`` (at a clause mark or a
-    space), so text with no punctuation is still phonemized a piece at a time.
+    A run without sentence marks is cut every ``MAX_SENTENCE_CHARS`` (at a clause mark, a space,
+    or a word boundary), so text with no punctuation is still phonemized a piece at a time.
     """
     pos = 0
     for match in _SENTENCE_END.finditer(text):
@@ -107,9 +124,7 @@ def iter_sentences(text: str) -> Iterator[str]:
 
 def _bounded(sentence: str) -> Iterator[str]:
     while len(sentence) > MAX_SENTENCE_CHARS:
-        head = sentence[:MAX_SENTENCE_CHARS]
-        cut = max(head.rfind(mark) for mark in ",;:，、；：") + 1 or head.rfind(" ") + 1
-        cut = cut or MAX_SENTENCE_CHARS  # one unbroken word: cut it anyway
+        cut = _text_cut(sentence[: MAX_SENTENCE_CHARS + 1])
         if sentence[:cut].strip():
             yield sentence[:cut].strip()
         sentence = sentence[cut:]
@@ -117,8 +132,50 @@ def _bounded(sentence: str) -> Iterator[str]:
         yield sentence.strip()
 
 
+def _text_cut(head: str) -> int:
+    """Where to cut a run that has no sentence mark: after the last clause mark, else at the
+    last space, else (Mandarin without spaces) at the last word boundary that is not inside a
+    number; the cut is never after more than ``MAX_SENTENCE_CHARS`` characters."""
+    head = head[:MAX_SENTENCE_CHARS]
+    cut = max(head.rfind(mark) for mark in _TEXT_CLAUSE_MARKS) + 1
+    if cut > len(head) // 4:
+        return cut
+    space = head.rfind(" ") + 1
+    if space > len(head) // 4:
+        return space
+    if _HAN.search(head):
+        return _last_word_boundary(head)
+    return len(head)  # one unbroken word: cut it anyway
+
+
+def _last_word_boundary(head: str) -> int:
+    import jieba  # Mandarin G2P segments with it too, so it is already loaded
+
+    ends, pos = [], 0
+    for word in jieba.cut(head):
+        pos += len(word)
+        ends.append((pos, word))
+    # The last word may run past the cut; drop it, and back off over number words.
+    for end, word in reversed(ends[:-1]):
+        nxt = head[end : end + 1]
+        if not (set(word[-1:]) <= _NUMBER_CHARS and nxt and nxt in _NUMBER_CHARS):
+            return end
+    return len(head)
+
+
+# --- Tokens: chunks -----------------------------------------------------------------------------
+
+
 def _size(tokens: Iterable[G2PToken]) -> int:
     return len(encode("".join(t.phonemes + t.whitespace for t in tokens).strip()))
+
+
+def _ends_clause(token: G2PToken) -> bool:
+    return token.phonemes[-1:] in _CLAUSE_MARKS or token.grapheme[-1:] in _CLAUSE_MARKS
+
+
+def _is_number(token: G2PToken) -> bool:
+    return bool(token.grapheme) and set(token.grapheme) <= _NUMBER_CHARS
 
 
 def _split_long_token(token: G2PToken, limit: int) -> list[G2PToken]:
@@ -134,46 +191,72 @@ def _split_long_token(token: G2PToken, limit: int) -> list[G2PToken]:
 
 
 def _cut_point(tokens: list[G2PToken], limit: int) -> int:
-    """How many leading tokens make the next chunk: the last clause end that fits, if it is not
-    too early, else as many whole tokens as fit."""
-    fitting = 0
-    best_clause = 0
+    """How many leading tokens of an over-long sentence make the next piece: up to the last
+    clause mark that fits, else the last word boundary that fits and does not split a number."""
+    fitting = clause = word = 0
     for i in range(1, len(tokens) + 1):
         if _size(tokens[:i]) > limit:
             break
         fitting = i
-        if tokens[i - 1].phonemes[-1:] in _CLAUSE_MARKS | _SENTENCE_MARKS:
-            best_clause = i
-    if best_clause and best_clause >= fitting // 3:
-        return best_clause
-    return max(fitting, 1)
+        if _ends_clause(tokens[i - 1]):
+            clause = i
+        if i < len(tokens) and not (_is_number(tokens[i - 1]) and _is_number(tokens[i])):
+            word = i
+    return clause or word or max(fitting, 1)
 
 
-def chunk_tokens(
-    sentences: Iterable[list[G2PToken]],
-    first_limit: int = FIRST_CHUNK_PHONEMES,
-    max_limit: int = MAX_CHUNK_PHONEMES,
+def split_sentence(tokens: list[G2PToken], limit: int = MAX_PHONEMES) -> list[list[G2PToken]]:
+    """A sentence as pieces of at most ``limit`` phoneme tokens (one piece when it fits)."""
+    flat: list[G2PToken] = []
+    for token in tokens:
+        flat.extend(_split_long_token(token, limit) if _size([token]) > limit else [token])
+    pieces = []
+    while _size(flat) > limit:
+        cut = _cut_point(flat, limit)
+        pieces.append(flat[:cut])
+        flat = flat[cut:]
+    if flat:
+        pieces.append(flat)
+    return pieces
+
+
+def _first_clause(tokens: list[G2PToken]) -> int:
+    """Where to cut a long first sentence for early audio: its first clause mark that leaves
+    enough on both sides, or 0 (no cut)."""
+    if _size(tokens) <= FIRST_SPLIT_PHONEMES:
+        return 0
+    for i in range(1, len(tokens)):
+        if _ends_clause(tokens[i - 1]) and _size(tokens[:i]) >= FIRST_CLAUSE_MIN_PHONEMES:
+            return i if _size(tokens[i:]) >= FIRST_CLAUSE_MIN_PHONEMES else 0
+    return 0
+
+
+def chunk_sentences(
+    sentences: Iterable[list[G2PToken]], limit: int = MAX_PHONEMES
 ) -> Iterator[list[G2PToken]]:
-    """Group token lists (one per sentence) into chunks with growing size limits (lazy)."""
-    limit = first_limit
+    """Group token lists (one per sentence) into chunks that follow the text (lazy).
+
+    The first sentence goes alone (cut once at a clause if it is long), so audio starts early;
+    after it, short sentences are merged until a chunk has ``MIN_CHUNK_PHONEMES``.
+    """
     pending: list[G2PToken] = []
+    first = True
     for sentence in sentences:
-        for token in sentence:
-            if _size([token]) > max_limit:
-                pending.extend(_split_long_token(token, max_limit))
-            else:
-                pending.append(token)
-        # Emit while what is pending overflows the limit; keep the remainder for merging.
-        while _size(pending) > limit:
-            cut = _cut_point(pending, limit)
-            yield pending[:cut]
-            pending = pending[cut:]
-            limit = min(limit * 2, max_limit)
-        if limit == first_limit and pending:
-            # The first sentence fits the first limit: send it right away.
-            yield pending
-            pending = []
-            limit = min(limit * 2, max_limit)
+        pieces = split_sentence(sentence, limit)
+        if first and pieces:
+            cut = _first_clause(pieces[0])
+            if cut:
+                pieces[:1] = [pieces[0][:cut], pieces[0][cut:]]
+            yield pieces.pop(0)
+            first = False
+        for piece in pieces:
+            if pending and _size(pending + piece) > limit:
+                yield pending
+                pending = []
+            pending = pending + piece
+            if _size(pending) >= MIN_CHUNK_PHONEMES:
+                yield pending
+                pending = []
     if pending:
         yield pending
 
@@ -191,11 +274,16 @@ def _phoneme_tokens(phonemes: str) -> list[G2PToken]:
     return [G2PToken(word, word, " ") for word in phonemes.split()]
 
 
+# --- Synthesis ----------------------------------------------------------------------------------
+
+
 class Pipeline:
     """Kokoro synthesis for one language, voice and speed.
 
     The engine loads on first synthesis (or ``load()``), not at construction, so a pipeline can
-    be made cheaply to validate user input.
+    be made cheaply to validate user input. On first synthesis the engine loads in a thread
+    while the first sentence is phonemized, so a cold start pays for the slower of the two,
+    not for both.
     """
 
     def __init__(
@@ -233,7 +321,7 @@ class Pipeline:
                 yield _spaced([t for t in result.tokens if t.phonemes])
 
         reported = 0
-        for index, tokens in enumerate(chunk_tokens(sentences())):
+        for index, tokens in enumerate(chunk_sentences(sentences())):
             new, reported = tuple(warnings[reported:]), len(warnings)
             yield PhonemeChunk(index, tuple(tokens), new)
 
@@ -242,7 +330,7 @@ class Pipeline:
         speakable, before yielding anything."""
         if not text or not text.strip():
             raise UsageError("nothing to say: the text is empty")
-        engine = self.load()
+        engine = self._load_beside_g2p()
         planned = (
             (c, encode(c.phonemes)[:MAX_PHONEMES]) for c in self.plan(text, is_phonemes=is_phonemes)
         )
@@ -258,6 +346,31 @@ class Pipeline:
         if spoken == 0:
             raise UsageError("nothing to say: the text has no speakable words")
 
+    def _load_beside_g2p(self) -> Callable[[], KokoroEngine]:
+        """The engine, loading in a thread (if not loaded yet) while G2P runs in this one."""
+        if self._engine is not None:
+            engine = self._engine
+            return lambda: engine
+        result: list[KokoroEngine] = []
+        errors: list[BaseException] = []
+
+        def load() -> None:
+            try:
+                result.append(self.load())
+            except BaseException as error:  # re-raised in the caller's thread
+                errors.append(error)
+
+        thread = threading.Thread(target=load, name="tui-speech-engine-load", daemon=True)
+        thread.start()
+
+        def wait() -> KokoroEngine:
+            thread.join()
+            if errors:
+                raise errors[0]
+            return result[0]
+
+        return wait
+
     def _synthesize(self, ids: list[int]) -> EngineOutput:
         return self.load().synthesize(ids, style_for(self.pack, len(ids)), self.speed)
 
@@ -267,23 +380,43 @@ def pause_after(graphemes: str) -> float:
     end = graphemes.rstrip().rstrip('"”’)]」』）')
     if not end:
         return PAUSE_AFTER_WORD
-    if end[-1] in _SENTENCE_MARKS or end[-1] in "。！？" or end.endswith("..."):
+    if end[-1] in _SENTENCE_MARKS or end.endswith("...") or end.endswith("……"):
         return PAUSE_AFTER_SENTENCE
-    if end[-1] in _CLAUSE_MARKS or end[-1] in "，；：、":
+    if end[-1] in _CLAUSE_MARKS:
         return PAUSE_AFTER_CLAUSE
     return PAUSE_AFTER_WORD
 
 
+def speech_bounds(audio: np.ndarray, rate: int = SAMPLE_RATE) -> tuple[int, int] | None:
+    """First and one-past-last sample of the 5 ms frames that hold speech, or None if silent."""
+    frame = max(1, int(FRAME_S * rate))
+    n = len(audio) // frame
+    if n == 0:
+        return None
+    frames = audio[: n * frame].astype(np.float64).reshape(n, frame)
+    rms = np.sqrt(np.mean(frames**2, axis=1))
+    peak = float(rms.max())
+    if peak <= 0:
+        return None
+    loud = np.flatnonzero(rms > peak * 10 ** (SILENCE_DB / 20))
+    return int(loud[0]) * frame, min(len(audio), (int(loud[-1]) + 1) * frame)
+
+
+def kept_span(audio: np.ndarray, pause_s: float, rate: int = SAMPLE_RATE) -> tuple[int, int]:
+    """The samples of ``audio`` that :func:`shape_pauses` keeps: its speech, :data:`LEAD_IN`
+    before it and ``pause_s`` after it (the whole of it when it is silent)."""
+    bounds = speech_bounds(audio, rate) if len(audio) else None
+    if bounds is None:
+        return 0, len(audio)
+    first, last = bounds
+    return max(0, first - int(LEAD_IN * rate)), min(len(audio), last + int(pause_s * rate))
+
+
 def shape_pauses(audio: np.ndarray, pause_s: float, rate: int = SAMPLE_RATE) -> np.ndarray:
     """``audio`` with its leading silence cut to :data:`LEAD_IN` and its trailing silence to
-    ``pause_s`` (never lengthened); cut edges fade over 5 ms so no click is heard."""
-    if len(audio) == 0:
-        return audio
-    loud = np.flatnonzero(np.abs(audio) > SILENCE_FRACTION * float(np.max(np.abs(audio))))
-    if len(loud) == 0:
-        return audio
-    start = max(0, int(loud[0]) - int(LEAD_IN * rate))
-    end = min(len(audio), int(loud[-1]) + 1 + int(pause_s * rate))
+    ``pause_s`` (never lengthened); cut edges fade over 5 ms, inside the kept silence, so no
+    click is heard and no speech is touched."""
+    start, end = kept_span(audio, pause_s, rate)
     if start == 0 and end == len(audio):
         return audio
     out = audio[start:end].copy()
@@ -298,13 +431,21 @@ def shape_pauses(audio: np.ndarray, pause_s: float, rate: int = SAMPLE_RATE) -> 
 
 
 def _in_order(
-    engine: KokoroEngine,
+    engine: Callable[[], KokoroEngine],
     work: Iterator[tuple[PhonemeChunk, list[int]]],
     synthesize: Callable[[list[int]], EngineOutput],
 ) -> Iterator[tuple[PhonemeChunk, EngineOutput]]:
     """Synthesize up to ``engine.parallel_runs`` chunks (with their token ids) at once, yielding
-    them in text order (lazy: no more than that many chunks are ahead of the consumer)."""
-    runs = getattr(engine, "parallel_runs", 1)
+    them in text order (lazy: no more than that many chunks are ahead of the consumer).
+
+    ``engine`` is called only once the first chunk's phonemes are ready, so G2P and loading
+    the engine overlap."""
+    work = iter(work)
+    head = next(work, None)
+    if head is None:
+        return
+    runs = getattr(engine(), "parallel_runs", 1)
+    work = _prepend(head, work)
     if runs <= 1:
         for chunk, ids in work:
             yield chunk, synthesize(ids)
@@ -323,6 +464,13 @@ def _in_order(
         finally:  # the consumer stopped early: don't start what is still queued
             for _, future in pending:
                 future.cancel()
+
+
+def _prepend(
+    head: tuple[PhonemeChunk, list[int]], rest: Iterator[tuple[PhonemeChunk, list[int]]]
+) -> Iterator[tuple[PhonemeChunk, list[int]]]:
+    yield head
+    yield from rest
 
 
 def synthesize(
