@@ -39,6 +39,7 @@ import numpy as np
 
 from tui_speech.asr.budget import ComputeBudget
 from tui_speech.asr.ctc import CharResult
+from tui_speech.audio.block import Block  # re-exported: callers import it from here
 
 if TYPE_CHECKING:
     from tui_speech.asr.recognizer import Recognizer
@@ -289,16 +290,6 @@ def _common_prefix(candidates: list[tuple[CharResult, ...]]) -> list[CharResult]
     while k < n and all(c[k].char == newest[k].char for c in candidates):
         k += 1
     return list(newest[:k])
-
-
-@dataclass(frozen=True)
-class Block:
-    """Audio from a source: 16 kHz mono float32, where it starts on the session clock, and the
-    monotonic time it arrived."""
-
-    samples: np.ndarray
-    start_s: float
-    arrival: float
 
 
 class LiveTranscriber:

@@ -1,6 +1,6 @@
 """Live audio sources: microphone, stdin (raw PCM or a WAV stream) and files.
 
-Every source yields :class:`~tui_speech.asr.stream.Block` batches of 16 kHz mono float32 with
+Every source yields :class:`~tui_speech.audio.block.Block` batches of 16 kHz mono float32 with
 their place on the session clock. Capture runs in one long-lived thread per source that fills a
 bounded queue; :meth:`AudioSource.batches` takes whatever has piled up at once, so a slow
 consumer sees bigger batches instead of a growing backlog. Live sources (microphone, a file
@@ -21,7 +21,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from tui_speech.asr.stream import Block
+from tui_speech.audio.block import Block
 from tui_speech.audio.pipe import check_raw_format
 from tui_speech.errors import AudioDeviceError, TuiSpeechError, UsageError
 
