@@ -34,6 +34,8 @@ from typing import Any
 from tui_speech.errors import UsageError
 from tui_speech.tts.vocab import out_of_vocab
 
+log = logging.getLogger(__name__)
+
 LANGUAGES: dict[str, str] = {
     "en-us": "English (US)",
     "en-gb": "English (UK)",
@@ -238,6 +240,10 @@ def _punctuation(mark: str) -> str:
 # --- English -----------------------------------------------------------------------------------
 
 
+#: What misaki reads from spaCy is the tagger's tags; the rest of the pipeline is not loaded.
+_SPACY_UNUSED = ("parser", "ner", "lemmatizer", "attribute_ruler", "senter")
+
+
 def find_spacy_pipeline(candidates: Iterable[str] = SPACY_PIPELINES) -> Any | None:
     """Load the first installed spaCy English pipeline (tagger only), or None. Never downloads."""
     for name in candidates:
@@ -245,8 +251,42 @@ def find_spacy_pipeline(candidates: Iterable[str] = SPACY_PIPELINES) -> Any | No
             continue
         with _spacy_without_torch():
             module = importlib.import_module(name)
-            return module.load(enable=["tok2vec", "tagger"])
+            return module.load(exclude=list(_SPACY_UNUSED))
     return None
+
+
+def _cached_lexicon(british: bool) -> Any:
+    """misaki's English lexicon, read from a marshal cache of its grown dictionaries.
+
+    misaki's own constructor parses two JSON files, grows them with capitalised forms and checks
+    every entry (~0.35 s per start); the cache holds the result of that same constructor, keyed
+    by misaki's version, and loads in a third of the time. A missing or unreadable cache is
+    rebuilt from misaki.
+    """
+    import marshal
+    from importlib.metadata import version
+
+    from misaki import en
+
+    from tui_speech.config import get_paths
+    from tui_speech.fileio import atomic_writer
+
+    path = get_paths().cache / f"misaki-{version('misaki')}-{'gb' if british else 'us'}.marshal"
+    try:
+        golds, silvers = marshal.loads(path.read_bytes())
+        lexicon = en.Lexicon.__new__(en.Lexicon)
+        lexicon.british, lexicon.cap_stresses = british, (0.5, 2)
+        lexicon.golds, lexicon.silvers = golds, silvers
+        return lexicon
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    lexicon = en.Lexicon(british)
+    try:
+        with atomic_writer(path) as out:
+            out.write(marshal.dumps((lexicon.golds, lexicon.silvers)))
+    except OSError as error:  # a read-only cache costs start-up time, nothing else
+        log.debug("could not cache the English lexicon: %s", error)
+    return lexicon
 
 
 class _WithoutPlugin:
@@ -290,17 +330,21 @@ def _spacy_without_torch() -> Iterator[None]:
 
 
 class _EnglishG2P:
-    """misaki English with espeak-ng for out-of-lexicon words; espeak-ng alone without spaCy."""
+    """misaki English with espeak-ng for out-of-lexicon words; espeak-ng alone without spaCy.
+
+    Start-up is what a cold ``speak`` waits for, so the pieces load cheaply: misaki's lexicon
+    from a cache (:func:`_cached_lexicon`), spaCy with only the tagger misaki reads, and espeak-ng
+    (phonemizer and joblib, ~0.2 s) only when a word is missing from the lexicon.
+    """
 
     def __init__(self, lang: str, spacy_candidates: Iterable[str] = SPACY_PIPELINES) -> None:
-        _espeak_ready()
         with _spacy_without_torch():  # misaki.en imports spaCy
             from misaki import en
-            from misaki.espeak import EspeakFallback
 
             nlp = find_spacy_pipeline(spacy_candidates)
         british = lang == "en-gb"
-        self._fallback = EspeakFallback(british=british)
+        self._british = british
+        self._fallback_g2p: Any = None
         self._lock = threading.Lock()
         self.warning: str | None = None
         self._misaki: Any = None
@@ -318,11 +362,19 @@ class _EnglishG2P:
                 self.version = None
                 self.british = british
                 self.nlp = nlp
-                self.lexicon = en.Lexicon(british)
+                self.lexicon = _cached_lexicon(british)
                 self.fallback = None
                 self.unk = ""
 
         self._misaki = _MisakiEnglish()
+
+    def _fallback(self, token: Any) -> tuple[str | None, Any]:
+        if self._fallback_g2p is None:
+            _espeak_ready()
+            from misaki.espeak import EspeakFallback
+
+            self._fallback_g2p = EspeakFallback(british=self._british)
+        return self._fallback_g2p(token)  # type: ignore[no-any-return]
 
     def _espeak_words(self, words: list[str]) -> list[str]:
         from types import SimpleNamespace
