@@ -5,7 +5,7 @@ Each subcommand lives in ``tui_speech/commands/<name>.py`` with two functions:
 Command modules import only the standard library at module level, so ``--help`` stays fast;
 heavy libraries load inside ``run``.
 
-User errors (``TuiSpeechError``) print one line to stderr and exit non-zero, never a traceback.
+User errors (``TuiSpeechError``) print one line to stderr (reason; hint in the CLI's words) and exit non-zero, never a traceback.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from tui_speech import __version__
+from tui_speech.commands._common import print_error
 from tui_speech.errors import TuiSpeechError, UsageError
 
 #: Subcommand modules, in the order ``--help`` lists them.
@@ -79,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         return int(args.handler(args) or 0)
     except TuiSpeechError as exc:
-        print(f"tui-speech: error: {exc.message}", file=sys.stderr)
+        print_error(exc)
         return exc.exit_code
     except KeyboardInterrupt:
         print("tui-speech: interrupted", file=sys.stderr)

@@ -1,10 +1,42 @@
 """Errors a user can cause.
 
-Every one carries a one-line message that says what went wrong and what to do about it.
-The CLI prints the message and exits non-zero; the TUI shows it as a notification.
+Each carries a ``reason`` (what went wrong, one line) and, where there is one, a ``hint`` (what to
+do, in words that suit any face) and an ``action``: a named fix that each face offers its own way
+(the CLI as a command or a flag, the TUI as a key). The core never names CLI flags or TUI keys.
+``message`` (and ``str()``) is the plain one-line "reason; hint" for logs and JSON lines.
+The CLI prints its rendering and exits non-zero; the TUI shows its own as a notification.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+#: The fixes a face can offer for an error. Each face words every one of them (a test checks).
+ActionName = Literal[
+    "pull-model",  # fetch the model into the store (``model``)
+    "export-model",  # build the ONNX variant ``value`` (a precision) of ``model``
+    "pick-model",  # choose another (ASR) model
+    "pick-backend",  # run on the backend ``value`` (torch / onnx)
+    "pick-device",  # train on the compute device ``value`` (cpu / cuda)
+    "pick-source",  # listen to piped audio or a file instead of a microphone
+    "save-audio",  # write the audio to a file instead of playing it
+    "no-vad",  # listen without the voice-activity detector
+    "restart",  # start the fine-tuning run over instead of resuming it
+    "rename-output",  # give the fine-tuned model another name
+    "validate-dataset",  # check the dataset ``value`` against the model ``model``
+]
+
+ACTIONS: tuple[ActionName, ...] = ActionName.__args__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Action:
+    """A fix for an error, named so that each face can offer it in its own words."""
+
+    name: ActionName
+    model: str = ""
+    value: str = ""
 
 
 class TuiSpeechError(Exception):
@@ -15,9 +47,18 @@ class TuiSpeechError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self, reason: str, hint: str | None = None, *, action: Action | None = None
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.hint = hint or None
+        self.action = action
+
+    @property
+    def message(self) -> str:
+        """Reason and hint on one line, in no face's words (logs, JSON events)."""
+        return f"{self.reason}; {self.hint}" if self.hint else self.reason
 
     def __str__(self) -> str:
         return self.message

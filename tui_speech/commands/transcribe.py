@@ -12,6 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from tui_speech.commands._common import print_error
 from tui_speech.errors import TuiSpeechError, UsageError
 
 FORMATS = ("txt", "json", "jsonl", "srt", "vtt")
@@ -131,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             inputs.append(probe(path))
         except TuiSpeechError as exc:
-            print(f"tui-speech: error: {exc.message}", file=sys.stderr)
+            print_error(exc)
             status = max(status, exc.exit_code)
     if not inputs:
         return status
@@ -143,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             transcript = recognizer.transcribe_file(audio.path, progress=update)
         except TuiSpeechError as exc:
-            print(f"tui-speech: error: {exc.message}", file=sys.stderr)
+            print_error(exc)
             status = max(status, exc.exit_code)
             continue
         finally:

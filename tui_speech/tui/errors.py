@@ -1,6 +1,7 @@
 """One place that turns exceptions into what the user sees.
 
-A ``TuiSpeechError`` already carries a one-line message that says what to do. Anything else is a
+A ``TuiSpeechError`` carries a reason, a hint and maybe a named fix (an action), which the TUI
+offers as the key or setting that does it (the CLI names a flag instead). Anything else is a
 bug or an environment surprise: the user gets a short one-liner and the traceback goes to a log
 file (never to the terminal, where it would garble the screen).
 """
@@ -13,17 +14,51 @@ from datetime import UTC, datetime
 from textual.worker import Worker, WorkerState
 
 from tui_speech.config import get_paths
-from tui_speech.errors import TuiSpeechError
+from tui_speech.errors import Action, ActionName, TuiSpeechError
 from tui_speech.tui.messages import ErrorRaised
 
 LOG_FILE = "tui-errors.log"
 _MAX_LEN = 160
 
 
+#: How the TUI offers each fix an error may name: the key or the setting that does it.
+ACTION_WORDS: dict[ActionName, str] = {
+    "pull-model": "F4 Models, F5 pulls it",
+    "export-model": "F4 Models, ctrl+e exports it",
+    "pick-model": "F4 Models",
+    "pick-backend": "backend in listen.toml",
+    "pick-device": "the Device field",
+    "pick-source": "F5 plays a file as live",
+    "save-audio": "ctrl+s saves the take",
+    "no-vad": "vad = false in listen.toml",
+    "restart": "tick Restart",
+    "rename-output": "the Name field",
+    "validate-dataset": "`tui-speech dataset validate`",
+}
+
+
+def action_words(action: Action) -> str:
+    """The key or setting the TUI offers for ``action``."""
+    words = ACTION_WORDS[action.name]
+    if action.name == "pick-backend" and action.value:
+        words = f"backend = {action.value!r} in listen.toml"
+    return words
+
+
+def error_hint(error: TuiSpeechError) -> str:
+    """What to do about ``error`` in the TUI's words ("" when nothing): the hint and its key."""
+    hint = error.hint or ""
+    if error.action is not None:
+        words = action_words(error.action)
+        hint = f"{hint} ({words})" if hint else words
+    return hint
+
+
 def describe_error(error: BaseException) -> str:
     """The one line a notification shows for ``error``."""
     if isinstance(error, TuiSpeechError):
-        return error.message
+        hint = error_hint(error)
+        return f"{error.reason}; {hint}" if hint else error.reason
     detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
     line = f"unexpected {type(error).__name__}" + (f": {detail}" if detail else "")
     if len(line) > _MAX_LEN:
