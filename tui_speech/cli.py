@@ -5,7 +5,8 @@ Each subcommand lives in ``tui_speech/commands/<name>.py`` with two functions:
 Command modules import only the standard library at module level, so ``--help`` stays fast;
 heavy libraries load inside ``run``.
 
-User errors (``TuiSpeechError``) print one line to stderr (reason; hint in the CLI's words) and exit non-zero, never a traceback.
+User errors (``TuiSpeechError``) print one line to stderr (reason; hint in the CLI's words) and
+exit non-zero, never a traceback.
 """
 
 from __future__ import annotations

@@ -41,7 +41,9 @@ def _cli_words(action: Action) -> str:
         "no-vad": "--no-vad",
         "restart": "--restart",
         "rename-output": "--out",
-        "validate-dataset": f"`tui-speech dataset validate {action.value or 'DATA'} --model {model}`",
+        "validate-dataset": (
+            f"`tui-speech dataset validate {action.value or 'DATA'} --model {model}`"
+        ),
     }
     return words[action.name]
 
