@@ -307,6 +307,16 @@ class Pipeline:
             self._engine = load_engine(self.backend, self.model)
         return self._engine
 
+    def warm_up(self) -> None:
+        """Load the G2P for this language and the engine, and run one tiny synthesis, so that
+        the next call sounds at once (the TUI does this in the background when it opens)."""
+        from tui_speech.tts.g2p import warm_up
+
+        engine = self._load_beside_g2p()
+        warm_up(self.lang)
+        ids = encode("ə")
+        engine().synthesize(ids, style_for(self.pack, len(ids)), self.speed)
+
     def plan(self, text: str, *, is_phonemes: bool = False) -> Iterator[PhonemeChunk]:
         """The chunks ``text`` will be spoken in, without synthesis (lazy)."""
         warnings: list[str] = []

@@ -136,6 +136,19 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         self.query_one("#speak-preview").border_title = "phonemes"
         if self.editor.text.strip():
             self._start_g2p()
+        self._warm_up(self.settings.lang, self.settings.voice)
+
+    @work(thread=True, exclusive=True, group="warm", exit_on_error=False)
+    def _warm_up(self, lang: str, voice: str) -> None:
+        """G2P, voice and engine loaded (and run once) before the first F6, so it sounds at
+        once. A failure here is said again, with its reason, when the user synthesizes."""
+        from tui_speech.errors import TuiSpeechError
+        from tui_speech.tts.pipeline import Pipeline
+
+        try:
+            Pipeline(lang, voice or None).warm_up()
+        except TuiSpeechError:
+            return
 
     @property
     def editor(self) -> TextArea:
