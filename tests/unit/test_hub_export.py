@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from tests.hub_fixtures import *  # noqa: F403
 from tests.hub_fixtures import ASR_ID, KOKORO_ID
+from tui_speech.asr.backends import load_backend
+from tui_speech.asr.export import parity_inputs
+from tui_speech.asr.model import load_model_info
+from tui_speech.asr.recognizer import Recognizer
 from tui_speech.errors import ModelMissingError, UsageError
 from tui_speech.hub import store
 from tui_speech.hub.export import export
@@ -58,3 +63,28 @@ def test_smaller_variants_are_built_with_parity(hub, quantize: str) -> None:
     # A tiny random model's logits are near-ties, so only loose bounds are meaningful here.
     assert parity["max_abs_diff"] < 0.5 and parity["argmax_agreement"] > 0.5
     assert describe(ASR_ID).variants == ("torch", "onnx", f"onnx-{quantize}")
+
+
+@pytest.mark.parametrize("normalise", [True, False])
+def test_parity_measures_what_transcription_runs(hub, normalise: bool) -> None:
+    """The record compares the two backends as the recogniser runs them: its normalisation
+    (none when the model asks for none), its windows and its CTC decoder, so it tells what
+    ``transcribe --backend onnx`` changes."""
+    pull(ASR_ID)
+    features = store.path_of(ASR_ID) / "preprocessor_config.json"
+    settings = json.loads(features.read_text()) | {"do_normalize": normalise}
+    features.write_text(json.dumps(settings))
+    result = export(ASR_ID, "int8")
+    info = load_model_info(store.path_of(ASR_ID), ASR_ID)
+    assert info.do_normalize is normalise
+    torch_rec = Recognizer(load_backend("torch", info))
+    onnx_rec = Recognizer(load_backend("onnx", info, precision="int8"))
+    inputs = parity_inputs(info.sample_rate)
+    diffs = [
+        float(np.max(np.abs(torch_rec.window_logits(x) - onnx_rec.window_logits(x))))
+        for x in inputs
+    ]
+    same_text = [torch_rec.decode(x).text == onnx_rec.decode(x).text for x in inputs]
+    assert result.parity["max_abs_diff"] == max(diffs)
+    assert result.parity["text_agreement"] == sum(same_text) / len(inputs)
+    assert result.parity["inputs"] == [len(x) for x in inputs]

@@ -1,26 +1,21 @@
 """``models export``: build ONNX variants of models in the store, with a parity record.
 
-The builders belong to the engines (``tui_speech.asr.export`` for wav2vec2,
+The builders and parity checks belong to the engines (``tui_speech.asr.export`` for wav2vec2,
 ``tui_speech.hub.kokoro_variants`` for the embedded Kokoro, ``tui_speech.hub.kokoro_export`` for
 Kokoro-82M's PyTorch weights); this module picks the right one for
 a model id, holds the model's lock so a pull cannot swap the folder mid-export, and for wav2vec2
-measures logits parity against PyTorch and writes it next to the graph
-(``onnx/model.onnx.json``; int8 and fp16 variants likewise, with argmax and transcript
-agreement). Builders write to a temp file and rename, so a failed export leaves
-nothing behind.
+writes the parity record next to the graph (``onnx/model.onnx.json``; int8 and fp16 variants
+likewise). Builders write to a temp file and rename, so a failed export leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import os
-import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tui_speech.errors import TuiSpeechError, UsageError
+from tui_speech.errors import UsageError
 from tui_speech.fileio import atomic_write_text
 from tui_speech.hub import store
 from tui_speech.hub.catalog import entry_for
@@ -100,44 +95,15 @@ def _export_kokoro(
 
 
 def _export_wav2vec2(model_id: str, folder: Path, quantize: str | None) -> ExportResult:
-    import numpy as np
+    from tui_speech.asr.export import export_with_parity
+    from tui_speech.asr.model import load_model_info
 
-    from tui_speech.asr.backends import TorchBackend
-    from tui_speech.asr.export import export_onnx
-    from tui_speech.asr.model import ONNX_FILE, load_model_info
-
-    info = load_model_info(folder, model_id)
-    base = folder / ONNX_FILE
-    if quantize is None or not base.is_file():
-        export_onnx(info)  # the fp32 graph is also what the smaller variants are made from
-    path = base if quantize is None else build_variant_graph(base, quantize)
-    # Deterministic inputs: a chirp and noise, 1 s and 2.3 s (two lengths exercise the dynamic
-    # time axis). Normalised as the feature extractor would.
-    rng = np.random.default_rng(0)
-    t1 = np.arange(info.sample_rate) / info.sample_rate
-    inputs = [
-        np.sin(2 * np.pi * (200 + 800 * t1) * t1),
-        rng.standard_normal(int(2.3 * info.sample_rate)),
-    ]
-    reference, candidate = TorchBackend(info), _onnx_logits(path)
-    diffs, agree, frames, same_text = [], 0, 0, 0
-    for x in inputs:
-        x = ((x - x.mean()) / (x.std() + 1e-7)).astype(np.float32)
-        ref, got = reference.logits(x), candidate(x)
-        diffs.append(float(np.max(np.abs(ref - got))))
-        agree += int(np.sum(ref.argmax(-1) == got.argmax(-1)))
-        frames += ref.shape[0]
-        same_text += _greedy(ref.argmax(-1), info.blank_id) == _greedy(
-            got.argmax(-1), info.blank_id
-        )
+    path, measured = export_with_parity(load_model_info(folder, model_id), quantize)
     manifest = store.read_manifest(model_id)
     parity = {
-        "variant": f"onnx-{quantize}" if quantize else "onnx",
+        "variant": measured.pop("variant"),
         "source_commit": manifest.commit if manifest else None,
-        "max_abs_diff": max(diffs),
-        "argmax_agreement": agree / max(frames, 1),
-        "text_agreement": same_text / len(inputs),
-        "inputs": [len(x) for x in inputs],
+        **measured,
         "size": path.stat().st_size,
         "created": store.now(),
     }
@@ -146,59 +112,8 @@ def _export_wav2vec2(model_id: str, folder: Path, quantize: str | None) -> Expor
 
 
 def build_variant_graph(base: Path, quantize: str) -> Path:
-    """``onnx/model.int8.onnx`` or ``model.fp16.onnx`` from the fp32 graph, atomically."""
-    import warnings
+    """The int8 / fp16 graph beside ``base``: :func:`tui_speech.asr.export.build_variant_graph`
+    (kept here for the callers that import it from this module)."""
+    from tui_speech.asr.export import build_variant_graph as build
 
-    import onnx
-
-    target = base.with_name(f"model.{quantize}.onnx")
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            if quantize == "int8":
-                from onnxruntime.quantization import QuantType, quantize_dynamic
-
-                # MatMul only: the transformer's products carry the compute, while an integer
-                # convolution for the feature encoder is slow on many CPUs for little gain.
-                # The quantizer logs advice to the root logger; keep the user's terminal clean.
-                logging.disable(logging.WARNING)
-                try:
-                    quantize_dynamic(
-                        base, tmp, op_types_to_quantize=["MatMul"], weight_type=QuantType.QInt8
-                    )
-                finally:
-                    logging.disable(logging.NOTSET)
-            else:
-                from onnxruntime.transformers.float16 import convert_float_to_float16
-
-                # Inputs and outputs stay float32: callers need not know which variant runs.
-                model = convert_float_to_float16(onnx.load(str(base)), keep_io_types=True)
-                onnx.save(model, str(tmp))
-        os.replace(tmp, target)
-    except Exception as exc:
-        message = f"building the {quantize} variant failed: {exc}".splitlines()[0]
-        raise TuiSpeechError(message) from exc
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
-
-
-def _onnx_logits(path: Path) -> Callable:
-    import numpy as np
-    import onnxruntime as ort
-
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    name = session.get_inputs()[0].name
-    return lambda x: np.asarray(session.run(None, {name: x[None]})[0][0], dtype=np.float32)
-
-
-def _greedy(ids: Sequence[int], blank: int) -> list[int]:
-    """CTC best path: merge repeats, drop blanks (enough to compare two transcripts)."""
-    out: list[int] = []
-    previous = None
-    for i in ids:
-        if i != previous and i != blank:
-            out.append(int(i))
-        previous = i
-    return out
+    return build(base, quantize)
