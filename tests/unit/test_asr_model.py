@@ -10,8 +10,10 @@ import pytest
 
 from tests.asr_fixtures import *  # noqa: F403  (session fixtures)
 from tui_speech.asr.model import DEFAULT_MODEL, find_model, load_model_info, resolve_model_dir
+from tui_speech.commands._common import error_line
 from tui_speech.config import get_paths
 from tui_speech.errors import ModelMissingError, UsageError
+from tui_speech.tui.errors import describe_error
 
 
 def test_a_directory_in_save_pretrained_layout_is_described(random_model: Path) -> None:
@@ -35,9 +37,10 @@ def test_a_repo_id_resolves_to_the_store(random_model: Path) -> None:
 def test_the_missing_default_model_says_what_it_is_how_big_and_how_to_fetch_it() -> None:
     with pytest.raises(ModelMissingError) as err:
         find_model(None)
-    message = err.value.message
-    assert "~1.3 GB" in message and "wav2vec2" in message
-    assert f"`tui-speech models pull {DEFAULT_MODEL}`" in message
+    assert "~1.3 GB" in err.value.reason and "wav2vec2" in err.value.reason
+    # Each face names the fix its own way: the CLI the command, the TUI the Models pane's key.
+    assert f"`tui-speech models pull {DEFAULT_MODEL}`" in error_line(err.value)
+    assert "F4 Models" in describe_error(err.value) and "--" not in describe_error(err.value)
 
 
 def test_a_path_that_is_neither_directory_nor_repo_id(tmp_path: Path) -> None:
@@ -67,8 +70,10 @@ def test_incomplete_directories_name_what_is_missing(random_model: Path, tmp_pat
     with pytest.raises(ModelMissingError, match="no config.json"):
         find_model(str(no_config))
     no_onnx = copy_without(random_model, tmp_path / "o", "onnx")
-    with pytest.raises(ModelMissingError, match="models export"):
+    with pytest.raises(ModelMissingError, match="no ONNX export") as err:
         find_model(str(no_onnx), need="onnx")
+    assert f"`tui-speech models export {no_onnx}`" in error_line(err.value)
+    assert "ctrl+e exports it" in describe_error(err.value)
 
 
 def test_another_architecture_is_refused(random_model: Path, tmp_path: Path) -> None:

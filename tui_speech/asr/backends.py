@@ -24,7 +24,7 @@ from tui_speech.asr.model import (
     ModelInfo,
     onnx_file,
 )
-from tui_speech.errors import ModelMissingError, UsageError
+from tui_speech.errors import Action, ModelMissingError, UsageError
 
 BACKENDS = ("torch", "onnx")
 
@@ -143,10 +143,10 @@ class OnnxBackend:
             self.session = ort.InferenceSession(str(path), opts, providers=onnx_providers())
         except Exception as exc:  # onnxruntime raises its own untyped Fail/InvalidGraph errors
             first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc)
-            quantize = "" if precision == "fp32" else f" --quantize {precision}"
             raise ModelMissingError(
-                f"cannot load {path} ({first}); rebuild it with "
-                f"`tui-speech models export {info.name}{quantize}`"
+                f"cannot load {path} ({first})",
+                "rebuild it",
+                action=Action("export-model", info.name, precision),
             ) from None
         self._input = self.session.get_inputs()[0].name
 
@@ -159,13 +159,16 @@ def check_precision(backend: str, precision: str) -> None:
     """A one-line error for a precision ``backend`` cannot run (before any model is read)."""
     if backend == "torch" and precision not in TORCH_PRECISIONS:
         raise UsageError(
-            f"--precision {precision} is an ONNX variant; use --backend onnx "
-            f"(torch runs {' or '.join(TORCH_PRECISIONS)})"
+            f"precision {precision} is an ONNX variant (torch runs "
+            f"{' or '.join(TORCH_PRECISIONS)})",
+            "run it on the onnx backend",
+            action=Action("pick-backend", value="onnx"),
         )
     if backend == "onnx" and precision not in ONNX_PRECISIONS:
         raise UsageError(
-            f"--precision {precision} is for the torch backend; "
-            f"onnx runs {', '.join(ONNX_PRECISIONS)}"
+            f"precision {precision} is for the torch backend; "
+            f"onnx runs {', '.join(ONNX_PRECISIONS)}",
+            action=Action("pick-backend", value="torch"),
         )
 
 

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from tui_speech.errors import TuiSpeechError, UsageError
+from tui_speech.errors import Action, TuiSpeechError, UsageError
 from tui_speech.fileio import swap_dir
 
 LAST = "last"
@@ -125,7 +125,8 @@ def load(folder: Path) -> tuple[TrainState, dict[str, Any]]:
         }
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise CheckpointError(
-            f"the checkpoint in {folder} is unreadable ({exc.__class__.__name__}); "
-            "start over with --restart"
+            f"the checkpoint in {folder} is unreadable ({exc.__class__.__name__})",
+            "start over",
+            action=Action("restart"),
         ) from None
     return state, tensors

@@ -114,7 +114,7 @@ def open_dataset(folder: str | Path) -> Dataset:
     """Recognise the layout of ``folder``; ``UsageError`` saying what is expected if neither."""
     root = Path(folder).expanduser()
     if not root.is_dir():
-        raise UsageError(f"--data {root}: no such directory")
+        raise UsageError(f"dataset folder {root}: no such directory")
     if (root / TRANSCRIPTS).is_file():
         files = {s: root / f for s, f in _TSV_SPLIT_FILES.items() if (root / f).is_file()}
         return Dataset(root.resolve(), "transcripts", files)

@@ -86,7 +86,10 @@ def check_split(
     from tui_speech.audio.reader import probe
 
     if new_chars not in NEW_CHAR_POLICIES:
-        raise UsageError(f"--new-chars {new_chars}: use one of {', '.join(NEW_CHAR_POLICIES)}")
+        raise UsageError(
+            f"new-character policy {new_chars!r} is unknown",
+            f"use one of {', '.join(NEW_CHAR_POLICIES)}",
+        )
     vocab = vocab_chars(info)
     delimiter = info.vocab[info.delimiter_id] if info.delimiter_id is not None else None
     good: list[Example] = []

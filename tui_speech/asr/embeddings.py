@@ -36,11 +36,13 @@ def parse_layer(value: str, num_layers: int) -> int | None:
     try:
         n = int(value)
     except ValueError:
-        raise UsageError(f"--layer {value!r}: give a layer number or 'all'") from None
+        raise UsageError(
+            f"layer {value!r} is not a layer", "give a layer number or 'all'"
+        ) from None
     if n < 0:
         n += num_layers + 1
     if not 0 <= n <= num_layers:
-        raise UsageError(f"--layer {value}: this model has layers 0 to {num_layers}")
+        raise UsageError(f"layer {value}: this model has layers 0 to {num_layers}")
     return n
 
 
@@ -54,7 +56,7 @@ def embed(
 ) -> np.ndarray:
     """Embeddings of a 16 kHz sample stream (see the module docstring for the shapes)."""
     if pool not in POOLS:
-        raise UsageError(f"--pool {pool!r}: use one of {', '.join(POOLS)}")
+        raise UsageError(f"pooling {pool!r} is unknown", f"use one of {', '.join(POOLS)}")
     info = backend.info
     chunk, stride = window_sizes(chunk_s, stride_s, info.sample_rate, info.hop)
     chosen = slice(None) if layer is None else slice(layer, layer + 1)

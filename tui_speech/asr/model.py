@@ -18,9 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from tui_speech.config import get_paths
-from tui_speech.errors import ModelMissingError, TuiSpeechError, UsageError
+from tui_speech.errors import Action, ModelMissingError, TuiSpeechError, UsageError
+from tui_speech.hub.catalog import WAV2VEC2_ZH
 
-DEFAULT_MODEL = "jonatasgrosman/wav2vec2-large-xlsr-53-chinese-zh-cn"
+#: The ASR model used when none is named (the catalog holds the id).
+DEFAULT_MODEL = WAV2VEC2_ZH
+_PICK = Action("pick-model")
 #: Download sizes users are told about when a model is missing.
 KNOWN_SIZES = {DEFAULT_MODEL: "~1.3 GB"}
 KNOWN_DESCRIPTIONS = {DEFAULT_MODEL: "the Mandarin wav2vec2 XLSR-53 speech recogniser"}
@@ -79,13 +82,15 @@ def _missing(spec: str, what: str) -> ModelMissingError:
     size = KNOWN_SIZES.get(spec, "size unknown")
     desc = KNOWN_DESCRIPTIONS.get(spec, "a wav2vec2 CTC model")
     return ModelMissingError(
-        f"{what} {spec} ({desc}, {size}) is not in the model store; "
-        f"fetch it with `tui-speech models pull {spec}`"
+        f"{what} {spec} ({desc}, {size}) is not in the model store",
+        "fetch it",
+        action=Action("pull-model", spec),
     )
 
 
 def resolve_model_dir(spec: str | None) -> tuple[Path, str]:
-    """Map ``--model`` to a directory and a display name; raise if there is nothing there."""
+    """Map a model spec (a folder or a repo id) to a directory and a display name; raise if
+    there is nothing there."""
     from tui_speech.config import get_paths
 
     spec = spec or DEFAULT_MODEL
@@ -99,8 +104,14 @@ def resolve_model_dir(spec: str | None) -> tuple[Path, str]:
             raise _missing(spec, "model")
         return folder, spec
     if as_path.exists():
-        raise UsageError(f"--model {spec} is a file; give a model directory or a repo id")
-    raise UsageError(f"--model {spec}: no such directory, and not a repo id like owner/name")
+        raise UsageError(
+            f"model {spec} is a file", "give a model directory or a repo id", action=_PICK
+        )
+    raise UsageError(
+        f"model {spec}: no such directory, and not a repo id",
+        "give a model folder or a repo id like owner/name",
+        action=_PICK,
+    )
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -134,8 +145,9 @@ def _check_architecture(folder: Path, config: dict[str, Any]) -> None:
     if model_type != "wav2vec2" or (archs and "Wav2Vec2ForCTC" not in archs):
         kind = "/".join(archs) or model_type or "unknown"
         raise UsageError(
-            f"{folder} holds a {kind} model, not a wav2vec2 CTC speech recogniser; "
-            f"use --model {DEFAULT_MODEL} or another Wav2Vec2ForCTC model"
+            f"{folder} holds a {kind} model, not a wav2vec2 CTC speech recogniser",
+            f"use {DEFAULT_MODEL} or another Wav2Vec2ForCTC model",
+            action=_PICK,
         )
 
 
@@ -174,8 +186,9 @@ def load_model_info(
     config_path = folder / "config.json"
     if not config_path.exists():
         raise ModelMissingError(
-            f"{folder} has no config.json; it is not a complete model (re-fetch it with "
-            f"`tui-speech models pull {label if '/' in label else DEFAULT_MODEL}`)"
+            f"{folder} has no config.json; it is not a complete model",
+            "re-fetch it",
+            action=Action("pull-model", label if "/" in label else DEFAULT_MODEL),
         )
     config = _read_json(config_path)
     _check_architecture(folder, config)
@@ -183,20 +196,24 @@ def load_model_info(
     if need == "torch" and not any((folder / w).exists() for w in WEIGHT_FILES):
         missing.append(" or ".join(WEIGHT_FILES))
     if need == "onnx" and not (folder / onnx_file(precision)).exists():
-        hint = label if "/" in label else str(folder)
+        target = label if "/" in label else str(folder)
+        export = Action("export-model", target, precision)
         if precision == "fp32":
             raise ModelMissingError(
-                f"{folder} has no ONNX export ({ONNX_FILE}); build it with "
-                f"`tui-speech models export {hint}` or use --backend torch"
+                f"{folder} has no ONNX export ({ONNX_FILE})",
+                "build it, or run on the torch backend",
+                action=export,
             )
         raise ModelMissingError(
-            f"{folder} has no {precision} variant ({onnx_file(precision)}); build it with "
-            f"`tui-speech models export {hint} --quantize {precision}`"
+            f"{folder} has no {precision} variant ({onnx_file(precision)})",
+            "build it",
+            action=export,
         )
     if missing:
         raise ModelMissingError(
-            f"{folder} is incomplete: {', '.join(missing)} missing; re-fetch it with "
-            f"`tui-speech models pull {label if '/' in label else DEFAULT_MODEL}`"
+            f"{folder} is incomplete: {', '.join(missing)} missing",
+            "re-fetch it",
+            action=Action("pull-model", label if "/" in label else DEFAULT_MODEL),
         )
     vocab, tok_cfg = _vocab(folder, config)
     index = {tok: i for i, tok in enumerate(vocab)}

@@ -50,14 +50,16 @@ def read_lines(path: Path) -> list[str]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise UsageError(f"--text {path}: no such file") from None
+        raise UsageError(f"text file {path}: no such file") from None
     except UnicodeDecodeError as exc:
-        raise UsageError(f"--text {path} is not UTF-8 text (byte {exc.start})") from None
+        raise UsageError(f"text file {path} is not UTF-8 text (byte {exc.start})") from None
     lines = list(dict.fromkeys(line.strip() for line in text.splitlines() if line.strip()))
     if not lines:
-        raise UsageError(f"--text {path} has no lines to synthesise")
+        raise UsageError(f"text file {path} has no lines to synthesise")
     if any("\t" in line for line in lines):
-        raise UsageError(f"--text {path}: a line holds a tab, which transcripts.tsv cannot store")
+        raise UsageError(
+            f"text file {path}: a line holds a tab, which transcripts.tsv cannot store"
+        )
     return lines
 
 

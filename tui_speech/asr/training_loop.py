@@ -108,7 +108,7 @@ def freeze(model: Any, feature_encoder: bool, layers: int) -> list[str]:
     w2v = model.wav2vec2
     total = len(w2v.encoder.layers)
     if not 0 <= layers <= total:
-        raise UsageError(f"--freeze-layers {layers}: the model has {total} transformer layers")
+        raise UsageError(f"cannot freeze {layers} layers: the model has {total} transformer layers")
     modules = []
     if feature_encoder or layers:
         # transformers' own switch: also stops it marking the conv output as needing gradients.

@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from tui_speech.errors import AudioDeviceError
+from tui_speech.errors import Action, AudioDeviceError
 
-NO_DEVICE_HINT = "save to a file instead (-o out.wav) or stream it (-o - | aplay)"
+NO_DEVICE_HINT = "save the audio to a file instead, or stream it to another player"
+NO_DEVICE_ACTION = Action("save-audio")
 
 
 def load_sounddevice() -> Any:
@@ -24,7 +25,9 @@ def load_sounddevice() -> Any:
         import sounddevice
     except OSError as exc:  # raised by sounddevice when libportaudio is not installed
         raise AudioDeviceError(
-            f"PortAudio is not installed (apt-get install libportaudio2); {NO_DEVICE_HINT}"
+            "PortAudio is not installed (apt-get install libportaudio2)",
+            NO_DEVICE_HINT,
+            action=NO_DEVICE_ACTION,
         ) from exc
     return sounddevice
 
@@ -35,9 +38,13 @@ def default_output_device() -> dict[str, Any]:
     try:
         info = sd.query_devices(kind="output")
     except Exception as exc:  # PortAudioError / ValueError when there is none
-        raise AudioDeviceError(f"no audio output device found; {NO_DEVICE_HINT}") from exc
+        raise AudioDeviceError(
+            "no audio output device found", NO_DEVICE_HINT, action=NO_DEVICE_ACTION
+        ) from exc
     if not info or int(info.get("max_output_channels", 0)) < 1:
-        raise AudioDeviceError(f"no audio output device found; {NO_DEVICE_HINT}")
+        raise AudioDeviceError(
+            "no audio output device found", NO_DEVICE_HINT, action=NO_DEVICE_ACTION
+        )
     return dict(info)
 
 

@@ -23,12 +23,13 @@ import numpy as np
 
 from tui_speech.audio.block import Block
 from tui_speech.audio.pipe import check_raw_format
-from tui_speech.errors import AudioDeviceError, TuiSpeechError, UsageError
+from tui_speech.errors import Action, AudioDeviceError, TuiSpeechError, UsageError
 
 RATE = 16_000
 BLOCK_S = 0.1
 PCM_FORMATS = {"s16le": ("<i2", 32768.0), "f32le": ("<f4", 1.0), "s32le": ("<i4", 2147483648.0)}
-NO_DEVICE_HINT = "use --stdin (e.g. arecord -f S16_LE -r 16000 -c 1 -t raw | ...) or --file"
+NO_DEVICE_HINT = "listen to piped audio or a file instead"
+NO_DEVICE_ACTION = Action("pick-source")
 
 Emit = Callable[[np.ndarray], None]
 
@@ -147,7 +148,7 @@ class PcmReader:
         x = np.frombuffer(data[:usable], dtype=self.dtype).astype(np.float32) / self.scale
         x = x.reshape(-1, self.channels).mean(axis=1, dtype=np.float32)
         if not np.isfinite(x).all():
-            raise UsageError("stdin holds NaN or infinite samples; check --pcm")
+            raise UsageError("stdin holds NaN or infinite samples", "check the PCM format")
         if self._resampler is not None:
             x = self._resampler.resample_chunk(x, last=last)
         return x
@@ -288,15 +289,21 @@ def find_input_device(sd: Any, device: str | int | None) -> tuple[int | None, di
     try:
         devices = list(sd.query_devices())
     except Exception as exc:
-        raise AudioDeviceError(f"cannot list audio devices ({exc}); {NO_DEVICE_HINT}") from None
+        raise AudioDeviceError(
+            f"cannot list audio devices ({exc})", NO_DEVICE_HINT, action=NO_DEVICE_ACTION
+        ) from None
     inputs = [(i, d) for i, d in enumerate(devices) if int(d.get("max_input_channels", 0)) > 0]
     if not inputs:
-        raise AudioDeviceError(f"no audio input device found; {NO_DEVICE_HINT}")
+        raise AudioDeviceError(
+            "no audio input device found", NO_DEVICE_HINT, action=NO_DEVICE_ACTION
+        )
     if device is None or device == "":
         try:
             info = sd.query_devices(kind="input")
         except Exception:
-            raise AudioDeviceError(f"no default audio input device; {NO_DEVICE_HINT}") from None
+            raise AudioDeviceError(
+                "no default audio input device", NO_DEVICE_HINT, action=NO_DEVICE_ACTION
+            ) from None
         return None, dict(info)
     text = str(device)
     if text.isdigit():
@@ -313,7 +320,9 @@ def find_input_device(sd: Any, device: str | int | None) -> tuple[int | None, di
         return found[0][0], dict(found[0][1])
     if not found:
         raise AudioDeviceError(
-            f"no input device named {text!r}; `tui-speech devices` lists them, or {NO_DEVICE_HINT}"
+            f"no input device named {text!r}",
+            f"pick one the device list shows, or {NO_DEVICE_HINT}",
+            action=NO_DEVICE_ACTION,
         )
     names = ", ".join(repr(d["name"]) for _, d in found[:4])
     raise AudioDeviceError(f"{text!r} matches several input devices ({names}); give an index")
@@ -331,7 +340,9 @@ class MicrophoneSource(AudioSource):
         try:
             self._sd = load_sounddevice()
         except AudioDeviceError:
-            raise AudioDeviceError(f"PortAudio is not installed; {NO_DEVICE_HINT}") from None
+            raise AudioDeviceError(
+                "PortAudio is not installed", NO_DEVICE_HINT, action=NO_DEVICE_ACTION
+            ) from None
         self.index, self.info = find_input_device(self._sd, device)
         self.device_name = str(self.info.get("name", device))
         self.rate = int(self.info.get("default_samplerate") or RATE)
@@ -364,7 +375,9 @@ class MicrophoneSource(AudioSource):
             )
         except Exception as exc:
             raise AudioDeviceError(
-                f"cannot open input device {self.device_name!r} ({exc}); {NO_DEVICE_HINT}"
+                f"cannot open input device {self.device_name!r} ({exc})",
+                NO_DEVICE_HINT,
+                action=NO_DEVICE_ACTION,
             ) from None
         with stream:
             while not self._stop.wait(0.05):

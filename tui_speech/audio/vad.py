@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tui_speech.errors import ModelMissingError, UsageError
+from tui_speech.errors import Action, ModelMissingError, UsageError
 
 RATE = 16_000
 FRAME = 512  # samples the 16 kHz model scores at a time
@@ -31,8 +31,9 @@ def silero_model_path() -> Path:
         if path.is_file():
             return path
     raise ModelMissingError(
-        "the silero-vad model is not installed (pip install silero-vad); "
-        "or run listen with --no-vad"
+        "the silero-vad model is not installed",
+        "pip install silero-vad, or listen without the VAD",
+        action=Action("no-vad"),
     )
 
 
@@ -75,9 +76,9 @@ class VadSettings:
 
     def __post_init__(self) -> None:
         if not 0.0 < self.threshold < 1.0:
-            raise UsageError(f"--vad-threshold must be between 0 and 1, not {self.threshold}")
+            raise UsageError(f"the VAD threshold must be between 0 and 1, not {self.threshold}")
         if self.min_silence_s <= 0 or self.pad_s < 0:
-            raise UsageError("--min-silence must be positive and the padding not negative")
+            raise UsageError("the minimum silence must be positive and the padding not negative")
 
 
 #: What :meth:`SpeechSegmenter.feed` returns: speech samples, their session time, and whether

@@ -36,7 +36,7 @@ def _cli_words(action: Action) -> str:
         "pick-model": "--model",
         "pick-backend": f"--backend {action.value or 'torch'}",
         "pick-device": f"--device {action.value or 'cpu'}",
-        "pick-source": "--stdin (e.g. arecord -f S16_LE -r 16000 -c 1 -t raw | ...) or --file",
+        "pick-source": "--stdin, e.g. arecord -f S16_LE -r 16000 -c 1 -t raw | ..., or --file",
         "save-audio": "-o out.wav, or -o - | aplay",
         "no-vad": "--no-vad",
         "restart": "--restart",

@@ -11,9 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from tui_speech.asr.model import DEFAULT_MODEL  # light: no numpy, no model
 from tui_speech.errors import UsageError
-
-DEFAULT_MODEL = "jonatasgrosman/wav2vec2-large-xlsr-53-chinese-zh-cn"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:

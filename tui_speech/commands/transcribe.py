@@ -12,12 +12,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from tui_speech.asr.model import DEFAULT_MODEL  # light: no numpy, no model
 from tui_speech.commands._common import print_error
 from tui_speech.errors import TuiSpeechError, UsageError
 
 FORMATS = ("txt", "json", "jsonl", "srt", "vtt")
 PRECISIONS = ("fp32", "bf16", "int8", "fp16")
-DEFAULT_MODEL = "jonatasgrosman/wav2vec2-large-xlsr-53-chinese-zh-cn"
 #: Files at least this long get a progress bar (when stderr is a terminal).
 PROGRESS_MIN_SECONDS = 20.0
 

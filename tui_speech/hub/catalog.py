@@ -152,7 +152,7 @@ def select_files(
             packs = [by_name[v] for v in voices]
         chosen.extend(packs)
     elif voices:
-        raise UsageError(f"{entry.id} has no voice packs; drop --voices")
+        raise UsageError(f"{entry.id} has no voice packs", "pull it without naming voices")
     if "config.json" in entry.required and "config.json" not in chosen:
         raise UsageError(f"{entry.id} has no config.json; is it a model repo?")
     return list(dict.fromkeys(chosen))

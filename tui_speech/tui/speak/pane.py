@@ -22,9 +22,9 @@ from textual.timer import Timer
 from textual.widgets import Input, ProgressBar, Select, Static, TextArea
 from textual.worker import get_current_worker
 
-from tui_speech.errors import AudioDeviceError, UsageError
+from tui_speech.errors import Action, AudioDeviceError, UsageError
 from tui_speech.tts.g2p import LANGUAGES, G2PResult
-from tui_speech.tui.errors import ReportsWorkerErrors
+from tui_speech.tui.errors import ReportsWorkerErrors, action_words
 from tui_speech.tui.messages import ErrorRaised, StatusInfo
 from tui_speech.tui.player import LazyPlayer
 from tui_speech.tui.speak.blend import BlendScreen
@@ -318,7 +318,9 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         try:
             return self._player.get()
         except AudioDeviceError as exc:
-            self.post_message(self.Notice(f"{exc.message}: ctrl+s saves the take", "warning"))
+            # Here the fix is always the same: the take is kept and can be saved.
+            save = action_words(Action("save-audio"))
+            self.post_message(self.Notice(f"{exc.reason}; {save}", "warning"))
             return None
 
     def on_speak_pane_notice(self, message: Notice) -> None:
