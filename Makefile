@@ -5,10 +5,20 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 # The CPU build of PyTorch; installed before anything can pull a multi-GB CUDA build.
 TORCH_SPEC ?= torch==2.13.0
+# System packages (Debian names), checked on every run and installed where we can
+# (scripts/system-deps.sh). PortAudio for sounddevice; the app works without it (no microphone,
+# no playback), so `make run` only warns. The tests also need a real virtual audio device:
+# PulseAudio (the daemon, and paplay/pactl), ALSA's pulse plugin that PortAudio reaches it
+# through, alsa-utils, and libsndfile for soundfile.
+RUN_DEBS  := libportaudio2
+TEST_DEBS := $(RUN_DEBS) libsndfile1 pulseaudio pulseaudio-utils libasound2-plugins alsa-utils
+SYSTEM_DEPS := scripts/system-deps.sh
 
-.PHONY: run test check lint format typecheck screenshots bench clean venv
+.PHONY: run test check lint format typecheck screenshots bench clean venv system-deps-run system-deps-test
 
 $(PY):
+	@# Debian's python3 has no venv module until python3-venv is installed.
+	@$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || $(SYSTEM_DEPS) --for "make" python3-venv
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
@@ -27,15 +37,23 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 
 venv: $(VENV)/.installed
 
-run: $(VENV)/.installed
+system-deps-run:
+	@$(SYSTEM_DEPS) --for "make run" --warn $(RUN_DEBS)
+
+system-deps-test:
+	@$(SYSTEM_DEPS) --for "make test" $(TEST_DEBS)
+
+run: system-deps-run $(VENV)/.installed
 	$(VENV)/bin/tui-speech
 
-test: $(VENV)/.installed-dev
+test: system-deps-test $(VENV)/.installed-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Style, then the layer rules of [tool.importlinter] in pyproject.toml.
 lint: $(VENV)/.installed-dev
 	$(PY) -m ruff format --check .
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 
 format: $(VENV)/.installed-dev
 	$(PY) -m ruff format .
