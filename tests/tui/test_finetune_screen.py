@@ -229,3 +229,21 @@ def test_a_queued_step_gives_way_to_a_newer_one_unless_it_is_due_in_the_log():
     assert not message("step", 10).can_replace(message("step", 11))  # step 10 is logged
     assert not message("step", 3).can_replace(message("eval", 3))
     assert not message("eval", 3).can_replace(message("step", 4))
+
+
+async def test_the_form_and_the_cli_start_the_same_run_by_default(make_app, base, tmp_path):
+    from tui_speech.cli import build_parser
+    from tui_speech.commands.finetune import config_from_args
+
+    data = make_dataset(tmp_path / "data")
+    args = build_parser().parse_args(
+        ["finetune", "--data", str(data), "--base", str(base), "--out", "same"]
+    )
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = FinetuneScreen(str(base))
+        await app.push_screen(screen)
+        await pilot.pause()
+        fill(screen, data=str(data), name="same")
+        assert screen.query_one("#ft-lr", Input).value == "1e-4"
+        assert screen._config() == config_from_args(args)

@@ -36,9 +36,10 @@ from tui_speech.asr import checkpoints, finetune_store
 from tui_speech.asr.dataset import open_dataset
 from tui_speech.asr.dataset_check import Example, Report, check_split, vocab_chars
 from tui_speech.asr.evaluate import Evaluation, evaluate_model
+from tui_speech.asr.finetune_config import FinetuneConfig
 from tui_speech.asr.model import ModelInfo, find_model
 from tui_speech.asr.training_loop import plan_epoch
-from tui_speech.errors import ModelMissingError, TuiSpeechError, UsageError
+from tui_speech.errors import Action, ModelMissingError, TuiSpeechError, UsageError
 
 
 class Interrupted(TuiSpeechError):
@@ -49,26 +50,6 @@ class Interrupted(TuiSpeechError):
     def __init__(self, message: str, step: int = 0, total_steps: int = 0, work: Path | None = None):
         super().__init__(message)
         self.step, self.total_steps, self.work = step, total_steps, work
-
-
-@dataclass(frozen=True)
-class FinetuneConfig:
-    data: Path
-    base: str | None
-    name: str
-    epochs: int = 3
-    lr: float = 1e-4
-    batch_seconds: float = 60.0
-    micro_seconds: float = 20.0  # audio per forward pass (memory), accumulated to batch_seconds
-    freeze_feature_encoder: bool = False
-    freeze_layers: int = 0
-    new_chars: str = "extend"
-    device: str = "cpu"
-    checkpoint_every: int = 100
-    max_steps: int | None = None  # stop (with a checkpoint) after this many steps in total
-    restart: bool = False
-    seed: int = 0
-    threads: int | None = None
 
 
 @dataclass(frozen=True)
@@ -152,7 +133,9 @@ def _check_data(config: FinetuneConfig, info: ModelInfo) -> tuple[Report, Report
     if not train.good:
         raise UsageError(
             f"{dataset.root}: no usable clips in the train split ({len(train.problems)} with "
-            f"problems); see `tui-speech dataset validate {config.data} --model {info.name}`"
+            f"problems)",
+            "validate the dataset against the model to see them",
+            action=Action("validate-dataset", info.name, str(config.data)),
         )
     dev = None
     if "dev" in dataset.splits():
@@ -165,7 +148,10 @@ def _encoder(vocab: list[str], info: ModelInfo, policy: str) -> Callable[[str], 
     index = {tok: i for i, tok in enumerate(vocab) if tok}
     unk = index.get("<unk>")
     if policy == "unk" and unk is None:
-        raise UsageError(f"{info.name} has no <unk> token; use --new-chars extend")
+        raise UsageError(
+            f"{info.name} has no <unk> token for new characters",
+            "let new characters extend the vocabulary instead",
+        )
 
     def encode(text: str) -> list[int]:
         return [index[c] if c in index else unk for c in text]  # type: ignore[misc]
@@ -189,20 +175,25 @@ def finetune(
     report = on_progress or (lambda _p: None)
     model_id = finetune_store.model_id_for(config.name)
     if config.epochs < 1 or config.lr <= 0 or config.batch_seconds <= 0:
-        raise UsageError("--epochs, --lr and --batch-seconds must be positive")
+        raise UsageError("epochs, learning rate and batch seconds must be positive")
     from tui_speech.hub import store
 
     if store.read_manifest(model_id) is not None:
         raise UsageError(
-            f"{model_id} is already in the model store; pick another --out, or remove it with "
-            f"`tui-speech models rm {model_id}`"
+            f"{model_id} is already in the model store",
+            "pick another name, or remove that model first",
+            action=Action("rename-output"),
         )
     info = find_model(config.base, need="torch")
     train, dev = _check_data(config, info)
     import torch
 
     if config.device == "cuda" and not torch.cuda.is_available():
-        raise UsageError("--device cuda: no CUDA device is available; use --device cpu")
+        raise UsageError(
+            "no CUDA device is available",
+            "train on the CPU",
+            action=Action("pick-device", value="cpu"),
+        )
     torch.set_num_threads(config.threads or default_threads())
     torch.manual_seed(config.seed)
     model = _load_base(info)
@@ -240,8 +231,9 @@ def finetune(
         state, tensors = checkpoints.load(found)
         if state.fingerprint != fingerprint:
             raise checkpoints.StaleCheckpoint(
-                f"{work} holds a checkpoint of a run with other settings or data; "
-                "add --restart to start over, or pick another --out"
+                f"{work} holds a checkpoint of a run with other settings or data",
+                "start over (its progress is lost), or pick another name",
+                action=Action("restart"),
             )
         model.load_state_dict(tensors["model"])
         optimizer.load_state_dict(tensors["optimizer"])

@@ -12,6 +12,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tui_speech.asr.finetune_config import (
+    DEVICE_CHOICES,
+    NEW_CHAR_CHOICES,
+    FinetuneConfig,
+    default,
+    number_text,
+)
+
 if TYPE_CHECKING:
     from tui_speech.asr.finetune import TrainProgress
 
@@ -26,34 +34,52 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--data", type=Path, required=True, help="dataset folder")
     p.add_argument("--base", default=None, help="base model: repo id or directory")
     p.add_argument("--out", required=True, metavar="NAME", help="registered as local/NAME")
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--lr", type=float, default=1e-4, help="peak learning rate (default 1e-4)")
-    p.add_argument("--batch-seconds", type=float, default=60.0, help="audio per optimizer step")
+    p.add_argument("--epochs", type=int, default=default("epochs"), help="(%(default)s)")
     p.add_argument(
-        "--micro-seconds", type=float, default=20.0, help="audio per forward pass (memory)"
+        "--lr",
+        type=float,
+        default=default("lr"),
+        help=f"peak learning rate (default {number_text(default('lr'))})",
+    )
+    p.add_argument(
+        "--batch-seconds",
+        type=float,
+        default=default("batch_seconds"),
+        help="audio per optimizer step (%(default)s)",
+    )
+    p.add_argument(
+        "--micro-seconds",
+        type=float,
+        default=default("micro_seconds"),
+        help="audio per forward pass (memory; %(default)s)",
     )
     p.add_argument("--freeze-feature-encoder", action="store_true", help="keep the conv stack")
-    p.add_argument("--freeze-layers", type=int, default=0, metavar="N", help="keep N layers")
+    p.add_argument(
+        "--freeze-layers", type=int, default=default("freeze_layers"), metavar="N",
+        help="keep N layers",
+    )  # fmt: skip
     p.add_argument(
         "--new-chars",
-        choices=("extend", "unk"),
-        default="extend",
-        help="characters not in the vocabulary: add them (default) or train them as <unk>",
+        choices=NEW_CHAR_CHOICES,
+        default=default("new_chars"),
+        help="characters not in the vocabulary: add them (extend, the default) or train them "
+        "as <unk>",
     )
-    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
-    p.add_argument("--checkpoint-every", type=int, default=100, metavar="STEPS")
+    p.add_argument("--device", choices=DEVICE_CHOICES, default=default("device"))
+    p.add_argument(
+        "--checkpoint-every", type=int, default=default("checkpoint_every"), metavar="STEPS"
+    )
     p.add_argument("--max-steps", type=int, default=None, help="stop after this many steps")
     p.add_argument("--restart", action="store_true", help="ignore an existing checkpoint")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=default("seed"))
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all)")
     p.add_argument("--log-every", type=int, default=10, help="steps per line when not a tty")
     return p
 
 
-def run(args: argparse.Namespace) -> int:
-    from tui_speech.asr.finetune import FinetuneConfig, finetune
-
-    config = FinetuneConfig(
+def config_from_args(args: argparse.Namespace) -> FinetuneConfig:
+    """The run the flags describe."""
+    return FinetuneConfig(
         data=args.data,
         base=args.base,
         name=args.out,
@@ -71,6 +97,12 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         threads=args.threads,
     )
+
+
+def run(args: argparse.Namespace) -> int:
+    from tui_speech.asr.finetune import finetune
+
+    config = config_from_args(args)
     with _Display(args.log_every) as display:
         result = finetune(config, display.update)
     if result.model_id is None:

@@ -31,13 +31,14 @@ from textual.validation import Function, Integer, ValidationResult, Validator
 from textual.widgets import Checkbox, Footer, Header, Input, Log, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
+from tui_speech.asr.finetune_config import default, number_text
 from tui_speech.errors import TuiSpeechError
-from tui_speech.tui.errors import ReportsWorkerErrors
+from tui_speech.tui.errors import ReportsWorkerErrors, describe_error
 
-#: The CLI's defaults (``tui-speech finetune --help``).
-DEFAULT_EPOCHS = 3
-DEFAULT_LR = "1e-4"
-DEFAULT_BATCH_SECONDS = "60"
+#: The run's defaults, as the CLI's flags have them (both come from ``FinetuneConfig``).
+DEFAULT_EPOCHS = number_text(default("epochs"))
+DEFAULT_LR = number_text(default("lr"))
+DEFAULT_BATCH_SECONDS = number_text(default("batch_seconds"))
 #: A step line goes to the log every this many steps (every step's numbers are on the bar).
 LOG_EVERY = 10
 
@@ -53,7 +54,7 @@ class DatasetFolder(Validator):
         try:
             open_dataset(value.strip())
         except TuiSpeechError as exc:
-            return self.failure(exc.message.removeprefix("--data "))
+            return self.failure(describe_error(exc))
         return self.success()
 
 
@@ -68,7 +69,7 @@ class ModelName(Validator):
         try:
             model_id_for(value.strip())
         except TuiSpeechError as exc:
-            return self.failure(exc.message)
+            return self.failure(describe_error(exc))
         return self.success()
 
 
@@ -150,9 +151,7 @@ class FinetuneScreen(ReportsWorkerErrors, Screen[None]):
                 )
                 yield self._input("ft-name", "Name → local/NAME", "", "NAME", [ModelName()])
             with Horizontal(id="ft-numbers"):
-                yield self._input(
-                    "ft-epochs", "Epochs", str(DEFAULT_EPOCHS), "", [Integer(minimum=1)]
-                )
+                yield self._input("ft-epochs", "Epochs", DEFAULT_EPOCHS, "", [Integer(minimum=1)])
                 yield self._input(
                     "ft-max-steps", "Max steps", "", "all", [Integer(minimum=1)], optional=True
                 )
@@ -306,10 +305,8 @@ class FinetuneScreen(ReportsWorkerErrors, Screen[None]):
         try:
             result = finetune(config, report, stop)
         except (StaleCheckpoint, CheckpointError) as exc:
-            # The core words it for the CLI (--restart); here the checkbox is the way.
-            what = exc.message.split(";")[0].split(" (")[0]
-            text = f"{what}; tick Restart (its progress is lost) or pick another name"
-            self.post_message(self.Ended(text, "error"))
+            # Their fix is the Restart checkbox, which describe_error names.
+            self.post_message(self.Ended(describe_error(exc), "error"))
             return
         except Interrupted as exc:
             text = (
