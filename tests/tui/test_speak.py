@@ -167,6 +167,21 @@ async def test_errors_are_notifications_and_the_text_stays(make_app):
         assert not app.query_one(TakesList).takes
 
 
+async def test_the_pane_keeps_the_speeds_the_engine_takes(make_app):
+    from tui_speech.tts.engine import MAX_SPEED, MIN_SPEED
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        speed = app.query_one("#speak-speed", Input)
+        for edge in (MIN_SPEED, MAX_SPEED):
+            speed.value = f"{edge:g}"
+            await pilot.pause()
+            assert app.settings.speed == edge  # the engine's edges are the pane's
+        speed.value = f"{MAX_SPEED + 0.1:g}"
+        await pilot.pause()
+        assert app.settings.speed == MAX_SPEED  # beyond them nothing is remembered
+
+
 async def test_no_audio_device_keeps_the_take_and_says_how_to_save(make_app, monkeypatch):
     from tui_speech.audio import playback
     from tui_speech.errors import AudioDeviceError

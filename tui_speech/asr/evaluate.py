@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tui_speech.audio.rates import ASR_RATE
+
 if TYPE_CHECKING:
     from tui_speech.asr.dataset_check import Example
     from tui_speech.asr.model import ModelInfo
@@ -125,7 +127,7 @@ def evaluate(
         hyp_conf = [float(conf[i]) for i in keep]
         ref = list(reference.replace(delimiter, "").replace(" ", ""))
         clips += 1
-        seconds += len(audio) / 16_000
+        seconds += len(audio) / ASR_RATE
         ref_total += len(ref)
         for r, h in align(ref, hyp):
             if r is not None and h is not None:

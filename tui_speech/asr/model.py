@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tui_speech.audio.rates import ASR_RATE
 from tui_speech.config import get_paths
 from tui_speech.errors import Action, ModelMissingError, TuiSpeechError, UsageError
 from tui_speech.hub.catalog import WAV2VEC2_ZH
@@ -236,7 +237,7 @@ def load_model_info(
         delimiter_id=delimiter,
         lower_case=bool(tok_cfg.get("do_lower_case", False)),
         do_normalize=bool(features.get("do_normalize", True)),
-        sample_rate=int(features.get("sampling_rate", 16_000)),
+        sample_rate=int(features.get("sampling_rate", ASR_RATE)),
         hop=math.prod(strides),
         receptive_field=field,
         hidden_size=int(config.get("hidden_size", 1024)),

@@ -20,9 +20,8 @@ from typing import IO, Any
 import numpy as np
 
 from tui_speech.asr.ctc import CharResult
+from tui_speech.audio.rates import ASR_RATE as RATE
 from tui_speech.errors import UsageError
-
-RATE = 16_000
 
 
 @dataclass(frozen=True)

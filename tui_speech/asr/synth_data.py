@@ -23,10 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
+from tui_speech.audio.rates import ASR_RATE as RATE
+from tui_speech.audio.rates import TTS_RATE as KOKORO_RATE
 from tui_speech.errors import UsageError
 
-RATE = 16_000
-KOKORO_RATE = 24_000
 REVERB_RT60 = 0.3
 REVERB_WET = 0.3
 

@@ -22,6 +22,7 @@ from textual.timer import Timer
 from textual.widgets import Input, ProgressBar, Select, Static, TextArea
 from textual.worker import get_current_worker
 
+from tui_speech.audio.rates import TTS_RATE
 from tui_speech.errors import Action, AudioDeviceError, UsageError
 from tui_speech.tts.g2p import LANGUAGES, G2PResult
 from tui_speech.tui.errors import ReportsWorkerErrors, action_words
@@ -50,11 +51,19 @@ def engine_label(engine: Any) -> str:
     return f"Kokoro-82M {'fp32' if variant == 'onnx' else variant}"
 
 
+def speed_range() -> tuple[float, float]:
+    """The speeds Kokoro takes (``tts.engine``'s range; imported when first needed, with numpy)."""
+    from tui_speech.tts.engine import MAX_SPEED, MIN_SPEED
+
+    return MIN_SPEED, MAX_SPEED
+
+
 def parse_speed(text: str) -> float:
     try:
         return float(text)
     except ValueError:
-        raise UsageError(f"speed {text!r} is not a number; use 0.5 to 2.0") from None
+        low, high = speed_range()
+        raise UsageError(f"speed {text!r} is not a number", f"use {low} to {high}") from None
 
 
 class SpeakPane(ReportsWorkerErrors, Vertical):
@@ -200,7 +209,8 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
             speed = float(event.value)
         except ValueError:
             return  # reported when the user synthesizes, not on every keystroke
-        if 0.5 <= speed <= 2.0 and speed != self.settings.speed:
+        low, high = speed_range()
+        if low <= speed <= high and speed != self.settings.speed:
             self.settings.speed = speed
             save_settings(self.settings)
 
@@ -298,7 +308,7 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         self.post_message(StatusInfo("tts", engine_label(pipeline.load())))
         player = self._get_player() if play else None
         total = max(1, len(text.strip()))
-        done, chunks, rate = 0, [], 24_000
+        done, chunks, rate = 0, [], TTS_RATE
         for chunk in pipeline(text):
             if worker.is_cancelled:
                 break
