@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from tui_speech import __version__
+from tui_speech.audio.rates import ASR_RATE
 from tui_speech.commands._common import print_error
 from tui_speech.errors import TuiSpeechError, UsageError
 
@@ -50,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--pcm", dest="tui_pcm", choices=("s16le", "f32le", "s32le"), default="s16le",
         help="raw format of piped audio (s16le); a WAV stream is detected by its header",
     )  # fmt: skip
-    piped.add_argument("--rate", dest="tui_rate", type=int, default=16_000, help="(16000)")
+    piped.add_argument("--rate", dest="tui_rate", type=int, default=ASR_RATE, help="(%(default)s)")
     piped.add_argument("--channels", dest="tui_channels", type=int, default=1, help="(1)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
@@ -69,12 +70,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from tui_speech.audio.pipe import detach_piped_stdin
 
             piped = detach_piped_stdin(*raw)  # before Textual starts reading keys from fd 0
-            if piped is None and raw != ("s16le", 16_000, 1):
+            if piped is None and raw != ("s16le", ASR_RATE, 1):
                 raise UsageError("--pcm, --rate and --channels describe audio piped in; none is")
             from tui_speech.tui.app import run_app
 
             return run_app(piped)
-        if raw != ("s16le", 16_000, 1):
+        if raw != ("s16le", ASR_RATE, 1):
             raise UsageError(
                 f"--pcm, --rate and --channels before a command describe audio piped into the "
                 f"TUI; put them after `{args.command}`"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
+from typing import Any
 
 from tui_speech.errors import Action, ActionName, TuiSpeechError, UsageError
 
@@ -60,3 +62,27 @@ def error_line(error: TuiSpeechError) -> str:
 
 def print_error(error: TuiSpeechError) -> None:
     print(f"tui-speech: error: {error_line(error)}", file=sys.stderr)
+
+
+#: The CLI's colour for each step of the confidence scale (``asr.confidence``), lowest first;
+#: the TUI paints the same steps with its theme's ``$confidence-0`` .. ``$confidence-4``.
+CONFIDENCE_COLOURS = ("red", "dark_orange", "yellow", "chartreuse3", "green")
+
+
+def confidence_colour(confidence: float) -> str:
+    """The rich colour of a character with this confidence."""
+    from tui_speech.asr.confidence import bucket
+
+    return CONFIDENCE_COLOURS[bucket(confidence)]
+
+
+def confidence_text(chars: Iterable[Any], dim_from: int | None = None) -> Any:
+    """Rich text: each character (``.char``, ``.confidence``) coloured by its step of the
+    confidence scale; from ``dim_from`` on (an uncommitted partial), dimmed."""
+    from rich.text import Text
+
+    text = Text()
+    for i, c in enumerate(chars):
+        dim = dim_from is not None and i >= dim_from
+        text.append(c.char, style="dim" if dim else confidence_colour(c.confidence))
+    return text

@@ -21,12 +21,13 @@ from pathlib import Path
 from textual.color import Color
 from textual.theme import Theme
 
+from tui_speech.asr.confidence import STEPS
 from tui_speech.config import get_paths
 from tui_speech.errors import UsageError
 
 DEFAULT_THEME = "tui-speech-dark"
 BUILTIN_FILES = ("dark.toml", "light.toml", "high-contrast.toml")
-CONFIDENCE_STEPS = 5
+CONFIDENCE_STEPS = STEPS  # the core's scale (asr/confidence.py)
 MIN_CONTRAST = 4.5
 
 _THEME_FIELDS = {f.name for f in fields(Theme)}

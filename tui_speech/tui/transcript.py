@@ -20,17 +20,12 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from tui_speech.tui.themes import CONFIDENCE_STEPS
+from tui_speech.asr.confidence import bucket
 
 THRESHOLD_STEP = 0.05
 #: Replay starts this long before the character, so the ear catches the context.
 REPLAY_LEAD_S = 0.5
 REPLAY_TAIL_S = 0.2
-
-
-def bucket(confidence: float) -> int:
-    """Which step of the confidence scale a confidence in [0, 1] falls in."""
-    return max(0, min(CONFIDENCE_STEPS - 1, int(confidence * CONFIDENCE_STEPS)))
 
 
 @cache
