@@ -67,3 +67,120 @@ def ensure_dir(path: Path) -> Path:
     """Create ``path`` (and parents) if needed and return it."""
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+# --- Listen settings ----------------------------------------------------------------------------
+
+LISTEN_SETTINGS_FILE = "listen.toml"
+#: Choices of the string settings (the CLI's flags offer the same).
+LISTEN_CHOICES = {
+    "backend": ("auto", "torch", "onnx"),
+    "precision": ("fp32", "bf16", "int8", "fp16"),
+    "draft": ("auto", "off"),
+}
+
+
+@dataclass(frozen=True)
+class ListenSettings:
+    """How a live session listens: the options of ``tui-speech listen``, and what the Listen
+    pane reads from ``listen.toml`` in the config folder (a key per field, same names).
+
+    The one place their defaults live: the CLI's flags take theirs from here. Out-of-range
+    values are refused with a :class:`~tui_speech.errors.UsageError` when the settings are made.
+    """
+
+    model: str = ""
+    """Repo id or folder of the ASR model; "" = the default model if stored, else the first
+    stored ASR model (``tui_speech.asr.live.default_model``)."""
+    backend: str = "auto"
+    """auto (ONNX when exported, else PyTorch), torch or onnx."""
+    precision: str = "fp32"
+    """Precision of the finals: fp32, bf16 (PyTorch), int8 or fp16 (ONNX variants)."""
+    draft: str = "auto"
+    """auto: partials on the model's int8 ONNX variant when it has one; off: on ``precision``."""
+    compute_budget: float = 1.5
+    """Model time at most this many times an offline pass over the heard audio; 0 = no limit."""
+    threads: int = 0
+    """CPU threads for the model; 0 = all."""
+    record: bool = False
+    """Keep the session's audio (FLAC) beside its transcript."""
+    vad: bool = True
+    """Drop silence before the model (silero-vad); off sends everything, silence too."""
+    vad_threshold: float = 0.5
+    """Speech probability above which a frame is speech."""
+    min_silence: float = 0.5
+    """Seconds of pause that end an utterance."""
+    vad_pad: float = 0.2
+    """Seconds of audio kept either side of speech."""
+    window: float = 8.0
+    """Seconds of audio a partial decodes at most."""
+    stable: int = 2
+    """Partials a character must come out the same in before it is committed."""
+    partial_every: float = 0.25
+    """Seconds of new speech between partials; larger costs less compute."""
+    max_utterance: float = 30.0
+    """An utterance this long without a pause is cut (seconds)."""
+    queue: int = 64
+    """Capture queue length, in 0.1 s blocks; a live source drops blocks beyond it."""
+
+    def __post_init__(self) -> None:
+        from tui_speech.errors import UsageError
+
+        for key, choices in LISTEN_CHOICES.items():
+            if getattr(self, key) not in choices:
+                raise UsageError(
+                    f"{key} must be one of {', '.join(choices)}, not {getattr(self, key)!r}"
+                )
+        problems = [
+            ("compute_budget", self.compute_budget != 0 and self.compute_budget < 1,
+             "at least 1 (the finals alone cost 1x), or 0 for no limit"),
+            ("threads", self.threads < 0, "0 (all) or more"),
+            ("window", self.window < 1, "at least 1 s"),
+            ("stable", self.stable < 1, "at least 1"),
+            ("partial_every", self.partial_every <= 0, "more than 0 s"),
+            ("max_utterance", self.max_utterance < 2, "at least 2 s"),
+            ("queue", self.queue < 1, "at least 1"),
+        ]  # fmt: skip
+        for key, bad, rule in problems:
+            if bad:
+                raise UsageError(f"{key} must be {rule}, not {getattr(self, key)}")
+
+
+def listen_settings_path() -> Path:
+    return get_paths().config / LISTEN_SETTINGS_FILE
+
+
+def load_listen_settings() -> ListenSettings:
+    """The Listen settings from ``listen.toml``; defaults when there is no file.
+
+    Unlike the TUI's remembered state, this file is written by hand, so a mistake in it (a
+    typo'd key, a value of the wrong type or range) is reported rather than silently ignored.
+    """
+    import tomllib
+    from dataclasses import fields
+
+    from tui_speech.errors import UsageError
+
+    path = listen_settings_path()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return ListenSettings()
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(f"{path} is not readable TOML: {exc}") from None
+    known = {f.name: f for f in fields(ListenSettings)}
+    defaults = ListenSettings()
+    values = {}
+    for key, value in data.items():
+        if key not in known:
+            raise UsageError(f"{path}: unknown setting {key!r}; known: {', '.join(known)}")
+        expected = type(getattr(defaults, key))
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise UsageError(f"{path}: {key} must be a {expected.__name__}, not {value!r}")
+        values[key] = value
+    try:
+        return ListenSettings(**values)
+    except UsageError as exc:
+        raise UsageError(f"{path}: {exc.message}") from None

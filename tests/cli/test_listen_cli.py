@@ -266,7 +266,7 @@ def test_capture_through_pulseaudio_and_portaudio(
     proc = _start(env, args, stdin=subprocess.DEVNULL)
     assert proc.stderr is not None
     line = proc.stderr.readline().decode()
-    assert "listening to device:tts_mic" in line, line
+    assert "listening to microphone: tts_mic" in line, line
     # PulseAudio connects a new capture stream to the source a moment after PortAudio opens it;
     # audio played before that never reaches the recorder and would shift the first utterance.
     time.sleep(1.0)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from textual.widgets import DataTable, Static
 
 from tests.tui.helpers import settle
-from tui_speech.tui.listen import ListenPane
+from tui_speech.tui.listen.pane import ListenPane
+from tui_speech.tui.listen.sessions_browser import SessionsScreen, local_time, preview, session_row
 from tui_speech.tui.prompt import ConfirmScreen
-from tui_speech.tui.sessions import SessionsScreen, local_time, preview, session_row
 from tui_speech.tui.transcript import TranscriptView
 
 

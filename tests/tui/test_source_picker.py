@@ -11,9 +11,9 @@ from tests.asr_fixtures import *  # noqa: F403  (session fixtures: trained_model
 from tests.pulse_fixtures import *  # noqa: F403  (session fixture: pulse_env)
 from tests.pulse_fixtures import ALSA_DEVICE
 from tests.tui.helpers import settle, wait_until
-from tui_speech.tui.listen import ListenPane
+from tui_speech.tui.listen.pane import ListenPane
+from tui_speech.tui.listen.source_picker import SourcePicker
 from tui_speech.tui.prompt import PromptScreen
-from tui_speech.tui.source_picker import SourcePicker
 
 
 def screen_lines(app) -> list[str]:

@@ -16,18 +16,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tui_speech.commands.transcribe import PRECISIONS
-from tui_speech.errors import TuiSpeechError, UsageError
-
-DEFAULT_MODEL = "jonatasgrosman/wav2vec2-large-xlsr-53-chinese-zh-cn"
+from tui_speech.asr.model import DEFAULT_MODEL  # light: no numpy, no model
+from tui_speech.config import LISTEN_CHOICES, ListenSettings
+from tui_speech.errors import UsageError
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    d = ListenSettings()  # the defaults, shared with the Listen pane
     p = subparsers.add_parser(
         "listen",
         help="live transcription from a microphone, stdin or a file",
         description="Transcribe live audio (Mandarin). Over SSH: arecord -f S16_LE -r 16000 -c 1 "
-        "-t raw | ssh host tui-speech listen --stdin",
+        "-t raw | ssh host tui-speech listen --stdin. The Listen pane reads the same options "
+        "from listen.toml in the config folder.",
     )
     src = p.add_mutually_exclusive_group()
     src.add_argument("--stdin", action="store_true", help="raw PCM or a WAV stream on stdin")
@@ -39,76 +40,124 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     p.add_argument("--rate", type=int, default=16_000, help="raw stdin sample rate (16000)")
     p.add_argument("--channels", type=int, default=1, help="raw stdin channels (1)")
-    p.add_argument("--model", default=None, help=f"repo id or directory (default {DEFAULT_MODEL})")
-    p.add_argument("--backend", choices=("auto", "torch", "onnx"), default="auto")
+    p.add_argument(
+        "--model",
+        default=None,
+        help=f"repo id or directory (default: {DEFAULT_MODEL} if it is in the store, "
+        "else the first ASR model there)",
+    )
+    p.add_argument("--backend", choices=LISTEN_CHOICES["backend"], default=d.backend)
     p.add_argument(
         "--precision",
-        choices=PRECISIONS,
-        default="fp32",
+        choices=LISTEN_CHOICES["precision"],
+        default=d.precision,
         help="precision of the finals (see transcribe --help)",
     )
     p.add_argument(
         "--draft",
-        choices=("auto", "off"),
-        default="auto",
+        choices=LISTEN_CHOICES["draft"],
+        default=d.draft,
         help="auto: partials run on the model's int8 ONNX variant when it has one "
         "(`models export ID --quantize int8`), finals on --precision; off: both on --precision",
     )
     p.add_argument(
         "--compute-budget",
         type=float,
-        default=1.5,
+        default=d.compute_budget,
         metavar="X",
-        help="model time at most X times an offline pass over the heard audio (1.5); "
-        "partials thin out to stay within it; 0 lifts the limit",
+        help=f"model time at most X times an offline pass over the heard audio "
+        f"({d.compute_budget}); partials thin out to stay within it; 0 lifts the limit",
     )
-    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all)")
+    p.add_argument("--threads", type=int, default=d.threads, help="CPU threads (default: all)")
     p.add_argument("--format", choices=("text", "jsonl"), default="text", help="output format")
     p.add_argument("--record", action="store_true", help="keep the audio (FLAC) in the session")
     p.add_argument("--no-session", action="store_true", help="do not write a session file")
     p.add_argument("--no-vad", action="store_true", help="send everything, silence too, to ASR")
-    p.add_argument("--vad-threshold", type=float, default=0.5, help="speech probability (0.5)")
-    p.add_argument("--min-silence", type=float, default=0.5, help="pause ending an utterance (s)")
-    p.add_argument("--vad-pad", type=float, default=0.2, help="audio kept around speech (s)")
-    p.add_argument("--window", type=float, default=8.0, help="partial window, seconds (8)")
-    p.add_argument("--stable", type=int, default=2, help="updates before a character commits")
+    p.add_argument(
+        "--vad-threshold",
+        type=float,
+        default=d.vad_threshold,
+        help=f"speech probability ({d.vad_threshold})",
+    )
+    p.add_argument(
+        "--min-silence",
+        type=float,
+        default=d.min_silence,
+        help=f"pause ending an utterance (s, {d.min_silence})",
+    )
+    p.add_argument(
+        "--vad-pad",
+        type=float,
+        default=d.vad_pad,
+        help=f"audio kept around speech (s, {d.vad_pad})",
+    )
+    p.add_argument(
+        "--window", type=float, default=d.window, help=f"partial window, seconds ({d.window:g})"
+    )
+    p.add_argument(
+        "--stable",
+        type=int,
+        default=d.stable,
+        help=f"updates before a character commits ({d.stable})",
+    )
     p.add_argument(
         "--partial-every",
         type=float,
-        default=0.25,
+        default=d.partial_every,
         metavar="S",
-        help="seconds of new speech between partials (0.25); larger costs less compute",
+        help=f"seconds of new speech between partials ({d.partial_every}); "
+        "larger costs less compute",
     )
-    p.add_argument("--max-utterance", type=float, default=30.0, help="cut utterances (s, 30)")
-    p.add_argument("--queue", type=int, default=64, help="capture queue, 0.1 s blocks (64)")
+    p.add_argument(
+        "--max-utterance",
+        type=float,
+        default=d.max_utterance,
+        help=f"cut utterances (s, {d.max_utterance:g})",
+    )
+    p.add_argument(
+        "--queue", type=int, default=d.queue, help=f"capture queue, 0.1 s blocks ({d.queue})"
+    )
     return p
 
 
-def make_source(args: argparse.Namespace) -> Any:
+def settings_from(args: argparse.Namespace) -> ListenSettings:
+    """The flags as the settings a live session takes (checked here, before anything loads)."""
+    return ListenSettings(
+        model=args.model or "",
+        backend=args.backend,
+        precision=args.precision,
+        draft=args.draft,
+        compute_budget=args.compute_budget,
+        threads=args.threads or 0,
+        record=args.record,
+        vad=not args.no_vad,
+        vad_threshold=args.vad_threshold,
+        min_silence=args.min_silence,
+        vad_pad=args.vad_pad,
+        window=args.window,
+        stable=args.stable,
+        partial_every=args.partial_every,
+        max_utterance=args.max_utterance,
+        queue=args.queue,
+    )
+
+
+def make_source(args: argparse.Namespace, settings: ListenSettings) -> Any:
     from tui_speech.audio import sources
 
-    if args.queue < 1:
-        raise UsageError("--queue must be at least 1")
     raw_flags = args.pcm != "s16le" or args.rate != 16_000 or args.channels != 1
     if not args.stdin and raw_flags:
         raise UsageError("--pcm, --rate and --channels describe raw audio on stdin; add --stdin")
     if args.realtime and args.file is None:
         raise UsageError("--realtime paces a file; add --file FILE")
+    queue = settings.queue
     if args.stdin:
         if sys.stdin.isatty():
             raise UsageError("--stdin reads audio from a pipe, but stdin is a terminal")
-        return sources.StdinSource(sys.stdin.buffer, args.pcm, args.rate, args.channels, args.queue)
+        return sources.StdinSource(sys.stdin.buffer, args.pcm, args.rate, args.channels, queue)
     if args.file is not None:
-        return sources.FileSource(args.file, args.realtime, args.queue)
-    return sources.MicrophoneSource(args.device, args.queue)
-
-
-def source_label(args: argparse.Namespace, source: Any) -> str:
-    if args.stdin:
-        return "stdin"
-    if args.file is not None:
-        return str(args.file)
-    return f"device:{source.device_name}"
+        return sources.FileSource(args.file, args.realtime, queue)
+    return sources.MicrophoneSource(args.device, queue)
 
 
 def char_json(c: Any, full: bool) -> dict[str, Any]:
@@ -196,58 +245,16 @@ class TextOutput:
 
 
 def run(args: argparse.Namespace) -> int:
-    source = make_source(args)  # device and flag errors come before the model loads
-    from tui_speech.asr.budget import ComputeBudget
-    from tui_speech.asr.model import pick_backend
-    from tui_speech.asr.recognizer import Recognizer
-    from tui_speech.asr.stream import LiveStream, LiveTranscriber
+    settings = settings_from(args)
+    source = make_source(args, settings)  # device and flag errors come before the model loads
+    from tui_speech.asr.live import LiveHooks, LiveSession, load_models, source_label
 
-    if args.compute_budget and args.compute_budget < 1:
-        raise UsageError("--compute-budget must be at least 1 (the finals alone cost 1x), or 0")
-    backend = pick_backend(args.backend, args.model, args.precision)
-    recognizer = Recognizer.load(args.model, backend, args.threads, args.precision)
-    draft = recognizer
-    if args.draft == "auto":
-        try:
-            draft = recognizer.draft(args.threads)
-        except TuiSpeechError as exc:  # a broken variant costs speed, not the session
-            print(f"tui-speech: warning: partials run on the full model: {exc}", file=sys.stderr)
-    vad = None
-    if not args.no_vad:
-        from tui_speech.audio.vad import SpeechSegmenter, VadSettings
-
-        settings = VadSettings(args.vad_threshold, args.min_silence, args.vad_pad)
-        vad = SpeechSegmenter(settings, align=recognizer.info.hop)
-    if args.stable < 1 or args.window < 1 or args.max_utterance < 2 or args.partial_every <= 0:
-        raise UsageError(
-            "--stable must be >= 1, --window >= 1 s, --max-utterance >= 2 s, --partial-every > 0 s"
-        )
-    stream = LiveStream(
-        recognizer,
-        window_s=args.window,
-        stable_updates=args.stable,
-        partial_interval_s=args.partial_every,
-        max_utterance_s=args.max_utterance,
-        draft=draft,
-        budget=ComputeBudget(args.compute_budget or None),
-    )
-    live = LiveTranscriber(stream, vad)
-    writer = None
-    if not args.no_session:
-        from tui_speech.asr.sessions import SessionWriter
-        from tui_speech.config import get_paths
-
-        label = source_label(args, source)
-        writer = SessionWriter(get_paths().sessions, recognizer.info.name, label, args.record)
+    models = load_models(settings)
+    for warning in models.warnings:
+        print(f"tui-speech: warning: {warning}", file=sys.stderr)
+    label = source_label(source)
+    session = LiveSession(models, settings, source, label, save=not args.no_session)
     out = JsonlOutput() if args.format == "jsonl" else TextOutput()
-    error: TuiSpeechError | None = None
-
-    def emit(events: list[Any]) -> None:
-        for e in events:
-            # On disk before on screen: a final the user has seen survives a kill.
-            if e.type == "final" and writer is not None:
-                writer.add_final(e.text, e.t0, e.t1, e.chars)
-            out.event(e)
 
     import signal
 
@@ -256,50 +263,25 @@ def run(args: argparse.Namespace) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop_on_term)
+    saved = f" (session {session.id})" if session.id is not None else ""
+    print(f"tui-speech: listening to {label}{saved}; Ctrl-C stops", file=sys.stderr, flush=True)
     try:
-        source.start()
-        session = f" (session {writer.id})" if writer is not None else ""
-        print(
-            f"tui-speech: listening to {source_label(args, source)}{session}; Ctrl-C stops",
-            file=sys.stderr,
-            flush=True,
-        )
-        try:
-            for batch in source.batches():
-                if writer is not None:
-                    for block in batch:
-                        writer.add_audio(block.samples)
-                emit(live.process(batch))
-        except KeyboardInterrupt:
-            pass  # Ctrl-C: stop listening, but keep what was heard (below)
-        except TuiSpeechError as exc:
-            error = exc  # finalise what came before the failure, then report it
-        finally:
-            source.stop()
-        emit(live.flush())
+        result = session.run(LiveHooks(on_event=out.event))
     finally:
         out.close()
-        if writer is not None:
-            writer.close()
-    for warning in source.warnings:
+    for warning in result.warnings[len(models.warnings) :]:
         print(f"tui-speech: warning: {warning}", file=sys.stderr)
-    if source.overflows or source.device_overflows:
-        print(
-            f"tui-speech: warning: {source.overflows} audio block(s) dropped because "
-            f"transcription fell behind, {source.device_overflows} device overflow(s)",
-            file=sys.stderr,
-        )
     out.line(
         {
             "type": "stats",
-            "audio_s": round(source.seconds, 3),
-            "overflows": source.overflows,
-            "device_overflows": source.device_overflows,
-            "model_s": round(stream.budget.spent, 3),
-            "session": writer.id if writer is not None else None,
+            "audio_s": round(result.audio_s, 3),
+            "overflows": result.overflows,
+            "device_overflows": result.device_overflows,
+            "model_s": round(result.model_s, 3),
+            "session": session.id,
         }
     )
-    if error is not None:
-        out.line({"type": "error", "message": error.message})
-        raise error
+    if result.error is not None:
+        out.line({"type": "error", "message": result.error.message})
+        raise result.error
     return 0

@@ -28,8 +28,8 @@ class LazyPlayer:
                 try:
                     self._player = Player()
                 except AudioDeviceError as exc:
-                    # The core's message ends with CLI advice (-o out.wav); keep the reason.
-                    self.problem = exc.message.split(";")[0]
+                    # The reason only: the hint's fix (save to a file) is the pane's to offer.
+                    self.problem = exc.reason
                     raise AudioDeviceError(self.problem) from None
             return self._player
 

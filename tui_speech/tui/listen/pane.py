@@ -4,7 +4,7 @@ The recogniser (``tui_speech.asr``, PyTorch or ONNX Runtime) loads in a worker t
 file is opened, never at start-up. Live sources: a microphone, audio piped into the app's stdin
 (``arecord ... | tui-speech``; the CLI hands the pipe over before Textual starts, see
 ``tui_speech.audio.pipe``), or a file played in real time. Past sessions are listed by
-``tui_speech.tui.sessions.SessionsScreen``.
+``tui_speech.tui.listen.sessions_browser.SessionsScreen``.
 """
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ from textual.worker import get_current_worker
 
 from tui_speech.audio.pipe import PipedAudio
 from tui_speech.config import get_paths
-from tui_speech.errors import AudioDeviceError, UsageError
+from tui_speech.errors import UsageError
 from tui_speech.tui.errors import ReportsWorkerErrors
+from tui_speech.tui.listen.source_picker import Picked, SourcePicker
 from tui_speech.tui.messages import ErrorRaised, StatusInfo
 from tui_speech.tui.player import LazyPlayer
 from tui_speech.tui.prompt import PromptScreen
-from tui_speech.tui.source_picker import Picked, SourcePicker
 from tui_speech.tui.state import Settings, save_settings
 from tui_speech.tui.themes import CONFIDENCE_STEPS
 from tui_speech.tui.transcript import TranscriptView, replay_span
@@ -40,7 +40,7 @@ EXPORT_FORMATS = ("txt", "json", "jsonl", "srt", "vtt")
 STDIN = "stdin"
 
 
-def stdin_source(piped: PipedAudio | None) -> Any:
+def stdin_source(piped: PipedAudio | None, max_blocks: int = 64) -> Any:
     """A live source reading the piped audio where the last session on it stopped."""
     from tui_speech.audio.sources import StdinSource
 
@@ -52,7 +52,12 @@ def stdin_source(piped: PipedAudio | None) -> Any:
     if piped.ended:
         raise UsageError("the audio piped in has ended (all of it was heard); pipe more to listen")
     return StdinSource(
-        piped.stream, piped.pcm, piped.rate, piped.channels, detect_wav=not piped.from_header
+        piped.stream,
+        piped.pcm,
+        piped.rate,
+        piped.channels,
+        max_blocks,
+        detect_wav=not piped.from_header,
     )
 
 
@@ -64,6 +69,15 @@ def remember_stdin(piped: PipedAudio, source: Any) -> None:
         piped.pcm, piped.rate, piped.channels = reader.fmt, reader.rate, reader.channels
         piped.from_header = True
     piped.ended = piped.ended or source.eof
+
+
+def level_meter(rms: float, width: int = 12) -> str:
+    """A text level meter on a dB scale (-60 dBFS empty, 0 dBFS full)."""
+    import math
+
+    db = 20 * math.log10(max(rms, 1e-6))
+    filled = max(0, min(width, round((db + 60) / 60 * width)))
+    return "▮" * filled + "▯" * (width - filled)
 
 
 def confidence_legend() -> Content:
@@ -103,7 +117,7 @@ class ListenPane(ReportsWorkerErrors, Vertical):
 
     @dataclass
     class Found(Message):
-        models: list[str]
+        models: list[str]  # the model a session will use, or none when the store has none
 
     @dataclass
     class Progress(Message):
@@ -131,6 +145,10 @@ class ListenPane(ReportsWorkerErrors, Vertical):
             return isinstance(message, ListenPane.LiveLevel)
 
     @dataclass
+    class Warned(Message):
+        text: str  # something the session went on without (a broken draft, dropped audio)
+
+    @dataclass
     class Transcribed(Message):
         transcript: Any  # tui_speech.asr.recognizer.Transcript
         samples: Any  # float32 16 kHz, kept for replay
@@ -139,7 +157,8 @@ class ListenPane(ReportsWorkerErrors, Vertical):
     def __init__(self, settings: Settings | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.settings = settings or Settings()
-        #: The ASR model to use (repo id or folder); None = the first one in the store.
+        #: The ASR model to use (repo id or folder); None = listen.toml's, else the core's
+        #: default rule (``tui_speech.asr.live.default_model``).
         self.model: str | None = None
         self.transcript: Any = None
         self._samples: Any = None
@@ -192,10 +211,16 @@ class ListenPane(ReportsWorkerErrors, Vertical):
 
     @work(thread=True, exclusive=True, group="asr-models", exit_on_error=False)
     def _find_models(self) -> None:
-        from tui_speech.hub.manage import list_models
+        from tui_speech.asr.live import default_model, stored_asr_models
+        from tui_speech.config import load_listen_settings
 
-        present = [e.id for e in list_models() if e.kind == "asr" and e.present]
-        self.post_message(self.Found(present))
+        stored = stored_asr_models()
+        try:
+            named = load_listen_settings().model
+        except UsageError:
+            named = ""  # a broken listen.toml is reported when listening starts
+        # The model a session will use, by the same rule as `tui-speech listen`.
+        self.post_message(self.Found([named or default_model(stored)] if stored or named else []))
 
     def on_listen_pane_found(self, message: Found) -> None:
         models = [self.model] if self.model else message.models
@@ -226,7 +251,7 @@ class ListenPane(ReportsWorkerErrors, Vertical):
 
     def action_sessions(self) -> None:
         """The past live sessions as a list: enter reopens one here, d deletes one."""
-        from tui_speech.tui.sessions import SessionsScreen
+        from tui_speech.tui.listen.sessions_browser import SessionsScreen
 
         def reopen(path: Path | None) -> None:
             if path is not None:
@@ -236,18 +261,13 @@ class ListenPane(ReportsWorkerErrors, Vertical):
 
         self.app.push_screen(SessionsScreen(), reopen)
 
-    def _load_recognizer(self, model: str | None, **options: float) -> Any:
-        """The recogniser for ``model`` (or the store's first ASR model); ONNX when exported."""
-        from tui_speech.asr.model import pick_backend
-        from tui_speech.asr.recognizer import Recognizer
+    def _load_recognizer(self, model: str | None) -> Any:
+        """The recogniser for ``model``, as a live session would load it (listen.toml's
+        backend, precision and threads; with no model, listen.toml's or the default rule)."""
+        from tui_speech.asr.live import load_recognizer
+        from tui_speech.config import load_listen_settings
 
-        if model is None:
-            from tui_speech.hub.manage import list_models
-
-            present = [e.id for e in list_models() if e.kind == "asr" and e.present]
-            model = present[0] if present else None  # None: the default model, or its hint
-        backend = pick_backend("auto", model)
-        recognizer = Recognizer.load(model, backend=backend, **options)  # type: ignore[arg-type]
+        recognizer = load_recognizer(load_listen_settings(), model)
         self.post_message(self.ModelLoaded(recognizer.info.name, recognizer.backend.name))
         return recognizer
 
@@ -256,7 +276,7 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         from tui_speech.audio.reader import probe, read_audio
 
         if path.suffix.lower() == ".json":  # a transcript exported with ctrl+s
-            from tui_speech.tui.sessions import load_session
+            from tui_speech.tui.listen.sessions_browser import load_session
 
             self.post_message(self.Transcribed(*load_session(path)))
             return
@@ -355,38 +375,42 @@ class ListenPane(ReportsWorkerErrors, Vertical):
 
     @work(thread=True, exclusive=True, group="transcribe", exit_on_error=False)
     def _live(self, path: Path | None, device: str | None, model: str | None) -> None:
+        from tui_speech.asr.live import LiveHooks, LiveSession, load_models, source_label
         from tui_speech.audio.sources import FileSource, MicrophoneSource
-        from tui_speech.tui.live import run_live
+        from tui_speech.config import load_listen_settings
 
-        # The source first: a missing device or a bad file is reported before the model loads.
+        settings = load_listen_settings()  # a mistake in listen.toml is reported first
+        # The source next: a missing device or a bad file is reported before the model loads.
         piped = self.piped
         if path is not None:
-            source: Any = FileSource(path, realtime=True)
-            label = str(path)
+            source: Any = FileSource(path, realtime=True, max_blocks=settings.queue)
         elif device == STDIN:
-            source = stdin_source(piped)
-            label = STDIN
-        else:
-            try:
-                source = MicrophoneSource(device)
-            except AudioDeviceError as exc:
-                reason = exc.message.split(";")[0]
-                raise AudioDeviceError(f"{reason}; ctrl+o or F5 transcribe files instead") from None
-            label = f"microphone: {source.device_name}"
-        recognizer = self._load_recognizer(model)
+            source = stdin_source(piped, settings.queue)
+        else:  # no such device: the error names the other sources (F5, piped audio)
+            source = MicrophoneSource(device, settings.queue)
+        models = load_models(settings, model)
+        loaded = models.recognizer
+        self.post_message(self.ModelLoaded(loaded.info.name, loaded.backend.name))
+        for warning in models.warnings:
+            self.post_message(self.Warned(warning))
         worker = get_current_worker()
+        hooks = LiveHooks(
+            on_event=lambda event: self.post_message(self.LiveEvent(event)),
+            on_level=lambda elapsed, rms: self.post_message(self.LiveLevel(elapsed, rms)),
+            paused=self._paused.is_set,
+            cancelled=lambda: worker.is_cancelled,
+        )
         try:
-            result = run_live(
-                recognizer, source, label,
-                on_event=lambda event: self.post_message(self.LiveEvent(event)),
-                on_level=lambda elapsed, rms: self.post_message(self.LiveLevel(elapsed, rms)),
-                cancelled=lambda: worker.is_cancelled,
-                paused=self._paused,
-            )  # fmt: skip
+            session = LiveSession(models, settings, source, source_label(source), keep_audio=True)
+            result = session.run(hooks)
         finally:
-            if label == STDIN and piped is not None:
+            if device == STDIN and piped is not None:
                 remember_stdin(piped, source)
+        for warning in result.warnings[len(models.warnings) :]:
+            self.post_message(self.Warned(warning))
         self.post_message(self.Transcribed(result.transcript, result.samples, result.session))
+        if result.error is not None:
+            raise result.error  # shown as a notification, after what came before it
 
     def on_listen_pane_model_loaded(self, message: ModelLoaded) -> None:
         self.query_one("#listen-state", Static).update(
@@ -402,9 +426,10 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         else:
             view.show_partial(event.chars, len(event.committed))
 
-    def on_listen_pane_live_level(self, message: LiveLevel) -> None:
-        from tui_speech.tui.live import level_meter  # numpy: loaded once listening has begun
+    def on_listen_pane_warned(self, message: Warned) -> None:
+        self.notify(message.text, severity="warning", markup=False)
 
+    def on_listen_pane_live_level(self, message: LiveLevel) -> None:
         minutes, seconds = divmod(int(message.elapsed), 60)
         self.say(f"live {minutes}:{seconds:02d}  {level_meter(message.level)}  F7 stops")
 

@@ -1,0 +1,63 @@
+"""The live-session runner both faces use: which model with none named, pause, recording."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import soundfile as sf
+
+from tests.asr_fixtures import *  # noqa: F403  (session fixtures: trained_model, phrase_clips)
+from tests.asr_fixtures import speech_with_pauses
+from tui_speech.asr.live import LiveHooks, LiveSession, default_model, load_models
+from tui_speech.asr.model import DEFAULT_MODEL
+from tui_speech.config import ListenSettings, get_paths
+
+
+def put_in_store(model_id: str, model_type: str = "wav2vec2") -> None:
+    folder = get_paths().models / model_id
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text(json.dumps({"model_type": model_type}), "utf-8")
+
+
+def test_with_no_model_named_the_default_wins_when_stored_else_the_first_stored():
+    assert default_model() == DEFAULT_MODEL  # nothing stored: loading it says how to pull it
+    put_in_store("hexgrad/Kokoro-82M", "kokoro")  # not an ASR model
+    assert default_model() == DEFAULT_MODEL
+    put_in_store("zz/fine-tuned")
+    put_in_store("local/mine")
+    assert default_model() == "local/mine"
+    put_in_store(DEFAULT_MODEL)
+    assert default_model() == DEFAULT_MODEL
+
+
+def test_a_paused_stretch_is_skipped_and_the_recording_keeps_the_session_clock(
+    trained_model, phrase_clips, tmp_path
+):
+    from tui_speech.audio.sources import FileSource
+
+    audio = speech_with_pauses(dict(list(phrase_clips.items())[:2]), 320)
+    wav = tmp_path / "two.wav"
+    sf.write(wav, audio, 16_000, subtype="PCM_16")
+    settings = ListenSettings(record=True, threads=1, draft="off")
+    models = load_models(settings, str(trained_model))
+    source = FileSource(wav, max_blocks=1)  # one block per batch, mostly
+    session = LiveSession(models, settings, source, "test", keep_audio=True)
+    batches = 0
+
+    def paused() -> bool:  # the second second of the session is skipped
+        nonlocal batches
+        batches += 1
+        return 10 < batches <= 20
+
+    levels: list[float] = []
+    result = session.run(LiveHooks(on_level=lambda t, rms: levels.append(t), paused=paused))
+    recorded, rate = sf.read(get_paths().sessions / f"{result.session}.flac", dtype="float32")
+    assert rate == 16_000 and len(recorded) == len(audio) == len(result.samples)
+    # Heard audio is where it was heard; what came while paused is silence in its place.
+    heard = np.abs(result.samples) > 0
+    skipped = (np.abs(audio) > 0) & ~heard
+    assert skipped.sum() >= 16_000 * 0.5  # about a second of the first phrase was skipped
+    np.testing.assert_allclose(recorded[heard], audio[heard], atol=1 / 16_000)
+    assert np.all(recorded[skipped] == 0)
+    assert len(levels) < batches  # no level while paused
