@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
@@ -31,9 +31,12 @@ from textual.validation import Function, Integer, ValidationResult, Validator
 from textual.widgets import Checkbox, Footer, Header, Input, Log, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
-from tui_speech.asr.finetune_config import default, number_text
+from tui_speech.asr.finetune_config import FinetuneConfig, default, number_text
 from tui_speech.errors import TuiSpeechError
 from tui_speech.tui.errors import ReportsWorkerErrors, describe_error
+
+if TYPE_CHECKING:
+    from tui_speech.asr.finetune import TrainProgress  # numpy: loaded when a run starts
 
 #: The run's defaults, as the CLI's flags have them (both come from ``FinetuneConfig``).
 DEFAULT_EPOCHS = number_text(default("epochs"))
@@ -110,7 +113,7 @@ class FinetuneScreen(ReportsWorkerErrors, Screen[None]):
 
     @dataclass
     class Progress(Message):
-        progress: Any  # asr.finetune.TrainProgress
+        progress: TrainProgress
 
         def can_replace(self, message: Message) -> bool:
             # Textual asks a queued message whether ``message``, a newer one, may supersede it:
@@ -214,7 +217,7 @@ class FinetuneScreen(ReportsWorkerErrors, Screen[None]):
         event.stop()
         self.action_start()
 
-    def _config(self) -> Any:
+    def _config(self) -> FinetuneConfig | None:
         """The run's ``FinetuneConfig``, or None after telling the user what to fix."""
         fields = list(self.query("#ft-form Input").results(Input))
         for field in fields:
@@ -225,8 +228,6 @@ class FinetuneScreen(ReportsWorkerErrors, Screen[None]):
                 text = f"{title}: {result.failure_descriptions[0]}"
                 self.app.notify(text, title="Fine-tune", severity="error", markup=False)
                 return None
-        from tui_speech.asr.finetune import FinetuneConfig
-
         value = {f.id: f.value.strip() for f in fields}
         return FinetuneConfig(
             data=Path(value["ft-data"]).expanduser(),
@@ -295,11 +296,11 @@ class FinetuneScreen(ReportsWorkerErrors, Screen[None]):
     # --- the run --------------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="finetune", exit_on_error=False)
-    def _run(self, config: Any, stop: threading.Event) -> None:
+    def _run(self, config: FinetuneConfig, stop: threading.Event) -> None:
         from tui_speech.asr.checkpoints import CheckpointError, StaleCheckpoint
         from tui_speech.asr.finetune import Interrupted, finetune
 
-        def report(progress: Any) -> None:
+        def report(progress: TrainProgress) -> None:
             self.post_message(self.Progress(progress))
 
         try:
@@ -393,7 +394,7 @@ class FinetuneScreen(ReportsWorkerErrors, Screen[None]):
         )
 
 
-def _logged_step(progress: Any) -> bool:
+def _logged_step(progress: TrainProgress) -> bool:
     return bool(progress.step % LOG_EVERY == 0 or progress.step == progress.total_steps)
 
 

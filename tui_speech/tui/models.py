@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import ComposeResult
@@ -19,9 +19,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, ProgressBar, Static
+from textual.worker import Worker
 
 from tui_speech.tui.errors import ReportsWorkerErrors
 from tui_speech.tui.prompt import ConfirmScreen, PromptScreen
+
+if TYPE_CHECKING:
+    from tui_speech.hub.manage import ModelEntry
+    from tui_speech.hub.pull import PullProgress
 
 #: Which pane uses a model of each kind (the embedded Kokoro is Speak's engine).
 #: Most telling first: at 80 columns the table scrolls sideways for the rest.
@@ -37,7 +42,7 @@ def human_size(n: int) -> str:
     return f"{n} B"
 
 
-def in_use(entries: list[Any]) -> dict[str, str]:
+def in_use(entries: list[ModelEntry]) -> dict[str, str]:
     """Which pane uses which model: Speak the embedded Kokoro (its ONNX engine), Listen the
     first ASR model in the store (the one it loads when no other is chosen)."""
     from tui_speech.hub.embedded import EMBEDDED_ID
@@ -49,7 +54,7 @@ def in_use(entries: list[Any]) -> dict[str, str]:
     return used
 
 
-def model_row(entry: Any, size_hint: str = "", used_by: str = "") -> tuple[str, ...]:
+def model_row(entry: ModelEntry, size_hint: str = "", used_by: str = "") -> tuple[str, ...]:
     """One table row for a ``hub.manage.ModelEntry``."""
     if entry.present:
         size = human_size(entry.size)
@@ -102,7 +107,7 @@ class ModelsPane(ReportsWorkerErrors, Vertical):
 
     @dataclass
     class Progress(Message):
-        progress: Any  # hub.pull.PullProgress
+        progress: PullProgress
 
         def can_replace(self, message: Message) -> bool:  # only the latest byte count matters
             return isinstance(message, ModelsPane.Progress)
@@ -132,7 +137,7 @@ class ModelsPane(ReportsWorkerErrors, Vertical):
             id="models-note",
         )
 
-    def on_worker_state_changed(self, event: Any) -> None:
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # The app's handler shows the error itself; the status line must not keep saying
         # "pulling…" for a pull that has failed.
         if event.state.name == "ERROR":
@@ -198,7 +203,7 @@ class ModelsPane(ReportsWorkerErrors, Vertical):
         from tui_speech.hub.download import DownloadCancelled
         from tui_speech.hub.pull import pull
 
-        def report(progress: Any) -> None:
+        def report(progress: PullProgress) -> None:
             self.post_message(self.Progress(progress))
 
         try:
@@ -287,11 +292,12 @@ class ModelsPane(ReportsWorkerErrors, Vertical):
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
     def _export(self, model_id: str, quantize: str | None) -> None:
         from tui_speech.hub.export import export
+        from tui_speech.tts import export as tts_export
 
         def started(what: str) -> None:
             self.post_message(self.Stage(what))
 
-        result = export(model_id, quantize, on_start=started)
+        result = export(model_id, quantize, on_start=started, builders={"tts": tts_export.build})
         self.post_message(self.Done(f"exported {result.path.name}: {parity_text(result.parity)}"))
 
     def on_models_pane_stage(self, message: Stage) -> None:
