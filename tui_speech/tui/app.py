@@ -17,13 +17,13 @@ from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 from tui_speech.audio.pipe import PipedAudio
 from tui_speech.errors import AudioDeviceError
-from tui_speech.tui.commands import ActionsProvider
 from tui_speech.tui.errors import describe_error, log_unexpected
 from tui_speech.tui.help import HelpScreen
 from tui_speech.tui.keymap import AppKeysFirstScreen, KeyAction
 from tui_speech.tui.listen import ListenPane
 from tui_speech.tui.messages import ErrorRaised, StatusInfo
 from tui_speech.tui.models import ModelsPane
+from tui_speech.tui.palette import ActionsProvider
 from tui_speech.tui.speak.pane import SpeakPane
 from tui_speech.tui.state import load_settings, save_settings
 from tui_speech.tui.themes import DEFAULT_THEME, derived_variables, load_themes
@@ -121,7 +121,7 @@ class SpeechApp(App[int]):
         try:
             name = str(default_output_device().get("name", "default"))
         except AudioDeviceError as exc:
-            self.call_from_thread(self._set_audio, exc.message.split(";")[0], "none")
+            self.call_from_thread(self._set_audio, exc.reason, "none")
             return
         self.call_from_thread(self._set_audio, None, name)
 
