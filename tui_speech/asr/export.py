@@ -10,6 +10,7 @@ never leaves a half-written model that the ONNX backend would try to load.
 :func:`export_with_parity` also builds the int8 / fp16 variants (:func:`build_variant_graph`)
 and measures each against PyTorch through the recogniser itself – its normalisation and its CTC
 decoder – so the parity record describes what ``transcribe --backend onnx`` will do.
+:func:`build` is what ``models export`` runs for a wav2vec2 model in the store.
 """
 
 from __future__ import annotations
@@ -27,9 +28,12 @@ from tui_speech.asr.model import ONNX_FILE, ModelInfo
 from tui_speech.errors import TuiSpeechError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import numpy as np
 
     from tui_speech.asr.recognizer import Recognizer
+    from tui_speech.hub.export import ExportResult
 
 DEFAULT_OPSET = 17
 DATA_SUFFIX = ".data"
@@ -193,6 +197,35 @@ def export_with_parity(info: ModelInfo, quantize: str | None = None) -> tuple[Pa
     path = base if quantize is None else build_variant_graph(base, quantize)
     parity = check_parity(info, quantize or "fp32")
     return path, {"variant": f"onnx-{quantize}" if quantize else "onnx", **parity}
+
+
+def build(model_id: str, quantize: str | None, start: Callable[[str], None]) -> ExportResult:
+    """``models export`` for a wav2vec2 model in the store (a
+    :data:`tui_speech.hub.export.Builder`): the graph or variant and its parity record beside
+    it (``onnx/model.onnx.json`` and so on), built under the model's lock so a pull cannot swap
+    the folder mid-export."""
+    import json
+
+    from tui_speech.asr.model import load_model_info
+    from tui_speech.fileio import atomic_write_text
+    from tui_speech.hub import store
+    from tui_speech.hub.export import ExportResult
+
+    folder = store.require(model_id)
+    what = f"{quantize} variant" if quantize else "ONNX export"
+    start(f"{model_id}: {what} and parity check against PyTorch")
+    with store.model_lock(model_id):
+        path, measured = export_with_parity(load_model_info(folder, model_id), quantize)
+        manifest = store.read_manifest(model_id)
+        parity = {
+            "variant": measured.pop("variant"),
+            "source_commit": manifest.commit if manifest else None,
+            **measured,
+            "size": path.stat().st_size,
+            "created": store.now(),
+        }
+        atomic_write_text(path.with_name(path.name + ".json"), json.dumps(parity, indent=2))
+    return ExportResult(model_id, path, parity)
 
 
 def _text(recognizer: Recognizer, logits: np.ndarray) -> str:
