@@ -42,6 +42,8 @@ def said(text: str) -> str:
         ("为了", "wei4 le5"),
         ("因为", "yin1 wei4"),
         ("长得高", "zhang3 de5 gao1"),
+        ("他的头发很长", "ta1 de5 tou2 fa4 hen3 chang2"),
+        ("他还没有还我", "ta1 hai2 mei2 you3 huan2 wo3"),
         ("他跑得很快", "ta1 pao3 de5 hen3 kuai4"),
         ("对不起", "dui4 bu5 qi3"),
         ("差不多", "cha4 bu5 duo1"),

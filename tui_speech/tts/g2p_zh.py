@@ -38,6 +38,10 @@ PHRASES: dict[str, str] = {
     "还清": "huan2 qing1",
     "还账": "huan2 zhang4",
     "还书": "huan2 shu1",
+    "还我": "huan2 wo3",
+    "还你": "huan2 ni3",
+    "还他": "huan2 ta1",
+    "还她": "huan2 ta1",
     "长得": "zhang3 de5",
     "数一数": "shu3 yi5 shu3",
     "数数": "shu3 shu5",
@@ -57,6 +61,7 @@ _NUMERALS = set("零〇一二三四五六七八九十百千万亿幺")
 _MULTIPLIERS = set("百千万亿")
 #: After these, 一 is an ordinal or a count and keeps its first tone (第一, 星期一, 初一).
 _ORDINAL_BEFORE = set("第初期周拜")
+_DEGREE = set("很太真好多最更挺够")
 _PRONOUNS = frozenset("我 你 他 她 它 我们 你们 他们 她们 咱们 大家 谁".split())
 #: A lone 得 before these is the complement marker (跑得很快, 说得好): neutral de.
 _DE_COMPLEMENT = (
@@ -87,7 +92,7 @@ class _Syllable:
     atom: int  # which piece of the original text it came from
     word_start: bool = False  # the first syllable of its word
     word_end: bool = False  # the last syllable of its word
-    fixed: bool = False  # from PHRASES: no sandhi rule changes it
+    fixed: bool = False  # from PHRASES: the 一 and 不 rules leave it alone
     erhua: bool = False
 
 
@@ -201,6 +206,7 @@ class MandarinG2P:
     def _clause(self, spans: list[Span]) -> list[G2PToken]:
         words = self._words(spans)
         syllables = [s for w in words for s in w.syllables]
+        _fix_chang(syllables)
         _yi_sandhi(syllables)
         _bu_sandhi(syllables)
         _third_tone_sandhi(syllables)
@@ -295,6 +301,13 @@ def _fix_de(words: list[_Word]) -> None:
             syllable.base, syllable.tone = "dei", 3
 
 
+def _fix_chang(syllables: list[_Syllable]) -> None:
+    """长 after a degree word is the adjective long (很长, 太长, 多长): chang2, not zhang3."""
+    for prev, s in zip(syllables, syllables[1:], strict=False):
+        if s.char == "长" and prev.char in _DEGREE and not s.fixed:
+            s.base, s.tone = "chang", 2
+
+
 def _merge_erhua(words: list[_Word]) -> list[_Word]:
     """A word-final 儿 becomes the r-colouring of the syllable before it (哪儿, 玩儿)."""
     out: list[_Word] = []
@@ -371,6 +384,5 @@ def _third_tone_sandhi(syllables: list[_Syllable]) -> None:
             run.append(s)
             continue
         for earlier in run[:-1]:
-            if not earlier.fixed:
-                earlier.tone = 2
+            earlier.tone = 2
         run = []
