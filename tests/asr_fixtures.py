@@ -1,6 +1,7 @@
 """Session fixtures for the ASR tests: tiny models and Kokoro-synthesised Mandarin clips.
 
-Import the fixtures you use into a test module (``from tests.asr_fixtures import ...``).
+tests/conftest.py registers this module as a plugin (``pytest_plugins``): tests ask for the
+fixtures by name and import the helpers (``write_wav``, ``noise_dataset``...) they need.
 Everything here is built once per test session: models in a second, the clips in ~10 s.
 """
 

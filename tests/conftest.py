@@ -11,6 +11,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+#: Fixture modules every test can use by name, without importing them (helpers such as
+#: ``write_wav`` are imported explicitly). One definition each, so a session fixture
+#: (a trained model, the fake Hub's repos) is built once per run, not once per module.
+pytest_plugins = [
+    "tests.asr_fixtures",
+    "tests.hub_fixtures",
+    "tests.kokoro_fixtures",
+    "tests.pulse_fixtures",
+]
+
 
 @pytest.fixture(scope="session")
 def shared_models(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -1,6 +1,7 @@
 """Fixtures for the model manager's tests: tiny models served by a local fake Hub.
 
-Import the fixtures into a test module with ``from tests.hub_fixtures import *``.
+tests/conftest.py registers this module as a plugin (``pytest_plugins``): tests ask for the
+fixtures by name and import the ids they need.
 Nothing here reaches the internet.
 """
 

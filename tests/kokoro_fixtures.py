@@ -1,6 +1,7 @@
 """Session fixtures: randomly initialised Kokoro models in KModel's on-disk format.
 
-Import the fixtures you use into a test module (``from tests.kokoro_fixtures import ...``).
+tests/conftest.py registers this module as a plugin (``pytest_plugins``): tests ask for the
+fixtures by name.
 Each model is built once per test session (the full-size one has 82M parameters).
 """
 

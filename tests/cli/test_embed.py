@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.asr_fixtures import *  # noqa: F403  (session fixtures)
 from tests.asr_fixtures import write_wav
 
 

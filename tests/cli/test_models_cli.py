@@ -8,7 +8,6 @@ import sys
 import time
 from pathlib import Path
 
-from tests.hub_fixtures import *  # noqa: F403
 from tests.hub_fixtures import ASR_ID, KOKORO_ID, PRIVATE_ID, TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from tests.asr_fixtures import *  # noqa: F403  (session fixtures)
 from tests.asr_models import PHRASES
 from tests.cli.test_listen_cli import listen_args, s16, speech
 

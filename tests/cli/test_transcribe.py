@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.asr_fixtures import *  # noqa: F403  (session fixtures)
 from tests.asr_fixtures import write_wav
 from tests.asr_models import PHRASES
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Input, ProgressBar, Static
 
-from tests.hub_fixtures import ASR_ID, hub, tiny_repos  # noqa: F401 - pytest fixtures
+from tests.hub_fixtures import ASR_ID
 from tests.tui.helpers import settle, wait_until
 from tui_speech.hub.embedded import EMBEDDED_ID
 from tui_speech.tui.prompt import ConfirmScreen, PromptScreen

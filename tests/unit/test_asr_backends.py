@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.asr_fixtures import *  # noqa: F403  (session fixtures)
 from tui_speech.asr.backends import load_backend
 from tui_speech.asr.model import ONNX_FILE, load_model_info
 from tui_speech.asr.recognizer import Recognizer

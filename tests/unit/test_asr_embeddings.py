@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.asr_fixtures import *  # noqa: F403  (session fixtures)
 from tui_speech.asr.backends import TorchBackend
 from tui_speech.asr.embeddings import embed, parse_layer
 from tui_speech.asr.model import load_model_info

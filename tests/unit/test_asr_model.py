@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.asr_fixtures import *  # noqa: F403  (session fixtures)
 from tui_speech.asr.model import DEFAULT_MODEL, find_model, load_model_info, resolve_model_dir
 from tui_speech.commands._common import error_line
 from tui_speech.config import get_paths

@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.asr_fixtures import *  # noqa: F403  (session fixtures)
 from tests.asr_fixtures import with_noise
 from tests.asr_models import PHRASES
 from tui_speech.asr.recognizer import Recognizer

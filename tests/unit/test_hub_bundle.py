@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.hub_fixtures import *  # noqa: F403
 from tests.hub_fixtures import ASR_ID
 from tui_speech.hub import store
 from tui_speech.hub.bundle import BUNDLE_JSON, BundleError, create, import_bundle

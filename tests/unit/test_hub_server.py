@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.hub_fixtures import *  # noqa: F403
 from tests.hub_fixtures import ASR_ID, KOKORO_ID, PRIVATE_ID
 
 

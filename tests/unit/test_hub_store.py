@@ -8,7 +8,6 @@ import sys
 
 import pytest
 
-from tests.hub_fixtures import *  # noqa: F403
 from tests.hub_fixtures import ASR_ID, KOKORO_ID
 from tui_speech.errors import ModelMissingError, UsageError
 from tui_speech.hub import store

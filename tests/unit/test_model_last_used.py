@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from tests.hub_fixtures import *  # noqa: F403  (fixtures)
 from tests.hub_fixtures import ASR_ID
 from tui_speech.asr.model import find_model
 from tui_speech.hub.manage import describe
