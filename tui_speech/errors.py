@@ -25,6 +25,9 @@ ActionName = Literal[
     "restart",  # start the fine-tuning run over instead of resuming it
     "rename-output",  # give the fine-tuned model another name
     "validate-dataset",  # check the dataset ``value`` against the model ``model``
+    "import-bundle",  # bring a model in from a bundle made on another machine
+    "list-sessions",  # show the saved live sessions
+    "list-devices",  # show the audio input devices
 ]
 
 ACTIONS: tuple[ActionName, ...] = ActionName.__args__  # type: ignore[attr-defined]

@@ -9,13 +9,14 @@ import time
 
 import pytest
 
-from tests.hub_fixtures import *  # noqa: F403
 from tests.hub_fixtures import ASR_ID, KOKORO_ID, PRIVATE_ID, TOKEN
+from tui_speech.commands._common import error_line
 from tui_speech.errors import UsageError
 from tui_speech.hub import store
 from tui_speech.hub.download import DownloadCancelled, HubError
 from tui_speech.hub.manage import verify
 from tui_speech.hub.pull import PullProgress, pull
+from tui_speech.tui.errors import describe_error
 
 ASR_FILES = ["config.json", "model.safetensors", "preprocessor_config.json", "vocab.json"]
 
@@ -139,8 +140,11 @@ def test_unknown_repo_private_repo_and_bad_revision(hub, monkeypatch) -> None:
 
 def test_network_down_leaves_nothing(hub) -> None:
     hub.stop()
-    with pytest.raises(HubError, match="cannot reach .*models import"):
+    with pytest.raises(HubError, match="cannot reach") as err:
         pull(ASR_ID)
+    # The fix is a bundle: the CLI names its commands, the TUI the Models pane's key.
+    assert "`tui-speech models import` here" in error_line(err.value)
+    assert "ctrl+o imports a bundle" in describe_error(err.value)
     assert store.read_manifest(ASR_ID) is None
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from tui_speech.asr.ctc import CharResult
 from tui_speech.audio.rates import ASR_RATE as RATE
-from tui_speech.errors import UsageError
+from tui_speech.errors import Action, UsageError
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,7 @@ def find_session(folder: Path, sid: str) -> SessionInfo:
     if len(found) == 1:
         return found[0]
     if not found:
-        raise UsageError(f"no session {sid!r}; `tui-speech sessions list` shows them")
+        raise UsageError(f"no session {sid!r}", action=Action("list-sessions"))
     raise UsageError(f"{sid!r} matches {len(found)} sessions; give more of the id")
 
 

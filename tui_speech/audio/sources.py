@@ -310,9 +310,7 @@ def find_input_device(sd: Any, device: str | int | None) -> tuple[int | None, di
         for i, d in inputs:
             if i == int(text):
                 return i, dict(d)
-        raise AudioDeviceError(
-            f"no input device with index {text}; `tui-speech devices` lists them"
-        )
+        raise AudioDeviceError(f"no input device with index {text}", action=Action("list-devices"))
     exact = [(i, d) for i, d in inputs if d["name"] == text]
     partial = [(i, d) for i, d in inputs if text.lower() in str(d["name"]).lower()]
     found = exact or partial

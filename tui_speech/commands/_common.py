@@ -43,6 +43,9 @@ def _cli_words(action: Action) -> str:
         "no-vad": "--no-vad",
         "restart": "--restart",
         "rename-output": "--out",
+        "import-bundle": "`tui-speech models bundle` elsewhere, `tui-speech models import` here",
+        "list-sessions": "`tui-speech sessions list`",
+        "list-devices": "`tui-speech devices`",
         "validate-dataset": (
             f"`tui-speech dataset validate {action.value or 'DATA'} --model {model}`"
         ),

@@ -21,7 +21,7 @@ import uuid
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path, PurePosixPath
 
-from tui_speech.errors import TuiSpeechError, UsageError
+from tui_speech.errors import Action, TuiSpeechError, UsageError
 from tui_speech.fileio import sha256_file
 from tui_speech.hub import store
 from tui_speech.hub.embedded import EMBEDDED_ID
@@ -74,8 +74,9 @@ def create(model_id: str, out: Path) -> BundleInfo:
             fresh = _record(folder, rec.path) if (folder / rec.path).is_file() else None
             if fresh is None or fresh["sha256"] != rec.sha256:
                 raise BundleError(
-                    f"{model_id}/{rec.path} is damaged or missing; repair it with "
-                    f"`tui-speech models pull {model_id}` before bundling"
+                    f"{model_id}/{rec.path} is damaged or missing",
+                    "repair it by pulling it again before bundling",
+                    action=Action("pull-model", model_id),
                 )
         header = {
             "format": BUNDLE_FORMAT,

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui_speech.errors import TuiSpeechError
+from tui_speech.errors import Action, TuiSpeechError
 from tui_speech.hub.ids import COMMIT_RE, safe_relpath
 
 #: Attempts per file when the connection drops mid-transfer; each resumes where it stopped.
@@ -28,6 +28,9 @@ RETRY_WAIT_S = 0.3
 #: Seconds to wait for a connection or for the next bytes: a stalled transfer is retried
 #: (resuming) rather than left hanging, which is what users of other tools complain about.
 TIMEOUT_S = 30.0
+
+#: Where there is no network, a bundle made on another machine brings the model in.
+_IMPORT = Action("import-bundle")
 
 
 class HubError(TuiSpeechError):
@@ -78,8 +81,9 @@ def endpoint() -> str:
 
 def _unreachable(exc: BaseException) -> HubError:
     return HubError(
-        f"cannot reach {endpoint()} ({type(exc).__name__}); check the network, or copy the "
-        "model with `tui-speech models bundle` elsewhere and `tui-speech models import` it here"
+        f"cannot reach {endpoint()} ({type(exc).__name__})",
+        "check the network, or copy the model over in a bundle",
+        action=_IMPORT,
     )
 
 
@@ -116,8 +120,9 @@ def hub_errors(model_id: str, revision: str | None = None) -> Iterator[None]:
         yield
     except hf_errors.OfflineModeIsEnabled as exc:
         raise HubError(
-            "HF_HUB_OFFLINE is set, so nothing can be downloaded; unset it, or use "
-            "`tui-speech models import` with a bundle"
+            "HF_HUB_OFFLINE is set, so nothing can be downloaded",
+            "unset it, or import the model from a bundle",
+            action=_IMPORT,
         ) from exc
     except hf_errors.GatedRepoError as exc:
         raise HubError(
@@ -274,8 +279,9 @@ def fetch(
                 reason = f"HTTP {status}" if status else type(cause).__name__
                 raise HubError(
                     f"downloading {remote.path} from {endpoint()} failed {attempt} times "
-                    f"({reason}); run the pull again to resume, or use "
-                    "`tui-speech models import` with a bundle"
+                    f"({reason})",
+                    "pull again to resume, or import the model from a bundle",
+                    action=_IMPORT,
                 ) from cause
             time.sleep(RETRY_WAIT_S * attempt)
         except OSError as exc:

@@ -34,6 +34,9 @@ ACTION_WORDS: dict[ActionName, str] = {
     "restart": "tick Restart",
     "rename-output": "the Name field",
     "validate-dataset": "`tui-speech dataset validate`",
+    "import-bundle": "F4 Models, ctrl+o imports a bundle",
+    "list-sessions": "F2 Listen, F9 Sessions",
+    "list-devices": "F2 Listen, F8 lists them",
 }
 
 
