@@ -13,8 +13,8 @@ rendered with one voice and the same Kokoro ONNX model file, three ways:
   engine, with the style row for that length; cut at Kokoro's 510 tokens (such items are listed).
 - ``kokoro-onnx``: the kokoro-onnx package with its own espeak-ng phonemes and its own chunking,
   on the same model file and voice pack. For Mandarin that is espeak-ng's ``cmn``, whose tone
-  marks Kokoro's vocabulary lacks: it is barely intelligible, kept as what a user of the package
-  would get by default.
+  digits Kokoro's vocabulary lacks (they are dropped): it is barely intelligible, kept as what
+  a user of the package gets by default.
 
 The listener is faster-whisper with Whisper base (int8 on the CPU, the language fixed per set,
 beam 5, temperature 0 with no fallback, no VAD filter, no conditioning on the previous window),
