@@ -27,8 +27,8 @@ ACTION_WORDS: dict[ActionName, str] = {
     "export-model": "F4 Models, ctrl+e exports it",
     "pick-model": "F4 Models",
     "pick-backend": "backend in listen.toml",
-    "pick-device": "the Device field",
-    "pick-source": "F5 plays a file as live",
+    "pick-device": "the fine-tune screen trains on the CPU",
+    "pick-source": "F8 picks a file or piped audio",
     "save-audio": "ctrl+s saves the take",
     "no-vad": "vad = false in listen.toml",
     "restart": "tick Restart",
@@ -36,7 +36,7 @@ ACTION_WORDS: dict[ActionName, str] = {
     "validate-dataset": "`tui-speech dataset validate`",
     "import-bundle": "F4 Models, ctrl+o imports a bundle",
     "list-sessions": "F2 Listen, F9 Sessions",
-    "list-devices": "F2 Listen, F8 lists them",
+    "list-devices": "F8 lists them",
 }
 
 
