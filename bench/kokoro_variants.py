@@ -1,6 +1,7 @@
 """Speed of the embedded Kokoro's variants (int8 / dequantised fp32 / fp16 weights), side by side.
 
     .venv/bin/python bench/kokoro_variants.py [--threads 2] [--repeats 5] [--voice jf_alpha]
+    .venv/bin/python bench/kokoro_variants.py --tune [--baseline-mb 450]
 
 All variants run in this one process, alternating on every repeat, so a machine shared with
 other work slows them alike; the ratios against int8 are the figure. Reported per variant:
@@ -29,10 +30,26 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--voice", default="jf_alpha")
     parser.add_argument("--variants", default="int8,fp32,fp16")
+    parser.add_argument(
+        "--tune",
+        action="store_true",
+        help="instead: the per-CPU measurement Speak makes on first use (variant x threads x "
+        "runs on sentence-sized chunks), with the memory each setting would need",
+    )
+    parser.add_argument(
+        "--baseline-mb",
+        type=float,
+        default=450,
+        help="with --tune: RSS of a "
+        "speaking process besides one run's activations (G2P, voices, int8)",
+    )
     args = parser.parse_args()
+    if args.tune:
+        tune(args.baseline_mb)
+        return
 
-    from tui_speech.hub import kokoro_variants
     from tui_speech.hub.embedded import embedded_model_path
+    from tui_speech.tts import variants as kokoro_variants
     from tui_speech.tts.engine import OnnxKokoro
     from tui_speech.tts.g2p import phonemize
     from tui_speech.tts.vocab import encode
@@ -46,7 +63,7 @@ def main() -> None:
             paths[kind] = embedded_model_path()
             continue
         path = kokoro_variants.variant_path(kind)
-        if not kokoro_variants._is_current(path):
+        if not kokoro_variants.is_current(path):
             print(f"building {kind} ...", flush=True)
             kokoro_variants.build_variant(kind)
         paths[kind] = path
@@ -80,6 +97,25 @@ def main() -> None:
         print(
             f"{kind:8} {med:8.3f} {best:8.3f} {c:8.3f} {base_rtf / med:20.2f}x {base_cpu / c:5.2f}x"
         )
+
+
+def tune(baseline_mb: float) -> None:
+    from tui_speech.tts import tuning
+
+    result = tuning.measure(baseline_mb)
+    print(f"cores {tuning.cores()}, flags: {' '.join(result['flags'])}")
+    print(
+        f"chunks of {result['lengths']} phonemes; one run needs {result['run_mb']} MB, "
+        f"sessions {result['session_mb']} MB, baseline {result['baseline_mb']} MB"
+    )
+    print(f"{'variant':8} {'threads':>7} {'runs':>4} {'audio s/s':>9} {'RSS MB':>7}")
+    for t in result["trials"]:
+        speed = f"{t['audio_s_per_s']:9.2f}" if "audio_s_per_s" in t else f"{'(over)':>9}"
+        print(f"{t['variant']:8} {t['threads']:7} {t['runs']:4} {speed} {t['projected_rss_mb']:7}")
+    print(
+        f"chosen: {result['variant']}, {result['threads']} threads x {result['runs']} runs"
+        + (f"; {result['notes']}" if result["notes"] else "")
+    )
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from tui_speech.hub import store
 from tui_speech.hub.export import export
 from tui_speech.hub.manage import describe, remove
 from tui_speech.hub.pull import pull
+from tui_speech.tts import export as tts_export
 
 
 def test_wav2vec2_export_records_parity_and_shows_as_a_variant(hub) -> None:
@@ -46,9 +47,9 @@ def test_export_refusals(hub) -> None:
     pull(KOKORO_ID, voices=["af_heart"])
     # The fake Hub's Kokoro is not a real model: the export says so in one line.
     with pytest.raises(ModelMissingError, match="not a complete Kokoro model"):
-        export(KOKORO_ID)
+        export(KOKORO_ID, builders={"tts": tts_export.build})
     with pytest.raises(UsageError, match="int8 already"):
-        export("embedded/kokoro-82m-int8", "int8")
+        export("embedded/kokoro-82m-int8", "int8", builders={"tts": tts_export.build})
     assert not (store.path_of(ASR_ID) / "onnx").exists()
 
 

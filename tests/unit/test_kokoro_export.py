@@ -16,7 +16,7 @@ import pytest
 
 from tests.kokoro_fixtures import random_kokoro_dir  # noqa: F401  (fixture)
 from tui_speech.errors import ModelMissingError
-from tui_speech.hub import kokoro_export
+from tui_speech.tts import export as kokoro_export
 from tui_speech.tts.vocab import encode
 
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import logging
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tui_speech.hub import kokoro_variants
-from tui_speech.hub.kokoro_dequant import dequantize_model
+from tui_speech.tts import variants as kokoro_variants
+from tui_speech.tts.dequant import dequantize_model
 
 INTEGER_OPS = {"MatMulInteger", "ConvInteger", "DynamicQuantizeLSTM", "DynamicQuantizeLinear"}
 
@@ -126,83 +124,16 @@ def short_parity(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(kokoro_variants, "PARITY_PHONEMES", ("hˈɛloʊ wˈɜːld, hˈaʊ ɑːɹ juː?",))
 
 
-def test_fastest_variant_is_built_measured_and_remembered(
-    short_parity: None, monkeypatch: pytest.MonkeyPatch
-):
-    from tui_speech.hub.embedded import embedded_model_path, model_dir
-
-    int8 = embedded_model_path()
-    before = int8.stat()
-    # Before any measurement, the non-blocking form answers int8 at once and builds nothing.
-    assert kokoro_variants.fastest_embedded_model(threads=2, measure=False) == int8
-    assert not (model_dir() / "kokoro-v1.0.fp32.onnx").exists()
-
-    chosen = kokoro_variants.fastest_embedded_model(threads=2)
-
-    fp32 = model_dir() / "kokoro-v1.0.fp32.onnx"
-    assert chosen in (int8, fp32) and chosen.is_file()
-    manifest = json.loads((model_dir() / "kokoro-v1.0.fp32.onnx.manifest.json").read_text())
-    # Every integer kernel of the embedded model became a float one.
-    assert manifest["rewrite"] == {"matmul": 148, "conv": 87, "lstm": 6, "left_quantized": 0}
-    assert manifest["size"] == fp32.stat().st_size
-    (parity,) = manifest["parity"]
-    assert parity["spectral_correlation"] >= kokoro_variants.MIN_CORRELATION
-    assert abs(parity["length_ratio"] - 1) <= 0.05
-    choices = json.loads((model_dir() / "fastest-variant.json").read_text())
-    (decision,) = choices.values()
-    assert decision["variant"] == ("int8" if chosen == int8 else "fp32")
-    assert set(decision["cpu_per_audio_s"]) == {"int8", "fp32"}
-    # The shared int8 file (a hard link in tests) was only read.
-    after = int8.stat()
-    assert (after.st_ino, after.st_size, after.st_mtime_ns) == (
-        before.st_ino,
-        before.st_size,
-        before.st_mtime_ns,
-    )
-
-    started = time.perf_counter()
-    assert kokoro_variants.fastest_embedded_model(threads=2) == chosen
-    assert time.perf_counter() - started < 0.1
-
-    # A new process (empty memory) reads the decision from disk instead of measuring again.
-    monkeypatch.setattr(kokoro_variants, "_chosen", {})
-    # (fastest_embedded_model swallows errors, so record calls rather than raise.)
-    measured: list[object] = []
-    monkeypatch.setattr(kokoro_variants, "_measure", lambda *args: measured.append(args))
-    assert kokoro_variants.fastest_embedded_model(threads=2, measure=False) == chosen
-    assert kokoro_variants.fastest_embedded_model(threads=2) == chosen
-    assert measured == []
-
-
-def test_a_failed_build_falls_back_to_int8_and_says_why(
-    short_parity: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-):
-    from tui_speech.hub.embedded import embedded_model_path, model_dir
-
-    def broken(*args: object, **kwargs: object) -> None:
-        raise MemoryError("no room for the fp32 weights")
-
-    monkeypatch.setattr(kokoro_variants, "dequantize_model", broken)
-    with caplog.at_level(logging.WARNING, logger="tui_speech.hub.kokoro_variants"):
-        chosen = kokoro_variants.fastest_embedded_model(threads=2)
-
-    assert chosen == embedded_model_path()
-    assert "no room for the fp32 weights" in caplog.text
-    left = {p.name for p in model_dir().iterdir()}
-    assert not {n for n in left if "fp32" in n or n.endswith(".part")}
-    assert "fastest-variant.json" not in left  # a failure is not remembered on disk
-
-
 def test_a_variant_from_an_older_int8_or_rewrite_is_rebuilt(short_parity: None):
     kokoro_variants.build_variant("fp16", check_parity=False)
     path = kokoro_variants.variant_path("fp16")
-    assert kokoro_variants._is_current(path)
+    assert kokoro_variants.is_current(path)
 
     manifest = path.with_name(path.name + ".manifest.json")
     info = json.loads(manifest.read_text())
     manifest.write_text(json.dumps({**info, "rewrite_version": 0}))
-    assert not kokoro_variants._is_current(path)
+    assert not kokoro_variants.is_current(path)
     manifest.write_text(json.dumps(info))
     with path.open("r+b") as f:  # a truncated copy of our own build, not the shared int8
         f.truncate(1000)
-    assert not kokoro_variants._is_current(path)
+    assert not kokoro_variants.is_current(path)

@@ -264,8 +264,14 @@ def _import(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from tui_speech.hub.export import export
+    from tui_speech.tts import export as tts_export
 
-    result = export(args.id, args.quantize, on_start=lambda what: info(f"building {what}"))
+    result = export(
+        args.id,
+        args.quantize,
+        on_start=lambda what: info(f"building {what}"),
+        builders={"tts": tts_export.build},
+    )
     parity = result.parity
     if "max_abs_diff" in parity:
         info(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -61,9 +62,17 @@ class OnnxKokoro:
     sample_rate = SAMPLE_RATE
 
     def __init__(
-        self, model_path: Path, threads: int | None = None, parallel_runs: int = 1
+        self,
+        model_path: Path,
+        threads: int | None = None,
+        parallel_runs: int = 1,
+        after_first: Callable[[], object] | None = None,
     ) -> None:
         import onnxruntime as ort
+
+        #: Called once, after the first synthesis has returned its audio (so whatever it starts
+        #: never delays the first sound): the embedded model's tuning starts there.
+        self._after_first = after_first
 
         #: How many chunks the pipeline may synthesize at once (onnxruntime runs are
         #: thread-safe on one session; weights are shared, each run has its own activations).
@@ -99,6 +108,9 @@ class OnnxKokoro:
         outputs = self._session.run(None, feed, self._run_options)
         audio = np.asarray(outputs[0], dtype=np.float32).reshape(-1)
         durations = np.asarray(outputs[1]).reshape(-1) if len(outputs) > 1 else None
+        if self._after_first is not None:
+            hook, self._after_first = self._after_first, None
+            hook()
         return EngineOutput(audio, durations)
 
 
@@ -113,12 +125,9 @@ def load_engine(backend: str = "onnx", model: str | Path | None = None) -> Kokor
         if key in _engines:
             return _engines[key]
         if backend == "onnx":
-            # Kokoro's many small kernels scale poorly across threads (2 threads do a chunk
-            # with ~35% more CPU time than 1), so on several cores chunks run side by side
-            # with fewer threads each; two at a time keeps memory bounded.
-            cores = default_threads()
-            runs = 2 if cores >= 2 else 1
-            engine: KokoroEngine = OnnxKokoro(_onnx_model_path(model), cores // runs, runs)
+            engine: KokoroEngine = (
+                _embedded_engine() if model is None else OnnxKokoro(_onnx_model_path(model))
+            )
         elif backend == "torch":
             from tui_speech.tts.engine_torch import TorchKokoro
 
@@ -131,14 +140,19 @@ def load_engine(backend: str = "onnx", model: str | Path | None = None) -> Kokor
         return engine
 
 
-def _onnx_model_path(model: str | Path | None) -> Path:
-    """An ONNX file, a Kokoro folder holding ``onnx/model.onnx``, or (None) the embedded model
-    in the variant measured fastest on this machine (int8 until a measurement says otherwise:
-    measuring takes tens of seconds, so it never happens here; ``models export`` does it)."""
-    if model is None:
-        from tui_speech.hub.kokoro_variants import fastest_embedded_model
+def _embedded_engine() -> OnnxKokoro:
+    """The embedded model as measured fastest on this CPU (variant, threads per run, chunks at
+    once: ``tts.tuning``). Until this CPU is measured: int8 on every core, one chunk at a time,
+    and a measurement starts in the background after the first synthesis."""
+    from tui_speech.tts import tuning
 
-        return fastest_embedded_model(measure=False)
+    chosen = tuning.current()
+    after_first = None if chosen.measured else tuning.start_background
+    return OnnxKokoro(chosen.model, chosen.threads, chosen.runs, after_first)
+
+
+def _onnx_model_path(model: str | Path) -> Path:
+    """An ONNX file, or a Kokoro folder holding ``onnx/model.onnx``."""
     path = Path(model)
     if path.is_dir():
         path = path / "onnx" / "model.onnx"

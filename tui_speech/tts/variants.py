@@ -1,21 +1,19 @@
-"""Float variants of the embedded int8 Kokoro, and a per-machine choice of the fastest one.
+"""Float variants of the embedded int8 Kokoro, built from the same weights, with audio parity.
 
 The embedded model's MatMulInteger / ConvInteger kernels need VNNI to be fast. This module
 
-1. builds float variants from the same weights (``kokoro_dequant``): ``fp32``, and ``fp16``
-   (weights stored in half precision and cast up when onnxruntime loads it: half the disk, the
-   same float kernels), saved atomically next to the int8 model in the store;
-2. checks their audio against int8 and records it in a manifest beside each variant;
-3. times the variants once per machine and remembers the fastest (``fastest_embedded_model``).
+1. builds float variants (``tts.dequant``): ``fp32``, and ``fp16`` (weights stored in half
+   precision and cast up when onnxruntime loads it: half the disk, the same float kernels),
+   saved atomically next to the int8 model in the store;
+2. checks their audio against int8 and records it in a manifest beside each variant.
+
+Which variant (and thread split) runs on a machine is measured by ``tts.tuning``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import platform
-import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -24,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from tui_speech.fileio import atomic_write_text, atomic_writer
-from tui_speech.hub.kokoro_dequant import REWRITE_VERSION, dequantize_model
+from tui_speech.tts.dequant import REWRITE_VERSION, dequantize_model
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +51,11 @@ def variant_path(kind: str) -> Path:
     return model_dir() / VARIANT_FILES[kind]
 
 
-def _manifest(path: Path) -> Path:
+def manifest_path(path: Path) -> Path:
     return path.with_name(path.name + MANIFEST_SUFFIX)
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def read_json(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -65,12 +63,12 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _is_current(path: Path) -> bool:
+def is_current(path: Path) -> bool:
     """A variant counts only if its manifest says it was built from today's int8 by this rewrite
     and the file is the one the manifest describes (not truncated or replaced)."""
     from tui_speech.hub.embedded import expected_sha256
 
-    info = _read_json(_manifest(path))
+    info = read_json(manifest_path(path))
     return (
         path.is_file()
         and info.get("source_sha256") == expected_sha256()
@@ -92,7 +90,7 @@ def build_variant(kind: str = "fp32", *, check_parity: bool = True) -> Path:
     model = onnx.load(str(source))
     report = dequantize_model(model, "float16" if kind == "fp16" else "float32")
     with atomic_writer(target) as f:
-        f.write(model.SerializeToString())
+        _write_streamed(model, f)
     del model
     manifest: dict[str, Any] = {
         "source": source.name,
@@ -105,8 +103,28 @@ def build_variant(kind: str = "fp32", *, check_parity: bool = True) -> Path:
     }
     if check_parity:
         manifest.update(compare(source, target, rounds=1))
-    atomic_write_text(_manifest(target), json.dumps(manifest, indent=2))
+    atomic_write_text(manifest_path(target), json.dumps(manifest, indent=2))
     return target
+
+
+def _write_streamed(model: Any, f: Any) -> None:
+    """Serialise ``model`` one initializer at a time instead of in one 325 MB string (the
+    model is left without its initializers: it is consumed).
+
+    Protobuf merges concatenated messages (repeated fields append, message fields merge), so
+    the model without its initializers followed by one ``ModelProto(graph=[initializer])`` per
+    weight parses as the whole model. It keeps the build's peak memory below what ``speak``
+    may use, since a first ``speak`` builds the variant in the background.
+    """
+    import onnx
+
+    weights = list(model.graph.initializer)
+    del model.graph.initializer[:]
+    f.write(model.SerializeToString())
+    for tensor in weights:
+        piece = onnx.ModelProto()
+        piece.graph.initializer.append(tensor)
+        f.write(piece.SerializeToString())
 
 
 def _log_spectrum(audio: np.ndarray, n_fft: int = 1200, hop: int = 300) -> np.ndarray:
@@ -187,115 +205,3 @@ def parity_ok(parity: list[dict[str, float]]) -> bool:
         abs(p["length_ratio"] - 1) <= 0.05 and p["spectral_correlation"] >= MIN_CORRELATION
         for p in parity
     )
-
-
-def machine_key(threads: int) -> str:
-    """What the fastest variant depends on: the CPU (model and instruction set), the
-    onnxruntime build, the thread count and the rewrite."""
-    import onnxruntime
-
-    info: dict[str, str] = {}
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            info.setdefault(key.strip(), value.strip())  # the first core speaks for all
-    except OSError:  # not Linux: the processor name has to do
-        pass
-    cpu = info.get("model name") or platform.processor() or platform.machine()
-    flags = hashlib.sha256(" ".join(sorted(info.get("flags", "").split())).encode()).hexdigest()
-    return "|".join(
-        (
-            cpu,
-            f"flags:{flags[:12]}",
-            f"ort:{onnxruntime.__version__}",
-            f"threads:{threads}",
-            f"rewrite:{REWRITE_VERSION}",
-        )
-    )
-
-
-def _ensure_variant(kind: str, check_parity: bool = True) -> Path:
-    path = variant_path(kind)
-    return path if _is_current(path) else build_variant(kind, check_parity=check_parity)
-
-
-def _measure(int8: Path, threads: int) -> dict[str, Any]:
-    """Build the fp32 variant if needed, compare it with int8 and pick the faster (if sound)."""
-    fp32 = _ensure_variant("fp32", check_parity=False)
-    result = compare(int8, fp32, rounds=2, threads=threads)
-    manifest = _read_json(_manifest(fp32))
-    if "parity" not in manifest:  # built just now without it: this comparison has it
-        manifest.update(result)
-        atomic_write_text(_manifest(fp32), json.dumps(manifest, indent=2))
-    cost = result["cpu_per_audio_s"]
-    speedup = cost["reference"] / max(cost["candidate"], 1e-9)
-    if not parity_ok(result["parity"]):
-        variant, reason = "int8", "fp32 audio differs from int8"
-    elif speedup >= MIN_SPEEDUP:
-        variant, reason = "fp32", f"fp32 is {speedup:.2f}x faster"
-    else:
-        variant, reason = "int8", f"fp32 is only {speedup:.2f}x as fast"
-    return {
-        "variant": variant,
-        "reason": reason,
-        "speedup_fp32": round(speedup, 3),
-        "cpu_per_audio_s": {"int8": cost["reference"], "fp32": cost["candidate"]},
-        "rtf": {"int8": result["rtf"]["reference"], "fp32": result["rtf"]["candidate"]},
-        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-
-
-_choice_lock = threading.Lock()
-_chosen: dict[tuple[str, str], Path] = {}
-
-
-def fastest_embedded_model(threads: int | None = None, *, measure: bool = True) -> Path:
-    """The fastest variant of the embedded model for this machine (int8 or fp32).
-
-    The first call on a machine builds the fp32 variant and times both (tens of seconds, so
-    call it from a worker); the result is kept in ``fastest-variant.json`` in the store, keyed
-    by :func:`machine_key`, and in memory, so later calls (any thread, any process) return at
-    once. Any failure falls back to the int8 model with a logged reason; it is not remembered
-    on disk, so a later process tries again.
-
-    ``measure=False`` never builds, times or waits: it returns a decision already made (if its
-    file is in place) or else int8, e.g. for a start-up path that must not stall.
-    """
-    from tui_speech.hub.embedded import embedded_model_path, model_dir
-    from tui_speech.tts.engine import default_threads
-
-    threads = threads or default_threads()
-    if not _choice_lock.acquire(blocking=measure):
-        return embedded_model_path()  # another thread is measuring right now
-    try:
-        int8 = embedded_model_path()
-        memo_key = (str(int8), str(threads))
-        if memo_key in _chosen and _chosen[memo_key].is_file():
-            return _chosen[memo_key]
-        try:
-            key = machine_key(threads)
-            choices_file = model_dir() / CHOICE_FILENAME
-            choices = _read_json(choices_file)
-            choice: Any = choices.get(key)
-            known = isinstance(choice, dict) and choice.get("variant") in ("int8", "fp32")
-            if not measure:
-                if known and (choice["variant"] == "int8" or _is_current(variant_path("fp32"))):
-                    return int8 if choice["variant"] == "int8" else variant_path("fp32")
-                return int8
-            if not known:
-                choice = _measure(int8, threads)
-                choices[key] = choice
-                atomic_write_text(choices_file, json.dumps(choices, indent=2))
-                log.info(
-                    "embedded Kokoro variant for this machine: %s (%s)",
-                    choice["variant"],
-                    choice["reason"],
-                )
-            path = int8 if choice["variant"] == "int8" else _ensure_variant(choice["variant"])
-        except Exception as exc:  # any failure: the int8 model always works
-            log.warning("using the int8 Kokoro model: the fp32 variant failed (%s)", exc)
-            path = int8
-        _chosen[memo_key] = path
-        return path
-    finally:
-        _choice_lock.release()

@@ -1,4 +1,6 @@
-"""Export a Kokoro model directory to ONNX, with per-token durations as a second output.
+"""``models export`` for Kokoro: ONNX of a Kokoro model directory (with per-token durations as
+a second output), and the embedded model's float variants (``build``, the TTS builder that
+``tui_speech.hub.export.export`` is given).
 
 ``<model dir>/onnx/model.onnx`` takes ``input_ids`` [1, T] int64 (pads included), ``style``
 [1, 256] float32 and ``speed`` [1] float32, and returns ``waveform`` [samples] float32 and
@@ -17,7 +19,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -25,8 +27,9 @@ from unittest import mock
 
 import numpy as np
 
-from tui_speech.errors import ModelMissingError
+from tui_speech.errors import ModelMissingError, UsageError
 from tui_speech.fileio import swap_dir
+from tui_speech.hub.export import ExportResult
 
 ONNX_DIRNAME = "onnx"
 MODEL_FILENAME = "model.onnx"
@@ -233,3 +236,53 @@ def export_kokoro(model_dir: Path, *, opset: int = 17) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target / MODEL_FILENAME
+
+
+def build(model_id: str, quantize: str | None, start: Callable[[str], None]) -> ExportResult:
+    """``models export`` for a TTS model (a :data:`tui_speech.hub.export.Builder`): float
+    variants of the embedded int8 model, or the ONNX export of Kokoro-82M's PyTorch weights."""
+    from tui_speech.hub import store
+    from tui_speech.hub.embedded import EMBEDDED_ID
+
+    if model_id == EMBEDDED_ID:
+        return _export_embedded(quantize, start)
+    return _export_kokoro(model_id, store.require(model_id), quantize, start)
+
+
+def _export_embedded(quantize: str | None, start: Callable[[str], None]) -> ExportResult:
+    from tui_speech.hub import store
+    from tui_speech.hub.embedded import EMBEDDED_ID
+    from tui_speech.tts import tuning, variants
+
+    if quantize == "int8":
+        raise UsageError(f"{EMBEDDED_ID} is int8 already; export fp32 (default) or --quantize fp16")
+    kind = quantize or "fp32"
+    start(f"{EMBEDDED_ID}: dequantised {kind} variant and audio parity against int8")
+    with store.model_lock(EMBEDDED_ID):
+        path = variants.build_variant(kind)
+    record = variants.read_json(variants.manifest_path(path))
+    parity = {k: v for k, v in record.items() if k not in ("rewrite",)}
+    if kind == "fp32":
+        # Measure this CPU now if it was not yet, so Speak runs the fastest setting from here on.
+        fastest = tuning.fastest_embedded_model()
+        parity["fastest_on_this_machine"] = "fp32" if fastest == path else "int8"
+    return ExportResult(EMBEDDED_ID, path, parity)
+
+
+def _export_kokoro(
+    model_id: str, folder: Path, quantize: str | None, start: Callable[[str], None]
+) -> ExportResult:
+    from tui_speech.hub import store
+
+    if quantize:
+        raise UsageError(
+            f"{model_id}: only the fp32 ONNX export is available for Kokoro (drop --quantize)"
+        )
+    start(f"{model_id}: ONNX export with durations and audio parity against PyTorch")
+    with store.model_lock(model_id):
+        path = export_kokoro(folder)
+    manifest = path.with_name(MANIFEST_FILENAME)
+    record = json.loads(manifest.read_text(encoding="utf-8")) if manifest.is_file() else {}
+    phrases = record.get("parity", [])
+    parity = {"min_correlation": min((p["correlation"] for p in phrases), default=None)}
+    return ExportResult(model_id, path, {**parity, "phrases": phrases})

@@ -153,7 +153,9 @@ def dequantize_model(model: onnx.ModelProto, weight_dtype: str = "float32") -> R
     from onnx import TensorProto, helper, numpy_helper
 
     g = _Graph(model.graph)
-    new_inits: list[Any] = []
+    # New weights go straight into the model, one tensor at a time: a list of them appended at
+    # the end would hold a second copy of all 325 MB while protobuf copies them in.
+    new_init = model.graph.initializer.add
     replaced: dict[int, list[Any]] = {}  # id(first replaced node) -> new nodes in its place
     dropped: set[int] = set()
     counts = {"matmul": 0, "conv": 0, "lstm": 0, "left_quantized": 0}
@@ -167,10 +169,10 @@ def dequantize_model(model: onnx.ModelProto, weight_dtype: str = "float32") -> R
         made[key] = name
         array = make(*args)
         if weight_dtype == "float16":
-            new_inits.append(numpy_helper.from_array(array.astype(np.float16), name + "_fp16"))
+            new_init().CopyFrom(numpy_helper.from_array(array.astype(np.float16), name + "_fp16"))
             cast = helper.make_node("Cast", [name + "_fp16"], [name], to=TensorProto.FLOAT)
             return name, [cast]
-        new_inits.append(numpy_helper.from_array(array.astype(np.float32), name))
+        new_init().CopyFrom(numpy_helper.from_array(array.astype(np.float32), name))
         return name, []
 
     for index, node in enumerate(model.graph.node):
@@ -231,7 +233,6 @@ def dequantize_model(model: onnx.ModelProto, weight_dtype: str = "float32") -> R
             nodes.append(node)
     del model.graph.node[:]
     model.graph.node.extend(nodes)
-    model.graph.initializer.extend(new_inits)
     _prune(model)
     return RewriteReport(**counts)
 
@@ -248,9 +249,10 @@ def _prune(model: onnx.ModelProto) -> None:
     keep.reverse()
     del graph.node[:]
     graph.node.extend(keep)
-    inits = [t for t in graph.initializer if t.name in needed]
-    del graph.initializer[:]
-    graph.initializer.extend(inits)
+    # In place, from the end: copying the kept weights out and back would double the memory.
+    for index in reversed(range(len(graph.initializer))):
+        if graph.initializer[index].name not in needed:
+            del graph.initializer[index]
     produced = {o for n in keep for o in n.output}
     infos = [v for v in graph.value_info if v.name in produced]
     del graph.value_info[:]
