@@ -122,6 +122,7 @@ def test_er_that_means_a_child_is_its_own_syllable(text: str, pinyin: str):
         ("1,234", "一千二百三十四"),
         ("一共12345人", "一共一万二千三百四十五人"),
         ("COVID-19", "COVID-十九"),
+        ("100000000000000000000", "一" + "零" * 20),
     ],
 )
 def test_numbers_are_read_as_words(text: str, reading: str):
@@ -165,6 +166,10 @@ def test_latin_words_inside_chinese_are_said_in_english(word: str):
     token = next(t for t in result.tokens if t.grapheme == word)
     assert token.phonemes == phonemize(word, "en-us").phonemes
     assert token.known and token.phonemes
+
+
+def test_ling_written_as_a_circle_is_read():
+    assert said("二〇二六年") == said("二零二六年")
 
 
 def test_tokens_join_to_the_phoneme_string():

@@ -28,7 +28,7 @@ from typing import Any
 from tui_speech.tts.g2p import _LATIN_RUN_RE, G2PToken, _is_word, _punctuation
 from tui_speech.tts.zh_numbers import Span, number_spans
 
-_HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HAN_RE = re.compile(r"[\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")  # 〇 too
 _TONE_ARROWS = {"˧˩˧": "↓", "˧˥": "↗", "˥˩": "↘", "˥": "→"}
 
 #: Words pypinyin's phrase dictionary reads wrongly; jieba words that join to one are merged.

@@ -157,6 +157,8 @@ def _number(match: re.Match[str], text: str) -> str:
     after = text[match.end() : match.end() + 1]
     if frac is None and "," not in n and "，" not in n and _is_code(n, after):
         return read_digits(n, phone=True)
+    if _int(n) >= 10**16:  # beyond 万亿 there is no everyday word: say the digits
+        return ("负" if neg else "") + read_digits(n) + ("点" + read_digits(frac) if frac else "")
     reading = read_decimal(n, frac)
     if reading == "二" and after in _LIANG_MEASURES:
         reading = "两"
