@@ -510,6 +510,31 @@ def cpu_flags() -> str:
     return " ".join(f for f in CPU_FLAGS if f in flags) or "none of " + ", ".join(CPU_FLAGS)
 
 
+def measured_code() -> str:
+    """Which tui_speech was measured: its folder and git commit (the pipeline changes often)."""
+    import subprocess
+
+    import tui_speech
+
+    root = Path(tui_speech.__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--", "tui_speech"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return f"{root} (not a git checkout)"
+    return f"{root} at {commit}" + (" with uncommitted changes in tui_speech/" if dirty else "")
+
+
 def version(distribution: str) -> str:
     try:
         return importlib.metadata.version(distribution)
@@ -545,7 +570,10 @@ def main(argv: list[str] | None = None) -> int:
             f"listener Whisper base (faster-whisper {version('faster-whisper')}, int8, beam 5)"
         )
         print("command: " + " ".join(["python", *sys.argv]))
+        code = measured_code()
+        print(f"tui_speech: {code}")
         report: dict[str, Any] = {
+            "code": code,
             "date": today,
             "cpu_flags": cpu_flags(),
             "voice": args.voice,
