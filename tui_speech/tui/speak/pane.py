@@ -40,6 +40,10 @@ G2P_DEBOUNCE_S = 0.3
 DRAFT_DEBOUNCE_S = 1.0
 
 
+#: Seconds after the pane mounts before the models load in the background.
+WARM_UP_DELAY_S = 1.5
+
+
 def engine_label(engine: Any) -> str:
     """ "Kokoro-82M int8" (or fp16, fp32): which embedded variant the engine runs."""
     path = getattr(engine, "model_path", None)
@@ -145,7 +149,11 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         self.query_one("#speak-preview").border_title = "phonemes"
         if self.editor.text.strip():
             self._start_g2p()
-        self._warm_up(self.settings.lang, self.settings.voice)
+        # After the first frames, not before: loading spaCy and onnxruntime holds the GIL for a
+        # second or two, which would delay the app's first paint and its first keys.
+        self.set_timer(
+            WARM_UP_DELAY_S, lambda: self._warm_up(self.settings.lang, self.settings.voice)
+        )
 
     @work(thread=True, exclusive=True, group="warm", exit_on_error=False)
     def _warm_up(self, lang: str, voice: str) -> None:
