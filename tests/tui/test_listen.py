@@ -219,7 +219,10 @@ async def test_a_file_played_as_live_then_reopened_as_a_session(make_app, tiny_a
 
 async def test_microphone_without_a_device_is_explained(make_app):
     """No such microphone (this machine has none; another may lack this name): the reason,
-    and the other sources in the TUI's words (F5), not the CLI's flags."""
+    and the other sources in the TUI's words (a key), not the CLI's flags."""
+    from tui_speech.errors import Action
+    from tui_speech.tui.errors import action_words
+
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("f2", "f8")
@@ -229,7 +232,8 @@ async def test_microphone_without_a_device_is_explained(make_app):
         await settle(pilot)
         errors = [n.message for n in app._notifications if n.severity == "error"]
         assert len(errors) == 1 and "device" in errors[0], errors
-        assert errors[0].endswith("(F5 plays a file as live)") and "--" not in errors[0]
+        other_sources = action_words(Action("pick-source"))  # the TUI's key for the fix
+        assert errors[0].endswith(f"({other_sources})") and "--" not in errors[0]
         assert "stopped" in str(app.query_one("#listen-status", Static).visual)
 
 

@@ -179,22 +179,13 @@ class SessionsScreen(ReportsWorkerErrors, ModalScreen[Path | None]):
 
 def transcript_from_json(text: str, where: str = "the file") -> Any:
     """A ``Transcript`` from the JSON the app exports; UsageError for anything else."""
-    from tui_speech.asr.ctc import CharResult
     from tui_speech.asr.recognizer import Transcript
+    from tui_speech.asr.sessions import final_chars
 
     try:
         data = json.loads(text)
-        chars = tuple(
-            CharResult(
-                str(c["char"]),
-                float(c["t0"]),
-                float(c["t1"]),
-                float(c["confidence"]),
-                float(c["min_confidence"]),
-                tuple((str(a), float(p)) for a, p in c.get("alternatives", [])),
-            )  # fmt: skip
-            for c in data["chars"]
-        )
+        # The same character records as a session's finals: one parser for both.
+        chars = tuple(final_chars({"chars": data["chars"]}))
         return Transcript(
             text=str(data.get("text", "".join(c.char for c in chars))),
             chars=chars,
