@@ -24,7 +24,9 @@ session, in the sherpa-onnx shape: ``accept_waveform``, ``decode``, ``is_endpoin
 :class:`LiveTranscriber` wires a VAD (silence never reaches the model) to a stream and turns
 batches of source blocks into events. It decodes at most one partial per batch: when the model
 is slower than the audio, blocks pile up in the source's queue and are taken together, so
-stale partials are skipped rather than queued.
+stale partials are skipped rather than queued. Both faces run it through
+:class:`tui_speech.asr.live.LiveSession` (source, session file, hooks), so what these tests
+check is what users run.
 """
 
 from __future__ import annotations
