@@ -7,7 +7,7 @@
 # installed with apt-get (index updated first, output kept quiet); otherwise one line names the
 # command to run and the exit status is 1 (with --warn: 0, for targets that work without them).
 # --dry-run installs nothing and says what it would run. Without dpkg (not Debian) nothing can
-# be checked: a note names what the packages provide and the script carries on.
+# be checked: a note names the Debian packages to look for and the script carries on.
 set -euo pipefail
 
 usage="usage: system-deps.sh [--for WHAT] [--warn] [--dry-run] PACKAGE..."
