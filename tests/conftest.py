@@ -43,6 +43,9 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_models
     # Hard links keep the 90 MB model shared; the .verified marker matches (same inode).
     shutil.copytree(embedded, target, copy_function=os.link)
     monkeypatch.setenv("TUI_SPEECH_HOME", str(home))
+    # No per-CPU Kokoro measurement in the background of every test process; the tuning
+    # tests switch it back on.
+    monkeypatch.setenv("TUI_SPEECH_TUNE", "0")
     return home
 
 

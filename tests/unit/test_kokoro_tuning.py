@@ -31,6 +31,7 @@ def quick(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tuning, "_started", False)
     monkeypatch.setattr(tuning, "_thread", None)
     monkeypatch.setattr(engine_module, "_engines", {})
+    monkeypatch.setenv(tuning.TUNE_ENV, "1")
 
 
 def _record() -> dict:
@@ -164,6 +165,12 @@ def test_a_failed_build_falls_back_to_int8_and_says_why(
     assert not {n for n in left if "fp32" in n or n.endswith(".part")}
 
 
+def test_the_measurement_can_be_switched_off(quick: None, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv(tuning.TUNE_ENV, "0")
+    assert tuning.start_background() is False
+    assert not tuning.current().measured
+
+
 def test_one_measurement_at_a_time_and_leftovers_are_cleared(quick: None):
     leftover = model_dir() / ".kokoro-v1.0.fp32.onnx.abc123.part"
     leftover.write_bytes(b"half a model")
@@ -192,7 +199,10 @@ def _tuning_children(home: Path) -> list[int]:
     return found
 
 
-def test_a_short_speak_is_not_kept_alive_by_the_measurement(cli, isolated_home: Path):
+def test_a_short_speak_is_not_kept_alive_by_the_measurement(
+    cli, cli_env: dict[str, str], isolated_home: Path
+):
+    cli_env[tuning.TUNE_ENV] = "1"
     out = isolated_home / "hi.wav"
     started = time.perf_counter()
     result = cli("speak", "Hi there.", "-o", str(out))

@@ -12,6 +12,7 @@ from tui_speech.tts import pipeline as pipeline_module
 from tui_speech.tts.engine import load_engine
 from tui_speech.tts.g2p import G2PToken
 from tui_speech.tts.pipeline import (
+    MAX_CHUNK_PHONEMES,
     MIN_CHUNK_PHONEMES,
     Pipeline,
     chunk_sentences,
@@ -66,19 +67,21 @@ def test_a_long_first_sentence_is_cut_once_at_its_first_clause_for_early_audio()
     assert sum(len(c) for c in chunks) == len(sentence) + 21
 
 
-def test_a_sentence_longer_than_the_model_limit_is_cut_at_clause_marks_first():
-    sentence = (_words(60) + [G2PToken(";", ";", " ")]) * 3 + _sentence(60)
+def test_a_sentence_longer_than_a_chunk_is_cut_at_clause_marks_first():
+    sentence = (_words(40) + [G2PToken(";", ";", " ")]) * 3 + _sentence(40)
     chunks = list(chunk_sentences([_sentence(3), sentence]))
-    assert max(_sizes(chunks)) <= MAX_PHONEMES
+    assert max(_sizes(chunks)) <= MAX_CHUNK_PHONEMES < MAX_PHONEMES
     assert all(c[-1].grapheme in ";." for c in chunks)
     assert sum(len(c) for c in chunks) == 4 + len(sentence)  # nothing lost or repeated
 
 
 def test_a_cut_between_words_never_splits_a_number():
     number = [G2PToken("三百", "sa→npai↓", " "), G2PToken("二十五", "ɚ↘ʂɨ↗u↓", " ")]
-    words = [G2PToken("书", "ʂu→", " ")] * 40
-    run = words + number * 30 + words  # no clause mark anywhere
-    for chunk in chunk_sentences([[G2PToken("好", "xau↓", " ")], run]):
+    words = [G2PToken("本书", "pə↓nʂu→", " ")] * 3
+    run = (words + number) * 40  # no clause mark anywhere: cuts fall between words
+    chunks = list(chunk_sentences([[G2PToken("好", "xau↓", " ")], run]))
+    assert len(chunks) > 2
+    for chunk in chunks:
         assert chunk[-1].grapheme != "三百"  # the cut falls after a whole number
 
 
@@ -93,7 +96,7 @@ def test_a_run_on_token_longer_than_the_model_limit_is_cut():
     giant = G2PToken("x", "a" * 1200, "")
     chunks = list(chunk_sentences([[giant]]))
     assert "".join(t.phonemes for c in chunks for t in c) == "a" * 1200
-    assert all(len("".join(t.phonemes for t in c)) <= MAX_PHONEMES for c in chunks)
+    assert all(len("".join(t.phonemes for t in c)) <= MAX_CHUNK_PHONEMES for c in chunks)
 
 
 def test_a_huge_text_is_phonemized_lazily(monkeypatch: pytest.MonkeyPatch):
@@ -124,9 +127,10 @@ def test_a_huge_text_without_punctuation_is_phonemized_a_piece_at_a_time(
 
     monkeypatch.setattr(pipeline_module, "phonemize", counting)
     text = "and then the story goes on " * 8000  # 216,000 characters, not one mark
-    first = next(Pipeline("en-us").plan(text)).graphemes
+    first = next(Pipeline("en-us").plan(text))
     assert len(calls) == 1 and len(calls[0]) <= pipeline_module.MAX_SENTENCE_CHARS
-    assert first == calls[0] and text.startswith(first + " ")  # cut between whole words
+    assert len(encode(first.phonemes)) <= MAX_CHUNK_PHONEMES
+    assert text.startswith(first.graphemes + " ")  # cut between whole words
 
 
 def test_a_long_mandarin_run_without_marks_is_cut_between_words_and_numbers():

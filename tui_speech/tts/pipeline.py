@@ -7,7 +7,9 @@ found, phonemized and synthesized only as the caller consumes chunks, so the fir
 The plan follows the text, because Kokoro reads tone and rhythm from the whole phrase it is
 given: cutting a clause in pieces costs Mandarin its tones and English its stress (measured with
 a listener, ``bench/intelligibility.py``). So (:func:`chunk_sentences`):
-- A chunk is one sentence, or several short ones, never more than Kokoro's 510 phoneme tokens.
+- A chunk is one sentence, or several short ones, of at most ``MAX_CHUNK_PHONEMES`` (300)
+  phoneme tokens: Kokoro reads 510, but its activations for 510 tokens alone take ~630 MB,
+  past what ``speak`` may use (900 MB); 300 holds a sentence of ~40 English words.
 - A sentence longer than that is cut at its clause marks (, ; : — … and ，、；：), and only where
   none fits between words; never between two tokens of one number (三百 | 二十五), and never
   inside a word (Mandarin tokens are whole words).
@@ -42,6 +44,8 @@ from tui_speech.tts.g2p import G2PToken, normalise_language, phonemize
 from tui_speech.tts.vocab import MAX_PHONEMES, encode
 from tui_speech.tts.voices import default_voice, resolve_voice, style_for
 
+#: Longest chunk (phoneme tokens); Kokoro's own limit is MAX_PHONEMES (510), see above.
+MAX_CHUNK_PHONEMES = 300
 #: Sentences shorter than this (phoneme tokens, ~3 s of speech) are merged with the next one:
 #: Kokoro reads a lone "Yes." or "Really?" with odd intonation, and each call costs overhead.
 MIN_CHUNK_PHONEMES = 60
@@ -205,7 +209,7 @@ def _cut_point(tokens: list[G2PToken], limit: int) -> int:
     return clause or word or max(fitting, 1)
 
 
-def split_sentence(tokens: list[G2PToken], limit: int = MAX_PHONEMES) -> list[list[G2PToken]]:
+def split_sentence(tokens: list[G2PToken], limit: int = MAX_CHUNK_PHONEMES) -> list[list[G2PToken]]:
     """A sentence as pieces of at most ``limit`` phoneme tokens (one piece when it fits)."""
     flat: list[G2PToken] = []
     for token in tokens:
@@ -232,7 +236,7 @@ def _first_clause(tokens: list[G2PToken]) -> int:
 
 
 def chunk_sentences(
-    sentences: Iterable[list[G2PToken]], limit: int = MAX_PHONEMES
+    sentences: Iterable[list[G2PToken]], limit: int = MAX_CHUNK_PHONEMES
 ) -> Iterator[list[G2PToken]]:
     """Group token lists (one per sentence) into chunks that follow the text (lazy).
 

@@ -384,6 +384,9 @@ def run_locked(baseline_mb: float | None = None, **options: Any) -> dict[str, An
 
 # --- in the background ----------------------------------------------------------------------
 
+#: ``TUI_SPEECH_TUNE=0`` keeps the measurement from starting (the test suite sets it: a
+#: measuring child per test process would crowd a small CI machine).
+TUNE_ENV = "TUI_SPEECH_TUNE"
 _start_lock = threading.Lock()
 _started = False
 _thread: threading.Thread | None = None
@@ -393,6 +396,8 @@ def start_background(*, lengths: tuple[int, ...] | None = None) -> bool:
     """Measure this CPU in the background if it has no record yet (once per process; the
     child checks the lock). Returns at once; True if a measurement was started."""
     global _started, _thread
+    if os.environ.get(TUNE_ENV, "1") == "0":
+        return False
     with _start_lock:  # chunks run side by side: their first calls may race here
         if _started or current().measured:
             return False
