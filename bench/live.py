@@ -99,8 +99,8 @@ def main() -> None:
     if args.backend == "onnx" or args.draft == "int8":
         export_onnx(load_model_info(folder))
     if args.draft == "int8":
+        from tui_speech.asr.export import build_variant_graph
         from tui_speech.asr.model import ONNX_FILE
-        from tui_speech.hub.export import build_variant_graph
 
         build_variant_graph(folder / ONNX_FILE, "int8")
     rec = Recognizer.load(str(folder), args.backend, threads=args.threads)

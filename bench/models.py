@@ -66,9 +66,8 @@ def main() -> None:
     from asr import audio, full_size_model  # bench/asr.py: the same model and audio
 
     from tui_speech.asr.backends import TorchBackend, default_threads
-    from tui_speech.asr.export import export_onnx
+    from tui_speech.asr.export import build_variant_graph, export_onnx
     from tui_speech.asr.model import ONNX_FILE, load_model_info
-    from tui_speech.hub.export import build_variant_graph
 
     threads = args.threads or default_threads()
     with tempfile.TemporaryDirectory(prefix="bench-models-") as tmp:

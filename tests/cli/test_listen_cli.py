@@ -167,8 +167,8 @@ def test_partials_on_the_int8_variant_and_a_broken_one_only_costs_speed(
 ) -> None:
     import shutil
 
+    from tui_speech.asr.export import build_variant_graph
     from tui_speech.asr.model import ONNX_FILE
-    from tui_speech.hub.export import build_variant_graph
 
     model = tmp_path / "tiny"
     shutil.copytree(trained_model, model)

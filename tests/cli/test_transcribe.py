@@ -170,8 +170,8 @@ def test_broken_model_directories(cli, random_model: Path, clips_dir: Path, tmp_
 def test_int8_precision_runs_the_quantized_variant_once_it_is_built(
     cli, trained_model: Path, clips_dir: Path, tmp_path: Path
 ) -> None:
+    from tui_speech.asr.export import build_variant_graph
     from tui_speech.asr.model import ONNX_FILE
-    from tui_speech.hub.export import build_variant_graph
 
     model = tmp_path / "tiny"
     shutil.copytree(trained_model, model)

@@ -9,16 +9,25 @@ import pytest
 
 from tests.hub_fixtures import *  # noqa: F403
 from tests.hub_fixtures import ASR_ID, KOKORO_ID
+from tui_speech.asr import export as asr_export
 from tui_speech.asr.backends import load_backend
 from tui_speech.asr.export import parity_inputs
 from tui_speech.asr.model import load_model_info
 from tui_speech.asr.recognizer import Recognizer
 from tui_speech.errors import ModelMissingError, UsageError
+from tui_speech.hub import export as hub_export
 from tui_speech.hub import store
-from tui_speech.hub.export import export
+from tui_speech.hub.export import ExportResult
 from tui_speech.hub.manage import describe, remove
 from tui_speech.hub.pull import pull
 from tui_speech.tts import export as tts_export
+
+#: What both faces pass: each engine's builder.
+BUILDERS = {"asr": asr_export.build, "tts": tts_export.build}
+
+
+def export(model_id: str, quantize: str | None = None) -> ExportResult:
+    return hub_export.export(model_id, quantize, builders=BUILDERS)
 
 
 def test_wav2vec2_export_records_parity_and_shows_as_a_variant(hub) -> None:
@@ -47,9 +56,9 @@ def test_export_refusals(hub) -> None:
     pull(KOKORO_ID, voices=["af_heart"])
     # The fake Hub's Kokoro is not a real model: the export says so in one line.
     with pytest.raises(ModelMissingError, match="not a complete Kokoro model"):
-        export(KOKORO_ID, builders={"tts": tts_export.build})
+        export(KOKORO_ID)
     with pytest.raises(UsageError, match="int8 already"):
-        export("embedded/kokoro-82m-int8", "int8", builders={"tts": tts_export.build})
+        export("embedded/kokoro-82m-int8", "int8")
     assert not (store.path_of(ASR_ID) / "onnx").exists()
 
 

@@ -15,11 +15,11 @@ from tests.asr_fixtures import live_blocks as blocks
 from tests.asr_fixtures import speech_with_pauses
 from tests.asr_models import PHRASES
 from tui_speech.asr.budget import ComputeBudget, CostModel
+from tui_speech.asr.export import build_variant_graph
 from tui_speech.asr.model import ONNX_FILE
 from tui_speech.asr.recognizer import Recognizer
 from tui_speech.asr.stream import LiveStream, LiveTranscriber
 from tui_speech.audio.vad import SpeechSegmenter
-from tui_speech.hub.export import build_variant_graph
 
 RATE = 16_000
 

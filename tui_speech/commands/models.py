@@ -263,6 +263,7 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from tui_speech.asr import export as asr_export
     from tui_speech.hub.export import export
     from tui_speech.tts import export as tts_export
 
@@ -270,7 +271,7 @@ def _export(args: argparse.Namespace) -> int:
         args.id,
         args.quantize,
         on_start=lambda what: info(f"building {what}"),
-        builders={"tts": tts_export.build},
+        builders={"asr": asr_export.build, "tts": tts_export.build},
     )
     parity = result.parity
     if "max_abs_diff" in parity:

@@ -291,13 +291,15 @@ class ModelsPane(ReportsWorkerErrors, Vertical):
 
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
     def _export(self, model_id: str, quantize: str | None) -> None:
+        from tui_speech.asr import export as asr_export
         from tui_speech.hub.export import export
         from tui_speech.tts import export as tts_export
 
         def started(what: str) -> None:
             self.post_message(self.Stage(what))
 
-        result = export(model_id, quantize, on_start=started, builders={"tts": tts_export.build})
+        builders = {"asr": asr_export.build, "tts": tts_export.build}
+        result = export(model_id, quantize, on_start=started, builders=builders)
         self.post_message(self.Done(f"exported {result.path.name}: {parity_text(result.parity)}"))
 
     def on_models_pane_stage(self, message: Stage) -> None:
