@@ -375,7 +375,7 @@ class _EnglishG2P:
             from misaki.espeak import EspeakFallback
 
             self._fallback_g2p = EspeakFallback(british=self._british)
-        return self._fallback_g2p(token)  # type: ignore[no-any-return]
+        return self._fallback_g2p(token)
 
     def _espeak_words(self, words: list[str]) -> list[str]:
         from types import SimpleNamespace
