@@ -7,7 +7,10 @@ from dataclasses import dataclass
 import pytest
 
 from tui_speech.asr.confidence import STEPS, bucket
+from tui_speech.asr.ctc import CharResult
+from tui_speech.asr.stream import StreamEvent
 from tui_speech.commands._common import CONFIDENCE_COLOURS, confidence_text
+from tui_speech.commands.listen import event_text
 from tui_speech.tui.themes import builtin_themes, with_speech_colours
 from tui_speech.tui.transcript import render_chars
 
@@ -36,6 +39,19 @@ def test_a_character_gets_the_same_step_in_the_cli_and_the_tui() -> None:
     assert cli_steps(chars) == tui_steps(chars) == [bucket(c) for c in CONFIDENCES]
     # 0.75 was yellow in the CLI (>= 0.7) but the TUI's step 3 of 5: now both say step 3.
     assert cli_steps([Char("字", 0.75)]) == tui_steps([Char("字", 0.75)]) == [3]
+
+
+def test_a_listen_final_looks_as_in_the_listen_pane() -> None:
+    # `tui-speech listen` on a terminal prints each final with event_text; the pane shows it
+    # with render_chars. 0.75 and 0.85 were both yellow in listen (>= 0.7): now steps 3 and 4.
+    chars = tuple(
+        CharResult("字", i * 0.1, i * 0.1 + 0.05, c, c, ()) for i, c in enumerate(CONFIDENCES)
+    )
+    text = "字" * len(chars)
+    final = event_text(StreamEvent("final", text, text, chars, 0.0, 1.0, 0.1, 0))
+    listen_steps = [CONFIDENCE_COLOURS.index(str(span.style)) for span in final.spans]
+    assert final.plain == text
+    assert listen_steps == tui_steps(list(chars)) == [bucket(c) for c in CONFIDENCES]
 
 
 @pytest.mark.parametrize("theme", builtin_themes(), ids=lambda t: t.name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tui_speech.asr.ctc import CharResult
 from tui_speech.asr.stream import StreamEvent
-from tui_speech.commands.listen import event_json, styled
+from tui_speech.commands.listen import event_json, event_text
 
 
 def chars(*confidences: float) -> tuple[CharResult, ...]:
@@ -15,10 +15,13 @@ def chars(*confidences: float) -> tuple[CharResult, ...]:
 
 
 def test_committed_text_is_coloured_by_confidence_and_the_tail_dimmed() -> None:
-    text = styled(chars(0.95, 0.4, 0.95, 0.95), dim_from=2)
+    cs = chars(0.95, 0.1, 0.95, 0.95)
+    text = event_text(StreamEvent("partial", "天天天天", "天天", cs, 0.0, 0.4, 0.1, 0))
     styles = [str(span.style) for span in text.spans]
     assert styles == ["green", "red", "dim", "dim"]
     assert text.plain == "天天天天"
+    final = event_text(StreamEvent("final", "天天天天", "天天天天", cs, 0.0, 0.4, 0.1, 0))
+    assert [str(span.style) for span in final.spans] == ["green", "red", "green", "green"]
 
 
 def test_events_follow_the_documented_schema() -> None:

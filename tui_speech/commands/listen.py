@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_speech.asr.model import DEFAULT_MODEL  # light: no numpy, no model
+from tui_speech.audio.rates import ASR_RATE
 from tui_speech.config import LISTEN_CHOICES, ListenSettings
 from tui_speech.errors import UsageError
 
@@ -38,7 +39,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument(
         "--pcm", choices=("s16le", "f32le", "s32le"), default="s16le", help="raw stdin format"
     )
-    p.add_argument("--rate", type=int, default=16_000, help="raw stdin sample rate (16000)")
+    p.add_argument("--rate", type=int, default=ASR_RATE, help=f"raw stdin sample rate ({ASR_RATE})")
     p.add_argument("--channels", type=int, default=1, help="raw stdin channels (1)")
     p.add_argument(
         "--model",
@@ -145,7 +146,7 @@ def settings_from(args: argparse.Namespace) -> ListenSettings:
 def make_source(args: argparse.Namespace, settings: ListenSettings) -> Any:
     from tui_speech.audio import sources
 
-    raw_flags = args.pcm != "s16le" or args.rate != 16_000 or args.channels != 1
+    raw_flags = args.pcm != "s16le" or args.rate != ASR_RATE or args.channels != 1
     if not args.stdin and raw_flags:
         raise UsageError("--pcm, --rate and --channels describe raw audio on stdin; add --stdin")
     if args.realtime and args.file is None:
@@ -194,21 +195,12 @@ class JsonlOutput:
         pass
 
 
-def styled(chars: Any, dim_from: int | None = None) -> Any:
-    """Rich text: each character coloured by its confidence; from ``dim_from`` on, dimmed."""
-    from rich.text import Text
+def event_text(e: Any) -> Any:
+    """Rich text of a live event: its characters on the one confidence scale (the TUI's steps);
+    a partial's uncommitted tail dimmed."""
+    from tui_speech.commands._common import confidence_text
 
-    text = Text()
-    for i, c in enumerate(chars):
-        if dim_from is not None and i >= dim_from:
-            text.append(c.char, style="dim")
-            continue
-        p = c.confidence
-        style = (
-            "green" if p >= 0.9 else "yellow" if p >= 0.7 else "dark_orange" if p >= 0.5 else "red"
-        )
-        text.append(c.char, style=style)
-    return text
+    return confidence_text(e.chars, None if e.type == "final" else len(e.committed))
 
 
 class TextOutput:
@@ -229,12 +221,12 @@ class TextOutput:
         if e.type == "final":
             if self.live is not None:
                 self.live.update("", refresh=True)
-                self.console.print(styled(e.chars))
+                self.console.print(event_text(e))
             else:
                 sys.stdout.write(e.text + "\n")
                 sys.stdout.flush()
         elif self.live is not None:
-            self.live.update(styled(e.chars, len(e.committed)), refresh=True)
+            self.live.update(event_text(e), refresh=True)
 
     def line(self, item: dict[str, Any]) -> None:
         pass
