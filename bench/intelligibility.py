@@ -36,8 +36,9 @@ Scoring (reference and hypothesis normalised alike; the rate is edits / referenc
 
 A rendering that raises scores 1.0 on that item (nothing heard) and is reported. Printed per
 language: mean (over items) and pooled (total edits / total units) rate per rendering, seconds
-of audio, and every item whose renderings differ by more than 0.1, with what was heard.
-It is a benchmark, not a test: Whisper base is a weak listener, so read differences, not levels.
+of audio, Kokoro calls (chunks), and every item whose renderings differ by more than 0.1 with
+what was heard. It is a benchmark, not a test: Whisper base is a weak listener (a one-word slip
+on a short item moves its rate by 0.1 or more), so read differences over many items.
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ class Rendered:
     audio: np.ndarray  # float32 mono
     rate: int
     truncated: bool = False
+    chunks: int = 1  # Kokoro calls it was made of; 0 = not known (kokoro-onnx batches itself)
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ class Score:
     units: int
     seconds: float
     truncated: bool = False
+    chunks: int = 0
     error: str = ""
 
     @property
@@ -353,7 +356,8 @@ class Renderers:
         for chunk in Pipeline(self.lang.tts_lang, self.voice)(text):
             parts.append(np.asarray(chunk.audio, dtype=np.float32).reshape(-1))
             rate = getattr(chunk, "sample_rate", rate)
-        return Rendered(np.concatenate(parts) if parts else np.zeros(0, np.float32), rate)
+        audio = np.concatenate(parts) if parts else np.zeros(0, np.float32)
+        return Rendered(audio, rate, chunks=len(parts))
 
     def single(self, text: str) -> Rendered:
         from tui_speech.tts.g2p import phonemize
@@ -368,7 +372,7 @@ class Renderers:
 
     def kokoro_onnx(self, text: str) -> Rendered:
         audio, rate = self._kokoro.create(text, self.pack, speed=1.0, lang=self.lang.espeak_lang)
-        return Rendered(np.asarray(audio, dtype=np.float32), int(rate))
+        return Rendered(np.asarray(audio, dtype=np.float32), int(rate), chunks=0)
 
 
 # --- running ------------------------------------------------------------------------------------
@@ -417,7 +421,17 @@ def run_language(
             heard = listener(to_listener_rate(rendered.audio, rendered.rate), lang.key)
             edits = edit_distance(ref, score_units(heard))
             seconds = len(rendered.audio) / rendered.rate
-            yield Score(number, name, text, heard, edits, len(ref), seconds, rendered.truncated)
+            yield Score(
+                number,
+                name,
+                text,
+                heard,
+                edits,
+                len(ref),
+                seconds,
+                rendered.truncated,
+                rendered.chunks,
+            )
 
 
 @dataclass
@@ -427,6 +441,7 @@ class Summary:
     pooled: float
     seconds: float
     items: int
+    chunks: int
     failed: list[int] = field(default_factory=list)
     truncated: list[int] = field(default_factory=list)
 
@@ -444,6 +459,7 @@ def summarise(scores: list[Score], renderings: tuple[str, ...]) -> list[Summary]
                 pooled=sum(s.edits for s in mine) / max(sum(s.units for s in mine), 1),
                 seconds=sum(s.seconds for s in mine),
                 items=len(mine),
+                chunks=sum(s.chunks for s in mine),
                 failed=[s.item for s in mine if s.error],
                 truncated=[s.item for s in mine if s.truncated],
             )
@@ -466,30 +482,38 @@ def differing(scores: list[Score]) -> dict[int, list[Score]]:
 def print_table(lang: LangSet, scores: list[Score], renderings: tuple[str, ...]) -> None:
     metric = lang.metric
     print(f"\n## {lang.tts_lang}: {metric}, {len({s.item for s in scores})} items")
-    print(f"{'rendering':<13}{metric + ' mean':>10}{metric + ' pooled':>12}{'audio s':>9}  notes")
+    print(
+        f"{'rendering':<13}{metric + ' mean':>10}{metric + ' pooled':>12}{'audio s':>9}"
+        f"{'chunks':>8}  notes"
+    )
     for row in summarise(scores, renderings):
         notes = []
         if row.failed:
             notes.append("failed (scored 1.0): " + ", ".join(f"#{i}" for i in row.failed))
         if row.truncated:
             notes.append("cut at 510 tokens: " + ", ".join(f"#{i}" for i in row.truncated))
+        chunks = str(row.chunks) if row.chunks else "-"
         print(
-            f"{row.rendering:<13}{row.mean:>10.3f}{row.pooled:>12.3f}{row.seconds:>9.1f}  "
-            + "; ".join(notes)
+            f"{row.rendering:<13}{row.mean:>10.3f}{row.pooled:>12.3f}{row.seconds:>9.1f}"
+            f"{chunks:>8}  " + "; ".join(notes)
         )
     diffs = differing(scores)
     if not diffs:
         print(f"no item's renderings differ by more than {DIFF_THRESHOLD}")
         return
-    print(f"\nitems whose renderings differ by more than {DIFF_THRESHOLD}:")
+    print(f"\nitems whose renderings differ by more than {DIFF_THRESHOLD} ([n] = n chunks):")
     width = max(len(r) for r in renderings)
     for item, group in diffs.items():
-        print(f"#{item:<3} " + "  ".join(f"{s.rendering} {s.rate:.2f}" for s in group))
+        print(f"#{item:<3} " + "  ".join(f"{s.rendering} {s.rate:.2f}{_chunks(s)}" for s in group))
         print(f"     {'ref':<{width}}  {group[0].reference}")
         for s in group:
             print(
                 f"     {s.rendering:<{width}}  {_clip(s.error or s.hypothesis, group[0].reference)}"
             )
+
+
+def _chunks(score: Score) -> str:
+    return f" [{score.chunks}]" if score.chunks > 1 else ""
 
 
 def _clip(heard: str, reference: str) -> str:
