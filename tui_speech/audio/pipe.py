@@ -14,10 +14,10 @@ import sys
 from dataclasses import dataclass, field
 from typing import IO
 
+from tui_speech.audio.rates import ASR_RATE
 from tui_speech.errors import UsageError
 
 PCM_NAMES = ("s16le", "f32le", "s32le")
-RATE = 16_000
 
 
 def check_raw_format(pcm: str, rate: int, channels: int) -> None:
@@ -41,7 +41,7 @@ class PipedAudio:
 
     fd: int
     pcm: str = "s16le"
-    rate: int = RATE
+    rate: int = ASR_RATE
     channels: int = 1
     ended: bool = False
     #: The format was read from a WAV header already: later sessions read raw PCM in it.
@@ -65,7 +65,7 @@ class PipedAudio:
 
 
 def detach_piped_stdin(
-    pcm: str = "s16le", rate: int = RATE, channels: int = 1, stdin: IO[str] | None = None
+    pcm: str = "s16le", rate: int = ASR_RATE, channels: int = 1, stdin: IO[str] | None = None
 ) -> PipedAudio | None:
     """When stdin is not a terminal, hand it to the audio source and give descriptor 0 the
     terminal (or ``/dev/null`` when there is none); None when stdin is a terminal or closed.

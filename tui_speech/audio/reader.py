@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from tui_speech.audio.rates import ASR_RATE
 from tui_speech.errors import UsageError
 
-TARGET_RATE = 16_000
 #: Seconds read per block: large enough to keep soxr and Python overhead small.
 BLOCK_SECONDS = 10.0
 
@@ -66,7 +66,7 @@ def probe(path: str | Path) -> AudioInfo:
 
 
 def iter_blocks(
-    path: str | Path, block_seconds: float = BLOCK_SECONDS, target_rate: int = TARGET_RATE
+    path: str | Path, block_seconds: float = BLOCK_SECONDS, target_rate: int = ASR_RATE
 ) -> Iterator[np.ndarray]:
     """Yield the file as mono float32 blocks at ``target_rate`` (lazy; bounded memory).
 
@@ -111,7 +111,7 @@ def iter_blocks(
                 break
 
 
-def read_audio(path: str | Path, target_rate: int = TARGET_RATE) -> np.ndarray:
+def read_audio(path: str | Path, target_rate: int = ASR_RATE) -> np.ndarray:
     """The whole file as one mono float32 array; for short files (tests, the TUI's clips)."""
     blocks = list(iter_blocks(path, target_rate=target_rate))
     return np.concatenate(blocks) if blocks else np.zeros(0, np.float32)

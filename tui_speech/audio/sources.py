@@ -23,9 +23,9 @@ import numpy as np
 
 from tui_speech.audio.block import Block
 from tui_speech.audio.pipe import check_raw_format
+from tui_speech.audio.rates import ASR_RATE
 from tui_speech.errors import Action, AudioDeviceError, TuiSpeechError, UsageError
 
-RATE = 16_000
 BLOCK_S = 0.1
 PCM_FORMATS = {"s16le": ("<i2", 32768.0), "f32le": ("<f4", 1.0), "s32le": ("<i4", 2147483648.0)}
 NO_DEVICE_HINT = "listen to piped audio or a file instead"
@@ -63,7 +63,7 @@ class AudioSource:
 
     @property
     def seconds(self) -> float:
-        return self._samples / RATE
+        return self._samples / ASR_RATE
 
     def _main(self) -> None:
         try:
@@ -90,7 +90,7 @@ class AudioSource:
         samples = np.ascontiguousarray(samples, dtype=np.float32)
         if len(samples) == 0:
             return
-        block = Block(samples, self._samples / RATE, time.monotonic())
+        block = Block(samples, self._samples / ASR_RATE, time.monotonic())
         # The session clock runs on even when a block is dropped: later times stay true.
         self._samples += len(samples)
         if not self._put(block, wait=not self.live):
@@ -136,10 +136,10 @@ class PcmReader:
         self.rate = rate
         self._rest = b""
         self._resampler = None
-        if rate != RATE:
+        if rate != ASR_RATE:
             import soxr
 
-            self._resampler = soxr.ResampleStream(rate, RATE, 1, dtype="float32", quality="HQ")
+            self._resampler = soxr.ResampleStream(rate, ASR_RATE, 1, dtype="float32", quality="HQ")
 
     def convert(self, data: bytes, last: bool = False) -> np.ndarray:
         data = self._rest + data
@@ -200,7 +200,7 @@ class StdinSource(AudioSource):
         self,
         stream: IO[bytes],
         pcm: str = "s16le",
-        rate: int = RATE,
+        rate: int = ASR_RATE,
         channels: int = 1,
         max_blocks: int = 64,
         detect_wav: bool = True,
@@ -268,7 +268,7 @@ class FileSource(AudioSource):
     def capture(self, emit: Emit) -> None:
         from tui_speech.audio.reader import iter_blocks
 
-        n = int(BLOCK_S * RATE)
+        n = int(BLOCK_S * ASR_RATE)
         t_start = self.started = time.monotonic()
         sent = 0
         for big in iter_blocks(self.path, block_seconds=1.0 if self.realtime else 10.0):
@@ -278,7 +278,7 @@ class FileSource(AudioSource):
                 block = big[i : i + n]
                 sent += len(block)
                 if self.realtime:  # a microphone delivers a block once its last sample is heard
-                    delay = t_start + sent / RATE - time.monotonic()
+                    delay = t_start + sent / ASR_RATE - time.monotonic()
                     if delay > 0 and self._stop.wait(delay):
                         return
                 emit(block)
@@ -343,14 +343,14 @@ class MicrophoneSource(AudioSource):
             ) from None
         self.index, self.info = find_input_device(self._sd, device)
         self.device_name = str(self.info.get("name", device))
-        self.rate = int(self.info.get("default_samplerate") or RATE)
+        self.rate = int(self.info.get("default_samplerate") or ASR_RATE)
 
     def capture(self, emit: Emit) -> None:
         import soxr
 
         resampler = None
-        if self.rate != RATE:
-            resampler = soxr.ResampleStream(self.rate, RATE, 1, dtype="float32", quality="HQ")
+        if self.rate != ASR_RATE:
+            resampler = soxr.ResampleStream(self.rate, ASR_RATE, 1, dtype="float32", quality="HQ")
 
         def callback(indata: np.ndarray, frames: int, _time: Any, status: Any) -> None:
             # PortAudio's thread: convert and hand over at once, never block here.

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+from tui_speech.audio.rates import ASR_RATE
 from tui_speech.errors import Action, ModelMissingError, UsageError
 
-RATE = 16_000
 FRAME = 512  # samples the 16 kHz model scores at a time
 CONTEXT = 64  # samples of the previous frame the model sees before each frame
 
@@ -59,7 +59,7 @@ class SileroVad:
     def __call__(self, frame: np.ndarray) -> float:
         x = np.concatenate([self._context, frame.reshape(1, FRAME).astype(np.float32)], axis=1)
         out, self._state = self._session.run(
-            None, {"input": x, "state": self._state, "sr": np.array(RATE, np.int64)}
+            None, {"input": x, "state": self._state, "sr": np.array(ASR_RATE, np.int64)}
         )
         self._context = x[:, -CONTEXT:]
         return float(out[0, 0])
@@ -97,8 +97,8 @@ class SpeechSegmenter:
         # Utterances start on a multiple of ``align`` samples of the session clock (the ASR's
         # hop), so every utterance's frames sit on one 20 ms grid of the session.
         self.align = max(1, align)
-        self._pad = int(self.settings.pad_s * RATE)
-        self._min_silence = int(self.settings.min_silence_s * RATE)
+        self._pad = int(self.settings.pad_s * ASR_RATE)
+        self._min_silence = int(self.settings.min_silence_s * ASR_RATE)
         self._off = max(0.01, self.settings.threshold - 0.15)
         self._pos: int | None = None  # session sample index of the next frame
         self._rest = np.zeros(0, np.float32)
@@ -110,7 +110,7 @@ class SpeechSegmenter:
     def feed(self, samples: np.ndarray, start_s: float) -> list[Piece]:
         """Score ``samples`` (16 kHz float32 starting at ``start_s``) and return the speech."""
         if self._pos is None:
-            self._pos = round(start_s * RATE)
+            self._pos = round(start_s * ASR_RATE)
         data = np.concatenate([self._rest, np.asarray(samples, np.float32)])
         n = len(data) // FRAME
         self._rest = data[n * FRAME :]
@@ -123,7 +123,7 @@ class SpeechSegmenter:
 
     def _piece(self, parts: list[np.ndarray], end_pos: int, ends: bool = False) -> Piece:
         audio = np.concatenate(parts) if parts else np.zeros(0, np.float32)
-        return audio, (end_pos - len(audio)) / RATE, ends
+        return audio, (end_pos - len(audio)) / ASR_RATE, ends
 
     def _frame(self, frame: np.ndarray, p: float) -> list[Piece]:
         assert self._pos is not None
@@ -150,7 +150,7 @@ class SpeechSegmenter:
             return []
         # A long enough pause: the utterance is over; the held silence is dropped.
         self._speaking, self._held, self._preroll = False, [], np.concatenate(self._held)
-        return [(np.zeros(0, np.float32), end / RATE, True)]
+        return [(np.zeros(0, np.float32), end / ASR_RATE, True)]
 
     def flush(self) -> list[Piece]:
         """End of stream: what is left of the current utterance, marked as its end."""

