@@ -20,6 +20,7 @@ ActionName = Literal[
     "pick-backend",  # run on the backend ``value`` (torch / onnx)
     "pick-device",  # train on the compute device ``value`` (cpu / cuda)
     "pick-source",  # listen to piped audio or a file instead of a microphone
+    "describe-raw",  # say the piped raw audio's format (``value``: pcm, rate or channels)
     "save-audio",  # write the audio to a file instead of playing it
     "no-vad",  # listen without the voice-activity detector
     "restart",  # start the fine-tuning run over instead of resuming it

@@ -219,8 +219,13 @@ def test_bad_input_gets_one_line_and_no_traceback(cli, trained_model, phrase_cli
     assert r.returncode == 0 and r.stdout.decode().splitlines() == [PHRASES[0]]
     assert b"1 stray byte(s) dropped" in r.stderr
     cases = [
-        (["--stdin", "--rate", "0"], b"", 2, "--rate 0 is not an audio sample rate"),
-        (["--stdin", "--channels", "0"], b"", 2, "--channels must be between 1 and 32"),
+        (["--stdin", "--rate", "0"], b"", 2, "0 Hz is not an audio sample rate; try 16000"),
+        (
+            ["--stdin", "--channels", "0"],
+            b"",
+            2,
+            "0 is not a channel count; give 1 to 32 (--channels)",
+        ),
         (["--rate", "8000"], None, 2, "describe raw audio on stdin; add --stdin"),
         (["--stdin"], b"", 2, "no audio on stdin"),
         (["--stdin"], b"RIFF\x00\x00\x00\x00JUNK", 2, "is not one (no WAVE header)"),

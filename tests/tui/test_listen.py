@@ -517,7 +517,10 @@ def test_without_a_terminal_the_pipe_goes_to_the_audio_and_no_key_is_read_from_i
 
 def test_raw_format_flags_of_the_tui(cli):
     r = cli("--rate", "0", stdin=b"\x00\x00")
-    assert r.returncode == 2 and b"--rate 0 is not an audio sample rate" in r.stderr
+    assert (
+        r.returncode == 2
+        and b"0 Hz is not an audio sample rate; try 16000 or 48000 (--rate)" in r.stderr
+    )
     r = cli("--channels", "2", "sessions", "list")
     assert r.returncode == 2
     assert b"describe audio piped into the TUI; put them after `sessions`" in r.stderr

@@ -14,6 +14,7 @@ import pytest
 
 from tui_speech.asr.model import ModelInfo
 from tui_speech.asr.recognizer import Recognizer
+from tui_speech.errors import UsageError
 
 HOP = 320
 VOCAB = ("<pad>", "<s>", "</s>", "<unk>", "|", "今", "天", "气", "好", "你")
@@ -80,6 +81,15 @@ def test_windowed_decoding_equals_the_known_transcript(seed: int, chunk: float, 
     assert max(backend.windows) <= round(chunk * 16_000)
     if chunk < 20:
         assert len(backend.windows) > 3
+
+
+def test_a_window_that_keeps_nothing_is_refused_in_plain_words() -> None:
+    with pytest.raises(UsageError) as error:
+        Recognizer(FrameMeanBackend(), chunk_s=1.0, stride_s=0.5)
+    assert error.value.message == (
+        "a 1.0 s window with 0.5 s of context on each side keeps nothing; "
+        "make the chunk more than twice the stride"
+    )
 
 
 def test_a_stream_of_small_blocks_gives_the_same_characters() -> None:

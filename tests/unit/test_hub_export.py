@@ -14,6 +14,7 @@ from tui_speech.asr.backends import load_backend
 from tui_speech.asr.export import parity_inputs
 from tui_speech.asr.model import load_model_info
 from tui_speech.asr.recognizer import Recognizer
+from tui_speech.commands._common import error_line
 from tui_speech.errors import ModelMissingError, UsageError
 from tui_speech.hub import export as hub_export
 from tui_speech.hub import store
@@ -50,15 +51,22 @@ def test_wav2vec2_export_records_parity_and_shows_as_a_variant(hub) -> None:
 
 
 def test_export_refusals(hub) -> None:
-    with pytest.raises(ModelMissingError, match="models pull"):
+    with pytest.raises(ModelMissingError, match="not in the model store") as missing:
         export(ASR_ID)
+    assert f"`tui-speech models pull {ASR_ID}`" in error_line(missing.value)
     pull(ASR_ID)
     pull(KOKORO_ID, voices=["af_heart"])
     # The fake Hub's Kokoro is not a real model: the export says so in one line.
     with pytest.raises(ModelMissingError, match="not a complete Kokoro model"):
         export(KOKORO_ID)
-    with pytest.raises(UsageError, match="int8 already"):
+    with pytest.raises(UsageError, match="int8 already") as int8:
         export("embedded/kokoro-82m-int8", "int8")
+    assert error_line(int8.value).endswith("--quantize fp16`)")
+    with pytest.raises(UsageError, match="only the fp32 ONNX export") as kokoro:
+        export(KOKORO_ID, "fp16")
+    assert error_line(kokoro.value).endswith(f"(`tui-speech models export {KOKORO_ID}`)")
+    for error in (missing.value, int8.value, kokoro.value):
+        assert "--" not in error.message and "tui-speech " not in error.message
     assert not (store.path_of(ASR_ID) / "onnx").exists()
 
 

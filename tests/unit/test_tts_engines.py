@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from tests.kokoro_fixtures import random_kokoro_dir  # noqa: F401  (fixture)
+from tui_speech.commands._common import error_line
 from tui_speech.errors import ModelMissingError, UsageError
 from tui_speech.hub.embedded import embedded_model_path
 from tui_speech.tts.engine import load_engine
@@ -25,13 +26,15 @@ def test_onnx_engine_loads_a_kokoro_folder_with_an_onnx_export(tmp_path: Path):
 
 
 def test_a_folder_without_an_export_says_how_to_make_one(tmp_path: Path):
-    with pytest.raises(ModelMissingError, match="models export"):
+    with pytest.raises(ModelMissingError, match="no Kokoro ONNX model") as error:
         load_engine("onnx", tmp_path)
+    assert error_line(error.value).endswith("export one (`tui-speech models export MODEL`)")
 
 
 def test_torch_backend_needs_a_model_and_unknown_backends_are_refused():
-    with pytest.raises(UsageError, match="--model"):
+    with pytest.raises(UsageError, match="needs a Kokoro model directory") as error:
         load_engine("torch")
+    assert "--" not in error.value.message and error_line(error.value).endswith("(--model)")
     with pytest.raises(UsageError, match="unknown TTS backend"):
         load_engine("tensorflow")
 

@@ -79,8 +79,8 @@ class Recognizer:
             )
         except ValueError:
             raise UsageError(
-                f"a {chunk_s} s window with {stride_s} s of context on each side keeps nothing; "
-                "make --chunk more than twice --stride"
+                f"a {chunk_s} s window with {stride_s} s of context on each side keeps nothing",
+                "make the chunk more than twice the stride",
             ) from None
 
     @classmethod

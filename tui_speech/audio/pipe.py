@@ -15,19 +15,31 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from tui_speech.audio.rates import ASR_RATE
-from tui_speech.errors import UsageError
+from tui_speech.errors import Action, UsageError
 
 PCM_NAMES = ("s16le", "f32le", "s32le")
 
 
 def check_raw_format(pcm: str, rate: int, channels: int) -> None:
-    """The ``--pcm``/``--rate``/``--channels`` checks, one line each (UsageError)."""
+    """The raw format's checks (sample type, rate, channels), one line each (UsageError)."""
     if pcm not in PCM_NAMES:
-        raise UsageError(f"--pcm must be one of {', '.join(PCM_NAMES)}, not {pcm!r}")
+        raise UsageError(
+            f"raw sample type {pcm!r} is unknown",
+            f"use one of {', '.join(PCM_NAMES)}",
+            action=Action("describe-raw", value="pcm"),
+        )
     if not 1000 <= rate <= 384_000:
-        raise UsageError(f"--rate {rate} is not an audio sample rate (try 16000 or 48000)")
+        raise UsageError(
+            f"{rate} Hz is not an audio sample rate",
+            "try 16000 or 48000",
+            action=Action("describe-raw", value="rate"),
+        )
     if not 1 <= channels <= 32:
-        raise UsageError(f"--channels must be between 1 and 32, not {channels}")
+        raise UsageError(
+            f"{channels} is not a channel count",
+            "give 1 to 32",
+            action=Action("describe-raw", value="channels"),
+        )
 
 
 @dataclass

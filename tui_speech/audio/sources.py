@@ -235,7 +235,7 @@ class StdinSource(AudioSource):
         if self.reader.stray_bytes:
             self.warnings.append(
                 f"stdin ended mid-sample: {self.reader.stray_bytes} stray byte(s) dropped; "
-                "check --pcm and --channels"
+                "check the raw sample type and channel count"
             )
 
     def _read_some(self, n: int) -> bytes:

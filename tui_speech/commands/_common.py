@@ -39,6 +39,9 @@ def _cli_words(action: Action) -> str:
         "pick-backend": f"--backend {action.value or 'torch'}",
         "pick-device": f"--device {action.value or 'cpu'}",
         "pick-source": "--stdin, e.g. arecord -f S16_LE -r 16000 -c 1 -t raw | ..., or --file",
+        "describe-raw": f"--{action.value}"
+        if action.value in ("pcm", "rate", "channels")
+        else "--pcm, --rate and --channels",
         "save-audio": "-o out.wav, or -o - | aplay",
         "no-vad": "--no-vad",
         "restart": "--restart",

@@ -49,7 +49,7 @@ def export(
     start = on_start or (lambda _what: None)
     validate_model_id(model_id)
     if quantize not in (None, "int8", "fp16"):
-        raise UsageError(f"unknown --quantize {quantize!r}; use int8 or fp16")
+        raise UsageError(f"unknown precision {quantize!r} for an export", "use int8 or fp16")
     kind = entry_for(model_id).kind
     builder = (builders or {}).get(kind)
     if builder is None:  # a caller's mistake, not the user's

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui_speech.errors import ModelMissingError, UsageError
+from tui_speech.errors import Action, ModelMissingError, UsageError
 from tui_speech.fileio import sha256_file
 from tui_speech.hub import store
 from tui_speech.hub.catalog import CATALOG, entry_for
@@ -134,7 +134,9 @@ def verify(model_id: str, on_file: Callable[[str], None] | None = None) -> Verif
         manifest = store.read_manifest(model_id)
         if manifest is None:
             raise ModelMissingError(
-                f"{model_id} is not in the model store; run: tui-speech models pull {model_id}"
+                f"{model_id} is not in the model store",
+                "fetch it",
+                action=Action("pull-model", model_id),
             )
         folder = store.path_of(model_id)
         bad, missing = [], []

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tui_speech.config import get_paths
-from tui_speech.errors import ModelMissingError
+from tui_speech.errors import Action, ModelMissingError
 from tui_speech.fileio import atomic_write_text, swap_dir
 from tui_speech.hub.ids import MANIFEST_NAME, model_dir, safe_relpath, slug, validate_model_id
 
@@ -210,7 +210,9 @@ def require(model_id: str) -> Path:
         return embedded_model_path().parent
     if read_manifest(model_id) is None:
         raise ModelMissingError(
-            f"{model_id} is not in the model store; run: tui-speech models pull {model_id}"
+            f"{model_id} is not in the model store",
+            "fetch it",
+            action=Action("pull-model", model_id),
         )
     return path_of(model_id)
 

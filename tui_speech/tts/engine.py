@@ -19,7 +19,7 @@ from typing import Protocol
 import numpy as np
 
 from tui_speech.audio.rates import TTS_RATE
-from tui_speech.errors import UsageError
+from tui_speech.errors import Action, UsageError
 
 #: Kokoro's rate under the name engine_torch and pipeline import (one value: audio.rates).
 SAMPLE_RATE = TTS_RATE
@@ -134,7 +134,11 @@ def load_engine(backend: str = "onnx", model: str | Path | None = None) -> Kokor
             from tui_speech.tts.engine_torch import TorchKokoro
 
             if model is None:
-                raise UsageError("the torch backend needs a Kokoro model directory (--model DIR)")
+                raise UsageError(
+                    "the torch backend needs a Kokoro model directory",
+                    "give a pulled Kokoro model or its folder",
+                    action=Action("pick-model"),
+                )
             engine = TorchKokoro.from_dir(Path(model))
         else:
             raise UsageError(f"unknown TTS backend {backend!r}; choose onnx or torch")
@@ -162,6 +166,8 @@ def _onnx_model_path(model: str | Path) -> Path:
         from tui_speech.errors import ModelMissingError
 
         raise ModelMissingError(
-            f"no Kokoro ONNX model at {model}; export one with: tui-speech models export ID"
+            f"no Kokoro ONNX model at {model}",
+            "export one",
+            action=Action("export-model"),
         )
     return path

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from tui_speech.errors import ModelMissingError
+from tui_speech.errors import Action, ModelMissingError
 from tui_speech.tts.engine import SAMPLE_RATE, EngineOutput, check_speed, default_threads
 
 REPO_ID = "hexgrad/Kokoro-82M"
@@ -25,8 +25,9 @@ def find_weights(path: Path) -> tuple[Path, Path]:
     """``(config.json, weights.pth)`` of a Kokoro model directory, or a one-line error."""
     if not path.is_dir():
         raise ModelMissingError(
-            f"no Kokoro model directory at {path}: pull it with `tui-speech models pull "
-            f"{REPO_ID}` or pass the folder that holds config.json and the .pth weights"
+            f"no Kokoro model directory at {path}",
+            "pull the model, or give the folder that holds config.json and the .pth weights",
+            action=Action("pull-model", REPO_ID),
         )
     config = path / "config.json"
     if not config.is_file():

@@ -27,7 +27,7 @@ from unittest import mock
 
 import numpy as np
 
-from tui_speech.errors import ModelMissingError, UsageError
+from tui_speech.errors import Action, ModelMissingError, UsageError
 from tui_speech.fileio import swap_dir
 from tui_speech.hub.export import ExportResult
 
@@ -58,7 +58,9 @@ def _load_for_export(model_dir: Path) -> Any:
     except (KeyError, ValueError, RuntimeError, AssertionError) as exc:
         raise ModelMissingError(
             f"{model_dir.name} is not a complete Kokoro model (its config or weights do not "
-            f"fit Kokoro's architecture: {exc!r}); pull it again with tui-speech models pull"
+            f"fit Kokoro's architecture: {exc!r})",
+            "pull it again",
+            action=Action("pull-model"),
         ) from exc
     return model.eval()
 
@@ -255,7 +257,11 @@ def _export_embedded(quantize: str | None, start: Callable[[str], None]) -> Expo
     from tui_speech.tts import tuning, variants
 
     if quantize == "int8":
-        raise UsageError(f"{EMBEDDED_ID} is int8 already; export fp32 (default) or --quantize fp16")
+        raise UsageError(
+            f"{EMBEDDED_ID} is int8 already",
+            "export its fp32 (the default) or fp16 variant",
+            action=Action("export-model", EMBEDDED_ID, "fp16"),
+        )
     kind = quantize or "fp32"
     start(f"{EMBEDDED_ID}: dequantised {kind} variant and audio parity against int8")
     with store.model_lock(EMBEDDED_ID):
@@ -276,7 +282,9 @@ def _export_kokoro(
 
     if quantize:
         raise UsageError(
-            f"{model_id}: only the fp32 ONNX export is available for Kokoro (drop --quantize)"
+            f"{model_id}: only the fp32 ONNX export is available for Kokoro",
+            "export it at full precision",
+            action=Action("export-model", model_id),
         )
     start(f"{model_id}: ONNX export with durations and audio parity against PyTorch")
     with store.model_lock(model_id):
