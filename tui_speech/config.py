@@ -91,7 +91,7 @@ class ListenSettings:
 
     model: str = ""
     """Repo id or folder of the ASR model; "" = the default model if stored, else the first
-    stored ASR model (``tui_speech.asr.live.default_model``)."""
+    stored ASR model (``tui_speech.asr.model.default_model``)."""
     backend: str = "auto"
     """auto (ONNX when exported, else PyTorch), torch or onnx."""
     precision: str = "fp32"

@@ -143,6 +143,23 @@ def test_the_missing_default_model_tells_how_to_get_it(cli, clips_dir: Path) -> 
     assert len(lines(proc.stderr)) == 1
 
 
+def test_with_no_model_named_the_stored_one_is_used_as_by_listen(
+    cli, random_model: Path, clips_dir: Path, tmp_path: Path
+) -> None:
+    from tui_speech.config import get_paths
+
+    # The default model is not stored but another ASR model is: transcribe and embed take it,
+    # by the rule listen and the Listen pane follow, instead of asking to pull the default.
+    shutil.copytree(random_model, get_paths().models / "local" / "mine")
+    proc = cli("transcribe", str(clips_dir / "two.wav"), "--format", "json")
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert json.loads(proc.stdout)["duration"] > 0
+    out = tmp_path / "e.npy"
+    proc = cli("embed", str(clips_dir / "two.wav"), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert np.load(out).ndim == 1
+
+
 def test_broken_model_directories(cli, random_model: Path, clips_dir: Path, tmp_path: Path) -> None:
     clip = str(clips_dir / "two.wav")
     partial = tmp_path / "partial"

@@ -9,8 +9,8 @@ import soundfile as sf
 
 from tests.asr_fixtures import *  # noqa: F403  (session fixtures: trained_model, phrase_clips)
 from tests.asr_fixtures import speech_with_pauses
-from tui_speech.asr.live import LiveHooks, LiveSession, default_model, load_models
-from tui_speech.asr.model import DEFAULT_MODEL
+from tui_speech.asr.live import LiveHooks, LiveSession, load_models
+from tui_speech.asr.model import DEFAULT_MODEL, default_model
 from tui_speech.config import ListenSettings, get_paths
 
 

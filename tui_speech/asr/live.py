@@ -6,9 +6,9 @@ slow happens and the two cannot drift apart:
 1. :class:`~tui_speech.config.ListenSettings` (the options, checked when made);
 2. the source (the face picks a microphone, stdin or a file: a missing device or a bad file
    is reported before the model loads);
-3. :func:`load_models`: the recogniser (:func:`default_model` when none is named, the backend
-   from :func:`~tui_speech.asr.model.pick_backend`) and its draft for partials (the int8
-   variant; a broken variant is a warning, the session goes on);
+3. :func:`load_models`: the recogniser (:func:`~tui_speech.asr.model.default_model` when none
+   is named, the backend from :func:`~tui_speech.asr.model.pick_backend`) and its draft for
+   partials (the int8 variant; a broken variant is a warning, the session goes on);
 4. :class:`LiveSession`: the VAD (:func:`make_vad`: when it cannot load, a user error saying
    how to listen without it; never a silent fall-back), the session file, and
    :meth:`LiveSession.run`, which feeds the source's batches to
@@ -19,14 +19,13 @@ slow happens and the two cannot drift apart:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tui_speech.asr.model import DEFAULT_MODEL, pick_backend
+from tui_speech.asr.model import default_model, pick_backend
 from tui_speech.asr.stream import LiveStream, LiveTranscriber, StreamEvent
 from tui_speech.config import ListenSettings, get_paths
 from tui_speech.errors import Action, ModelMissingError, TuiSpeechError
@@ -37,36 +36,6 @@ if TYPE_CHECKING:
     from tui_speech.asr.sessions import SessionWriter
     from tui_speech.audio.sources import AudioSource
     from tui_speech.audio.vad import SpeechSegmenter
-
-
-# --- which model -------------------------------------------------------------------------------
-
-
-def stored_asr_models() -> list[str]:
-    """Ids of the wav2vec2 models in the store, sorted (bookkeeping folders skipped)."""
-    root = get_paths().models
-    found = []
-    for config in sorted(root.glob("*/*/config.json")):
-        owner, name = config.parent.parent.name, config.parent.name
-        if owner.startswith(".") or name.startswith("."):
-            continue
-        try:
-            model_type = json.loads(config.read_text(encoding="utf-8")).get("model_type")
-        except (OSError, ValueError, AttributeError):
-            continue  # unreadable: loading it would fail anyway
-        if model_type == "wav2vec2":
-            found.append(f"{owner}/{name}")
-    return found
-
-
-def default_model(stored: list[str] | None = None) -> str:
-    """The model a session uses when none is named, the same for the CLI and the TUI: the
-    default model when it is stored, else the first stored ASR model, else the default model
-    (whose loading then says how to fetch it)."""
-    stored = stored_asr_models() if stored is None else stored
-    if DEFAULT_MODEL in stored or not stored:
-        return DEFAULT_MODEL
-    return stored[0]
 
 
 # --- the models of a session -------------------------------------------------------------------
@@ -82,8 +51,8 @@ class LiveModels:
 
 
 def load_recognizer(settings: ListenSettings, model: str | None = None) -> Recognizer:
-    """``model`` (else ``settings.model``, else :func:`default_model`) loaded with the
-    settings' backend, precision and threads."""
+    """``model`` (else ``settings.model``, else :func:`~tui_speech.asr.model.default_model`)
+    loaded with the settings' backend, precision and threads."""
     from tui_speech.asr.recognizer import Recognizer
 
     spec = model or settings.model or default_model()
@@ -343,11 +312,9 @@ __all__ = [
     "LiveModels",
     "LiveResult",
     "LiveSession",
-    "default_model",
     "load_models",
     "load_recognizer",
     "make_vad",
     "on_session_clock",
     "source_label",
-    "stored_asr_models",
 ]

@@ -89,6 +89,33 @@ def _missing(spec: str, what: str) -> ModelMissingError:
     )
 
 
+def stored_asr_models() -> list[str]:
+    """Ids of the wav2vec2 models in the store, sorted (bookkeeping folders skipped)."""
+    root = get_paths().models
+    found = []
+    for config in sorted(root.glob("*/*/config.json")):
+        owner, name = config.parent.parent.name, config.parent.name
+        if owner.startswith(".") or name.startswith("."):
+            continue
+        try:
+            model_type = json.loads(config.read_text(encoding="utf-8")).get("model_type")
+        except (OSError, ValueError, AttributeError):
+            continue  # unreadable: loading it would fail anyway
+        if model_type == "wav2vec2":
+            found.append(f"{owner}/{name}")
+    return found
+
+
+def default_model(stored: list[str] | None = None) -> str:
+    """The model used when none is named, the same for every command and the TUI: the
+    default model when it is stored, else the first stored ASR model, else the default model
+    (whose loading then says how to fetch it)."""
+    stored = stored_asr_models() if stored is None else stored
+    if DEFAULT_MODEL in stored or not stored:
+        return DEFAULT_MODEL
+    return stored[0]
+
+
 def resolve_model_dir(spec: str | None) -> tuple[Path, str]:
     """Map a model spec (a folder or a repo id) to a directory and a display name; raise if
     there is nothing there."""

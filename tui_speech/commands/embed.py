@@ -23,7 +23,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "Shapes: layer N -> (frames, H) or (H,) pooled; all -> (L+1, frames, H) or (L+1, H).",
     )
     p.add_argument("file", metavar="FILE", type=Path)
-    p.add_argument("--model", default=None, help=f"repo id or directory (default {DEFAULT_MODEL})")
+    p.add_argument(
+        "--model",
+        default=None,
+        help=f"repo id or directory (default: {DEFAULT_MODEL} if it is in the store, "
+        "else the first ASR model there)",
+    )
     p.add_argument("--layer", default="-1", help="layer number (0 = input, -1 = last) or 'all'")
     p.add_argument("--pool", choices=("mean", "none"), default="mean", help="pool over frames")
     p.add_argument("-o", "--output", type=Path, required=True, help="the .npy file to write")
@@ -36,14 +41,14 @@ def run(args: argparse.Namespace) -> int:
 
     from tui_speech.asr.backends import TorchBackend
     from tui_speech.asr.embeddings import embed, parse_layer
-    from tui_speech.asr.model import find_model
+    from tui_speech.asr.model import default_model, find_model
     from tui_speech.audio.reader import iter_blocks, probe
     from tui_speech.fileio import atomic_writer
 
     if args.output.suffix.lower() != ".npy":
         raise UsageError(f"-o {args.output}: the output is a NumPy file; name it *.npy")
     probe(args.file)
-    info = find_model(args.model, need="torch")
+    info = find_model(args.model or default_model(), need="torch")
     layer = parse_layer(args.layer, info.num_layers)
     backend = TorchBackend(info, args.threads)
     try:

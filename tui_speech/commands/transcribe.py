@@ -30,7 +30,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "alternatives. Any format soundfile reads, any rate and channel count.",
     )
     p.add_argument("files", nargs="+", metavar="FILE", type=Path)
-    p.add_argument("--model", default=None, help=f"repo id or directory (default {DEFAULT_MODEL})")
+    p.add_argument(
+        "--model",
+        default=None,
+        help=f"repo id or directory (default: {DEFAULT_MODEL} if it is in the store, "
+        "else the first ASR model there)",
+    )
     p.add_argument(
         "--backend",
         choices=("auto", "torch", "onnx"),
@@ -160,10 +165,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace):  # -> Recognizer
-    from tui_speech.asr.model import pick_backend
+    from tui_speech.asr.model import default_model, pick_backend
     from tui_speech.asr.recognizer import Recognizer
 
-    backend = pick_backend(args.backend, args.model, args.precision)
+    model = args.model or default_model()  # the rule listen and the Listen pane follow
+    backend = pick_backend(args.backend, model, args.precision)
     options = {"alternatives": args.alternatives, "chunk_s": args.chunk, "stride_s": args.stride}
     if args.chunk is not None and args.stride is not None and args.chunk <= 2 * args.stride:
         raise UsageError("--chunk must be more than twice --stride")
@@ -171,9 +177,9 @@ def _load(args: argparse.Namespace):  # -> Recognizer
         from tui_speech.asr.beam import BeamRecognizer
 
         return BeamRecognizer.load(
-            args.model, backend, args.threads, args.precision, beam_width=args.beam, **options
+            model, backend, args.threads, args.precision, beam_width=args.beam, **options
         )
-    return Recognizer.load(args.model, backend, args.threads, args.precision, **options)
+    return Recognizer.load(model, backend, args.threads, args.precision, **options)
 
 
 def _print(results: list, fmt: str) -> None:

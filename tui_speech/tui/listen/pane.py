@@ -158,7 +158,7 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         super().__init__(**kwargs)
         self.settings = settings or Settings()
         #: The ASR model to use (repo id or folder); None = listen.toml's, else the core's
-        #: default rule (``tui_speech.asr.live.default_model``).
+        #: default rule (``tui_speech.asr.model.default_model``).
         self.model: str | None = None
         self.transcript: Any = None
         self._samples: Any = None
@@ -211,7 +211,7 @@ class ListenPane(ReportsWorkerErrors, Vertical):
 
     @work(thread=True, exclusive=True, group="asr-models", exit_on_error=False)
     def _find_models(self) -> None:
-        from tui_speech.asr.live import default_model, stored_asr_models
+        from tui_speech.asr.model import default_model, stored_asr_models
         from tui_speech.config import load_listen_settings
 
         stored = stored_asr_models()
