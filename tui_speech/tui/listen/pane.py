@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -24,6 +24,7 @@ from textual.widgets import ProgressBar, Static
 from textual.worker import get_current_worker
 
 from tui_speech.audio.pipe import PipedAudio
+from tui_speech.audio.rates import ASR_RATE
 from tui_speech.config import get_paths
 from tui_speech.errors import UsageError
 from tui_speech.tui.errors import ReportsWorkerErrors
@@ -34,6 +35,12 @@ from tui_speech.tui.prompt import PromptScreen
 from tui_speech.tui.state import Settings, save_settings
 from tui_speech.tui.themes import CONFIDENCE_STEPS
 from tui_speech.tui.transcript import TranscriptView, replay_span
+
+if TYPE_CHECKING:  # the recogniser's types (numpy, torch) load with the first transcription
+    import numpy as np
+
+    from tui_speech.asr.recognizer import Transcript
+    from tui_speech.asr.stream import StreamEvent
 
 EXPORT_FORMATS = ("txt", "json", "jsonl", "srt", "vtt")
 #: What the source picker takes for the audio piped into the app.
@@ -134,7 +141,7 @@ class ListenPane(ReportsWorkerErrors, Vertical):
 
     @dataclass
     class LiveEvent(Message):
-        event: Any  # tui_speech.asr.stream.StreamEvent (partials and finals: never replaced)
+        event: StreamEvent  # partials and finals: never replaced
 
     @dataclass
     class LiveLevel(Message):
@@ -150,8 +157,8 @@ class ListenPane(ReportsWorkerErrors, Vertical):
 
     @dataclass
     class Transcribed(Message):
-        transcript: Any  # tui_speech.asr.recognizer.Transcript
-        samples: Any  # float32 16 kHz, kept for replay
+        transcript: Transcript
+        samples: np.ndarray | None  # float32 at ASR_RATE, kept for replay; None: none kept
         session: str | None = None  # the live session saved on disk, if any
 
     def __init__(self, settings: Settings | None = None, **kwargs: Any) -> None:
@@ -444,7 +451,7 @@ class ListenPane(ReportsWorkerErrors, Vertical):
             self.post_message(ErrorRaised(problem, "replay"))
             return
         start, end = replay_span(self.transcript.chars, event.index)
-        rate = 16_000
+        rate = ASR_RATE
         self._play(self._samples[int(start * rate) : int(end * rate)], rate)
 
     @work(thread=True, exclusive=True, group="replay", exit_on_error=False)
