@@ -15,9 +15,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.asr_fixtures import *  # noqa: F403  (session fixtures)
 from tests.asr_models import PHRASES
-from tests.pulse_fixtures import *  # noqa: F403  (session fixture)
 from tests.pulse_fixtures import ALSA_DEVICE
 
 RATE = 16_000

@@ -10,7 +10,6 @@ import pytest
 import soundfile as sf
 from textual.widgets import Input, OptionList, Static, TabbedContent
 
-from tests.asr_fixtures import *  # noqa: F403  (session fixtures: trained_model, phrase_clips)
 from tests.tui.helpers import settle
 from tui_speech.tui.listen.pane import ListenPane
 from tui_speech.tui.listen.source_picker import SourcePicker

@@ -13,7 +13,6 @@ import pytest
 import soundfile as sf
 from textual.widgets import Input, Static
 
-from tests.asr_fixtures import *  # noqa: F403  (session fixtures: trained_model, phrase_clips)
 from tests.asr_fixtures import speech_with_pauses
 from tests.asr_models import PHRASES
 from tests.conftest import ROOT
@@ -112,7 +111,7 @@ async def test_both_faces_make_the_same_session_from_the_same_options(
     phrase_clips,
     cli_env,
     isolated_home,
-    tmp_path,  # noqa: F811
+    tmp_path,
 ):
     clips = {p: phrase_clips[p] for p in PHRASES[:2]}
     wav = tmp_path / "two.wav"
@@ -173,7 +172,7 @@ async def test_without_a_vad_both_faces_stop_with_the_same_error(
     cli_env,
     isolated_home,
     tmp_path,
-    monkeypatch,  # noqa: F811
+    monkeypatch,
 ):
     wav = tmp_path / "quiet.wav"
     sf.write(wav, np.zeros(16_000, np.float32), 16_000, subtype="PCM_16")

@@ -7,8 +7,6 @@ import os
 import pytest
 from textual.widgets import Input, OptionList, Static
 
-from tests.asr_fixtures import *  # noqa: F403  (session fixtures: trained_model)
-from tests.pulse_fixtures import *  # noqa: F403  (session fixture: pulse_env)
 from tests.pulse_fixtures import ALSA_DEVICE
 from tests.tui.helpers import settle, wait_until
 from tui_speech.tui.listen.pane import ListenPane

@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pytest
 
-from tests.hub_fixtures import *  # noqa: F403
 from tests.hub_fixtures import ASR_ID, KOKORO_ID
 from tui_speech.asr import export as asr_export
 from tui_speech.asr.backends import load_backend

@@ -7,7 +7,6 @@ import json
 import numpy as np
 import soundfile as sf
 
-from tests.asr_fixtures import *  # noqa: F403  (session fixtures: trained_model, phrase_clips)
 from tests.asr_fixtures import speech_with_pauses
 from tui_speech.asr.live import LiveHooks, LiveSession, load_models
 from tui_speech.asr.model import DEFAULT_MODEL, default_model

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.asr_fixtures import *  # noqa: F403  (session fixtures)
 from tests.asr_fixtures import live_blocks as blocks
 from tests.asr_fixtures import speech_with_pauses
 from tests.asr_models import PHRASES
