@@ -24,11 +24,15 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui_speech.config import get_paths
 from tui_speech.errors import Action, ModelMissingError
 from tui_speech.fileio import atomic_write_text, swap_dir
 from tui_speech.hub.ids import MANIFEST_NAME, model_dir, safe_relpath, slug, validate_model_id
+
+if TYPE_CHECKING:  # filelock loads when a lock is first taken
+    from filelock import FileLock
 
 MANIFEST_FORMAT = 1
 
@@ -121,14 +125,21 @@ def registered_ids() -> list[str]:
     )
 
 
-@contextmanager
-def model_lock(model_id: str, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
-    """Hold the model's inter-process lock; ``on_wait`` is called once if another holds it."""
-    from filelock import FileLock, Timeout
+def _file_lock(model_id: str) -> FileLock:
+    """The (not yet held) inter-process lock of ``model_id``, in ``models/.locks/``."""
+    from filelock import FileLock
 
     lock_path = store_root() / ".locks" / f"{slug(model_id)}.lock"
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(lock_path))
+    return FileLock(str(lock_path))
+
+
+@contextmanager
+def model_lock(model_id: str, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold the model's inter-process lock; ``on_wait`` is called once if another holds it."""
+    from filelock import Timeout
+
+    lock = _file_lock(model_id)
     try:
         lock.acquire(timeout=0)
     except Timeout:
@@ -281,11 +292,9 @@ def _id_of_staging(folder: Path) -> str | None:
 
 @contextmanager
 def _try_lock(model_id: str) -> Iterator[bool]:
-    from filelock import FileLock, Timeout
+    from filelock import Timeout
 
-    lock_path = store_root() / ".locks" / f"{slug(model_id)}.lock"
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(lock_path))
+    lock = _file_lock(model_id)
     try:
         lock.acquire(timeout=0)
     except Timeout:
