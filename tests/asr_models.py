@@ -7,9 +7,10 @@
   regenerate it with ``.venv/bin/python -m tests.asr_models`` (2.5 minutes on one core, plus
   ~30 s of synthesis) whenever the Mandarin G2P changes what Kokoro says. Seed 3: retrained
   after the G2P gained tone sandhi and numbers as words; with seeds 0-2 the model either read
-  phrases in a row badly or was too sure of reversed audio. It is trained on the 8 phrases x 2 speeds as single clips, so it also
-  learned where a clip starts and ends: its character *timings* and its text on several phrases
-  in a row are not meaningful; windowing is tested with a stand-in backend instead.
+  phrases in a row badly or was too sure of reversed audio. It is trained on the 8 phrases x 2
+  speeds as single clips, so it also learned where a clip starts and ends: its character
+  *timings* and its text on several phrases in a row are not meaningful; windowing is tested
+  with a stand-in backend instead.
 - :func:`synthesize`: Kokoro Mandarin speech resampled to 16 kHz.
 
 The architecture mirrors the real model (stable layer norm, layer-normed conv features, a
