@@ -96,7 +96,7 @@ def test_phonemize_json_reports_tokens_and_out_of_vocab(cli):
 def test_phonemize_prints_phonemes(cli):
     proc = cli("phonemize", "你好", "--lang", "zh")
     assert proc.returncode == 0
-    assert proc.stdout.decode().strip() == "ni↓xau↓"
+    assert proc.stdout.decode().strip() == "ni↗xau↓"  # third-tone sandhi: ni2 hao3
 
 
 def test_voices_lists_and_saves_blends(cli):

@@ -13,8 +13,10 @@ a listener, ``bench/intelligibility.py``). So (:func:`chunk_sentences`):
 - A sentence longer than that is cut at its clause marks (, ; : — … and ，、；：), and only where
   none fits between words; never between two tokens of one number (三百 | 二十五), and never
   inside a word (Mandarin tokens are whole words).
-- First audio: a long first sentence is spoken in two parts, cut at its first clause mark, a
-  place where a speaker pauses anyway (the listener scores it as clear as the whole sentence).
+- First audio: the first sentence is spoken on its own. Only a very long one (over 200 tokens,
+  ~13 s of speech) is cut once, at a clause mark, to start sooner: the listener heard clauses
+  spoken alone less clearly (English WER 0.056 with first sentences over 80 tokens cut at their
+  first clause, 0.041 uncut; bench/RESULTS.md), so the cut is kept for where waiting costs most.
 - Kokoro pads every call with silence (~0.3 s before, ~0.7 s after). Each chunk's silence is cut
   to what the text calls for at its end (:func:`pause_after`), measured on 5 ms frames against
   the chunk's loudest one, with margins wide enough that no soft onset (h, f, s) or fading tail
@@ -50,9 +52,9 @@ MAX_CHUNK_PHONEMES = 300
 #: Kokoro reads a lone "Yes." or "Really?" with odd intonation, and each call costs overhead.
 MIN_CHUNK_PHONEMES = 60
 #: A first sentence longer than this is spoken in two parts, cut at its first clause mark...
-FIRST_SPLIT_PHONEMES = 80
-#: ...if that mark leaves at least this much before it (a short head would sound clipped).
-FIRST_CLAUSE_MIN_PHONEMES = 24
+FIRST_SPLIT_PHONEMES = 200
+#: ...that leaves at least this much on each side (a short clause alone sounds clipped).
+FIRST_CLAUSE_MIN_PHONEMES = 50
 #: Longest piece of text phonemized at once (G2P of a piece costs time before its audio).
 MAX_SENTENCE_CHARS = 400
 _CLAUSE_MARKS = frozenset(",;:—…，、；：")
@@ -450,26 +452,23 @@ def _in_order(
     synthesize: Callable[[list[int]], EngineOutput],
 ) -> Iterator[tuple[PhonemeChunk, EngineOutput]]:
     """Synthesize up to ``engine.parallel_runs`` chunks (with their token ids) at once, yielding
-    them in text order (lazy: no more than that many chunks are ahead of the consumer).
+    them in text order (lazy: at most one chunk more than that is planned ahead).
 
     ``engine`` is called only once the first chunk's phonemes are ready, so G2P and loading
-    the engine overlap."""
+    the engine overlap; after that, the next chunk is phonemized while the current ones are
+    synthesized (onnxruntime releases the GIL while it runs)."""
     work = iter(work)
     head = next(work, None)
     if head is None:
         return
-    runs = getattr(engine(), "parallel_runs", 1)
-    work = _prepend(head, work)
-    if runs <= 1:
-        for chunk, ids in work:
-            yield chunk, synthesize(ids)
-        return
+    runs = max(1, getattr(engine(), "parallel_runs", 1))
     with ThreadPoolExecutor(max_workers=runs, thread_name_prefix="tui-speech-tts") as pool:
         pending: deque[tuple[PhonemeChunk, Future[EngineOutput]]] = deque()
         try:
-            for chunk, ids in work:
+            for chunk, ids in _prepend(head, work):
                 pending.append((chunk, pool.submit(synthesize, ids)))
-                if len(pending) >= runs:
+                # One more than the workers: it waits in the queue, already phonemized.
+                if len(pending) > runs:
                     done, future = pending.popleft()
                     yield done, future.result()
             while pending:
