@@ -411,7 +411,7 @@ def run_language(
                 yield Score(number, name, text, "", len(ref), len(ref), 0.0, error=repr(exc))
                 continue
             if save_audio is not None:
-                from tui_speech.audio.io import write_audio
+                from tui_speech.audio.writer import write_audio
 
                 write_audio(
                     save_audio / f"{lang.key}-{number:02d}-{name}.wav",

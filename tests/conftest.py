@@ -11,6 +11,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# No per-CPU Kokoro measurement in the background of the test processes (it would crowd a
+# small CI machine and, started by a session fixture, tune the shared model store for every
+# later test); the tuning tests switch it back on. Set at import, before any fixture runs.
+os.environ["TUI_SPEECH_TUNE"] = "0"
+
 #: Fixture modules every test can use by name, without importing them (helpers such as
 #: ``write_wav`` are imported explicitly). One definition each, so a session fixture
 #: (a trained model, the fake Hub's repos) is built once per run, not once per module.
@@ -43,9 +48,6 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_models
     # Hard links keep the 90 MB model shared; the .verified marker matches (same inode).
     shutil.copytree(embedded, target, copy_function=os.link)
     monkeypatch.setenv("TUI_SPEECH_HOME", str(home))
-    # No per-CPU Kokoro measurement in the background of every test process; the tuning
-    # tests switch it back on.
-    monkeypatch.setenv("TUI_SPEECH_TUNE", "0")
     return home
 
 

@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     pipeline = Pipeline(args.lang, args.voice, args.speed, args.backend, args.model)
     output = args.output
     if output not in (None, "-"):
-        from tui_speech.audio.io import check_writable
+        from tui_speech.audio.writer import check_writable
 
         check_writable(Path(output))
     # Open the device before synthesis, so "no device" is said at once, with a hint.
@@ -87,7 +87,7 @@ class _StreamSink:
     """WAV on stdout, flushed per chunk so a pipe into a player starts at once."""
 
     def __init__(self, sample_rate: int) -> None:
-        from tui_speech.audio.io import WavStreamWriter
+        from tui_speech.audio.writer import WavStreamWriter
 
         self._writer = WavStreamWriter(sys.stdout.buffer, sample_rate)
 
@@ -103,7 +103,7 @@ class _StreamSink:
 
 class _FileSink:
     def __init__(self, path: Path, sample_rate: int) -> None:
-        from tui_speech.audio.io import AudioFileWriter
+        from tui_speech.audio.writer import AudioFileWriter
 
         self._writer = AudioFileWriter(path, sample_rate)
 

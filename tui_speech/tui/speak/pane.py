@@ -389,7 +389,7 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
 
     @work(thread=True, group="save", exit_on_error=False)
     def _write_take(self, take: Take, path: Path) -> None:
-        from tui_speech.audio.io import write_audio
+        from tui_speech.audio.writer import write_audio
 
         written = write_audio(path, take.audio, take.sample_rate)
         self.post_message(self.Notice(f"saved take #{take.number} to {written}"))
