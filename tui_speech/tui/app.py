@@ -207,7 +207,11 @@ class SpeechApp(App[int]):
 
     async def _run_in_pane(self, action: KeyAction) -> None:
         await self.action_show_pane(str(action.pane))
-        await self.run_action(action.action, self.main_screen.query_one(f"#{action.pane}-pane"))
+        # The pane's focus lands on the next refresh. An action that opens a screen must run
+        # after it: the main screen remembers what had the focus when the screen opened, and
+        # gives it back (with its tab) when the screen closes.
+        pane = self.main_screen.query_one(f"#{action.pane}-pane")
+        self.call_after_refresh(self.run_action, action.action, pane)
 
 
 def run_app(piped: PipedAudio | None = None) -> int:
