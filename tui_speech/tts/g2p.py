@@ -257,7 +257,7 @@ def find_spacy_pipeline(candidates: Iterable[str] = SPACY_PIPELINES) -> Any | No
 
 
 def _cached_lexicon(british: bool) -> Any:
-    """misaki's English lexicon, read from a marshal cache of its grown dictionaries.
+    """misaki's English lexicon, read from a marshal cache of its attributes (grown dictionaries).
 
     misaki's own constructor parses two JSON files, grows them with capitalised forms and checks
     every entry (~0.35 s per start); the cache holds the result of that same constructor, keyed
@@ -274,17 +274,16 @@ def _cached_lexicon(british: bool) -> Any:
 
     path = get_paths().cache / f"misaki-{version('misaki')}-{'gb' if british else 'us'}.marshal"
     try:
-        golds, silvers = marshal.loads(path.read_bytes())
+        state = marshal.loads(path.read_bytes())
         lexicon = en.Lexicon.__new__(en.Lexicon)
-        lexicon.british, lexicon.cap_stresses = british, (0.5, 2)
-        lexicon.golds, lexicon.silvers = golds, silvers
+        lexicon.__dict__.update(state)  # every attribute misaki's constructor set
         return lexicon
     except (OSError, ValueError, EOFError, TypeError):
         pass
     lexicon = en.Lexicon(british)
     try:
         with atomic_writer(path) as out:
-            out.write(marshal.dumps((lexicon.golds, lexicon.silvers)))
+            out.write(marshal.dumps(vars(lexicon)))
     except OSError as error:  # a read-only cache costs start-up time, nothing else
         log.debug("could not cache the English lexicon: %s", error)
     return lexicon

@@ -59,8 +59,6 @@ FIRST_CLAUSE_MIN_PHONEMES = 50
 MAX_SENTENCE_CHARS = 400
 _CLAUSE_MARKS = frozenset(",;:—…，、；：")
 _SENTENCE_MARKS = frozenset(".!?。！？")
-#: Text-level cut points for runs without sentence marks, best first.
-_TEXT_CLAUSE_MARKS = ",;:，、；：—…"
 #: Characters of a number: a cut between two tokens made only of these splits the number.
 _NUMBER_CHARS = frozenset("0123456789.,:%零〇一二三四五六七八九十百千万亿两点")
 #: Silence kept after a chunk, by how its text ends (seconds), and before its speech.
@@ -75,7 +73,6 @@ FADE_S = 0.005
 # A sentence ends at . ! ? … followed by space (so "5.50" and "e.g" stay whole), at CJK marks,
 # or at a line break.
 _SENTENCE_END = re.compile(r"[.!?…]+[\"”’)\]]*(?=\s|$)|[。！？]+[\"”’」』)）]*|\n\s*")
-_HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -130,7 +127,7 @@ def iter_sentences(text: str) -> Iterator[str]:
 
 def _bounded(sentence: str) -> Iterator[str]:
     while len(sentence) > MAX_SENTENCE_CHARS:
-        cut = _text_cut(sentence[: MAX_SENTENCE_CHARS + 1])
+        cut = _text_cut(sentence[:MAX_SENTENCE_CHARS])
         if sentence[:cut].strip():
             yield sentence[:cut].strip()
         sentence = sentence[cut:]
@@ -141,15 +138,16 @@ def _bounded(sentence: str) -> Iterator[str]:
 def _text_cut(head: str) -> int:
     """Where to cut a run that has no sentence mark: after the last clause mark, else at the
     last space, else (Mandarin without spaces) at the last word boundary that is not inside a
-    number; the cut is never after more than ``MAX_SENTENCE_CHARS`` characters."""
-    head = head[:MAX_SENTENCE_CHARS]
-    cut = max(head.rfind(mark) for mark in _TEXT_CLAUSE_MARKS) + 1
+    number."""
+    from tui_speech.tts.g2p_zh import _HAN_RE
+
+    cut = max(head.rfind(mark) for mark in _CLAUSE_MARKS) + 1
     if cut > len(head) // 4:
         return cut
     space = head.rfind(" ") + 1
     if space > len(head) // 4:
         return space
-    if _HAN.search(head):
+    if _HAN_RE.search(head):
         return _last_word_boundary(head)
     return len(head)  # one unbroken word: cut it anyway
 
