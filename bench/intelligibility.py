@@ -68,7 +68,6 @@ HERE = Path(__file__).resolve().parent
 RENDERINGS = ("pipeline", "single", "kokoro-onnx")
 LISTENER_RATE = 16_000
 DIFF_THRESHOLD = 0.1
-CPU_FLAGS = ("avx2", "avx512_vnni", "avx_vnni")
 
 
 @dataclass(frozen=True)
@@ -522,18 +521,6 @@ def _clip(heard: str, reference: str) -> str:
     return heard if len(heard) <= limit else heard[:limit] + f"... ({len(heard)} chars)"
 
 
-def cpu_flags() -> str:
-    try:
-        flags = next(
-            set(line.split(":", 1)[1].split())
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("flags")
-        )
-    except (OSError, StopIteration):
-        return "unknown"
-    return " ".join(f for f in CPU_FLAGS if f in flags) or "none of " + ", ".join(CPU_FLAGS)
-
-
 def measured_code() -> str:
     """Which tui_speech was measured: its folder and git commit (the pipeline changes often)."""
     import subprocess
@@ -578,6 +565,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from tui_speech.errors import TuiSpeechError
     from tui_speech.tts.engine import default_threads
+    from tui_speech.tts.tuning import simd_flags
 
     renderings = tuple(dict.fromkeys(args.renderings))
     langs = ("en", "zh") if args.lang == "both" else (args.lang,)
@@ -588,7 +576,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         listener = Listener(default_threads())
         model = _model_file_name()
-        print(f"# intelligibility {today}; CPU flags: {cpu_flags()}; {default_threads()} cores")
+        print(f"# intelligibility {today}; CPU flags: {simd_flags()}; {default_threads()} cores")
         print(
             f"Kokoro {model}, voice {args.voice}; kokoro-onnx {version('kokoro-onnx')}; "
             f"listener Whisper base (faster-whisper {version('faster-whisper')}, int8, beam 5)"
@@ -599,7 +587,7 @@ def main(argv: list[str] | None = None) -> int:
         report: dict[str, Any] = {
             "code": code,
             "date": today,
-            "cpu_flags": cpu_flags(),
+            "cpu_flags": simd_flags(),
             "voice": args.voice,
             "kokoro_model": model,
             "languages": {},

@@ -53,17 +53,10 @@ else:
 
 
 def cpu_flags() -> str:
-    """The SIMD flags that decide which kernels onnxruntime runs."""
-    wanted = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8", "asimd", "sve")
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return "unknown"
-    flags = set(next((ln for ln in text.splitlines() if ln.startswith(("flags", "Features"))),
-                     "").split())  # fmt: skip
-    model = next((ln.split(":", 1)[1].strip() for ln in text.splitlines()
-                  if ln.startswith("model name")), "?")  # fmt: skip
-    return f"{model}; " + " ".join(f for f in wanted if f in flags)
+    """The CPU model and the SIMD flags that decide which kernels onnxruntime runs."""
+    from tui_speech.tts.tuning import read_cpuinfo, simd_flags
+
+    return f"{read_cpuinfo().get('model name', '?')}; {simd_flags()}"
 
 
 def _first_bytes(cmd: list[str], skip: int, env: dict[str, str]) -> tuple[float, float]:

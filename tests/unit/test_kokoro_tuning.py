@@ -219,3 +219,9 @@ def test_a_short_speak_is_not_kept_alive_by_the_measurement(
     record = model_dir() / tuning.RECORD_FILENAME
     assert not record.exists() or json.loads(record.read_text())
     assert elapsed < 120
+
+
+def test_the_simd_flags_named_with_every_figure():
+    assert tuning.simd_flags({"flags": "fpu sse avx2 fma avx512_vnni"}) == "avx2 avx512_vnni"
+    assert tuning.simd_flags({"Features": "fp asimd sve"}) == "asimd sve"
+    assert tuning.simd_flags({}).startswith("none of avx2")

@@ -81,6 +81,18 @@ def read_cpuinfo() -> dict[str, str]:
     return info
 
 
+#: The instruction sets that decide which onnxruntime kernels run; benchmarks name them with
+#: every figure (x86: AVX2, AVX-512, VNNI, AMX; Arm: NEON, SVE).
+SIMD_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8", "asimd", "sve")
+
+
+def simd_flags(cpuinfo: dict[str, str] | None = None) -> str:
+    """The :data:`SIMD_FLAGS` this CPU has, e.g. ``"avx2 avx512f avx512_vnni"``."""
+    info = read_cpuinfo() if cpuinfo is None else cpuinfo
+    have = set((info.get("flags") or info.get("Features") or "").split())
+    return " ".join(f for f in SIMD_FLAGS if f in have) or "none of " + ", ".join(SIMD_FLAGS)
+
+
 def cpu_key(cpuinfo: dict[str, str] | None = None, n_cores: int | None = None) -> str:
     """What the best setting depends on: the CPU model and its instruction-set flags (a CPU
     without VNNI gets a key of its own), the cores, the onnxruntime build and the rewrite."""
