@@ -9,8 +9,9 @@ The CLI prints its rendering and exits non-zero; the TUI shows its own as a noti
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 #: The fixes a face can offer for an error. Each face words every one of them (a test checks).
 ActionName = Literal[
@@ -31,7 +32,7 @@ ActionName = Literal[
     "list-devices",  # show the audio input devices
 ]
 
-ACTIONS: tuple[ActionName, ...] = ActionName.__args__  # type: ignore[attr-defined]
+ACTIONS: tuple[ActionName, ...] = get_args(ActionName)
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,16 @@ class TuiSpeechError(Exception):
     @property
     def message(self) -> str:
         """Reason and hint on one line, in no face's words (logs, JSON events)."""
-        return f"{self.reason}; {self.hint}" if self.hint else self.reason
+        return self.line()
+
+    def line(self, words: Callable[[Action], str] | None = None) -> str:
+        """``reason; hint (words)``: the one line a face shows, where ``words`` says the fix
+        (the action) the face's own way: a flag in the CLI, a key in the TUI."""
+        hint = self.hint or ""
+        if words is not None and self.action is not None:
+            fix = words(self.action)
+            hint = f"{hint} ({fix})" if hint else fix
+        return f"{self.reason}; {hint}" if hint else self.reason
 
     def __str__(self) -> str:
         return self.message

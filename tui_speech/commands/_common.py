@@ -59,11 +59,7 @@ def _cli_words(action: Action) -> str:
 def error_line(error: TuiSpeechError) -> str:
     """The one line the CLI prints for ``error``: its reason, its hint, and the flag or command
     that carries the hint out (``reason; hint (--flag)``)."""
-    hint = error.hint or ""
-    if error.action is not None:
-        words = _cli_words(error.action)
-        hint = f"{hint} ({words})" if hint else words
-    return f"{error.reason}; {hint}" if hint else error.reason
+    return error.line(_cli_words)
 
 
 def print_error(error: TuiSpeechError) -> None:

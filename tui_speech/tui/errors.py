@@ -49,20 +49,10 @@ def action_words(action: Action) -> str:
     return words
 
 
-def error_hint(error: TuiSpeechError) -> str:
-    """What to do about ``error`` in the TUI's words ("" when nothing): the hint and its key."""
-    hint = error.hint or ""
-    if error.action is not None:
-        words = action_words(error.action)
-        hint = f"{hint} ({words})" if hint else words
-    return hint
-
-
 def describe_error(error: BaseException) -> str:
     """The one line a notification shows for ``error``."""
     if isinstance(error, TuiSpeechError):
-        hint = error_hint(error)
-        return f"{error.reason}; {hint}" if hint else error.reason
+        return error.line(action_words)
     detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
     line = f"unexpected {type(error).__name__}" + (f": {detail}" if detail else "")
     if len(line) > _MAX_LEN:
