@@ -632,4 +632,7 @@ def _model_file_name() -> str:
 
 if __name__ == "__main__":
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # No per-CPU Kokoro measurement in the background: it would be measured under this
+    # bench's load and remembered for the machine.
+    os.environ.setdefault("TUI_SPEECH_TUNE", "0")
     sys.exit(main())

@@ -103,7 +103,7 @@ def tune(baseline_mb: float) -> None:
     from tui_speech.tts import tuning
 
     result = tuning.measure(baseline_mb)
-    print(f"cores {tuning.cores()}, flags: {' '.join(result['flags'])}")
+    print(f"cores {tuning.cores()}, flags: {result['flags']}")
     print(
         f"chunks of {result['lengths']} phonemes; one run needs {result['run_mb']} MB, "
         f"sessions {result['session_mb']} MB, baseline {result['baseline_mb']} MB"

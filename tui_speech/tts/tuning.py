@@ -322,9 +322,7 @@ def measure(
         "session_mb": {k: round(v) for k, v in session_mb.items()},
         "baseline_mb": round(baseline_mb),
         "lengths": list(lengths),
-        "flags": sorted(
-            f for f in read_cpuinfo().get("flags", "").split() if "avx" in f or "vnni" in f
-        ),
+        "flags": simd_flags(),
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
 

@@ -28,14 +28,10 @@ log = logging.getLogger(__name__)
 
 VARIANT_FILES = {"fp32": "kokoro-v1.0.fp32.onnx", "fp16": "kokoro-v1.0.fp16.onnx"}
 MANIFEST_SUFFIX = ".manifest.json"
-CHOICE_FILENAME = "fastest-variant.json"
 #: A variant whose log spectrogram correlates less than this with int8's is never chosen.
 #: Sound variants measure 0.91-0.99 (int8's rounding moves a few phoneme durations by a frame,
 #: which misaligns the rest); a broken rewrite gives noise or silence, far below.
 MIN_CORRELATION = 0.8
-#: A float variant must beat int8 by this factor: int8 is the verified default, and a few
-#: percent is within the noise of one measurement.
-MIN_SPEEDUP = 1.05
 #: Short phrases (already phonemes) for parity and timing: vowels, fricatives, a pause.
 PARITY_PHONEMES = (
     "hˈɛloʊ wˈɜːld.",
