@@ -15,7 +15,8 @@ from pathlib import Path
 import onnx
 import pytest
 
-from tui_speech.hub.embedded import embedded_model_path, model_dir
+from tui_speech.hub import store
+from tui_speech.hub.embedded import EMBEDDED_ID, embedded_model_path, model_dir
 from tui_speech.tts import engine as engine_module
 from tui_speech.tts import tuning, variants
 from tui_speech.tts.pipeline import Pipeline
@@ -174,7 +175,7 @@ def test_the_measurement_can_be_switched_off(quick: None, monkeypatch: pytest.Mo
 def test_one_measurement_at_a_time_and_leftovers_are_cleared(quick: None):
     leftover = model_dir() / ".kokoro-v1.0.fp32.onnx.abc123.part"
     leftover.write_bytes(b"half a model")
-    with tuning._exclusive() as mine:  # as another process measuring would hold it
+    with store.try_lock(EMBEDDED_ID) as mine:  # as another process measuring would hold it
         assert mine
         assert tuning.run_locked(baseline_mb=0, lengths=SHORT) is None
         assert not (model_dir() / tuning.RECORD_FILENAME).exists()

@@ -278,7 +278,7 @@ def prune(dry_run: bool = False) -> list[PruneItem]:
             shutil.rmtree(item.path, ignore_errors=True)
             done.append(item)
             continue
-        with _try_lock(model_id) as locked:
+        with try_lock(model_id) as locked:
             if locked:
                 shutil.rmtree(item.path, ignore_errors=True)
                 done.append(item)
@@ -291,7 +291,9 @@ def _id_of_staging(folder: Path) -> str | None:
 
 
 @contextmanager
-def _try_lock(model_id: str) -> Iterator[bool]:
+def try_lock(model_id: str) -> Iterator[bool]:
+    """Take the model's inter-process lock if it is free: yields False (at once) if another
+    holds it."""
     from filelock import Timeout
 
     lock = _file_lock(model_id)

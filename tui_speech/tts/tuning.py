@@ -44,7 +44,6 @@ from tui_speech.tts.engine import default_threads as cores
 log = logging.getLogger(__name__)
 
 RECORD_FILENAME = "kokoro-tuning.json"
-LOCK_FILENAME = ".kokoro-tuning.lock"
 #: Peak memory a ``speak`` may reach; a setting whose runs would need more is never chosen.
 RSS_BUDGET_MB = 900
 #: Phonemes per timed chunk: the sentence-sized chunks the synthesis plan makes. The longest
@@ -340,27 +339,6 @@ def _choose(timed: list[dict[str, Any]]) -> dict[str, Any]:
     return best
 
 
-@contextlib.contextmanager
-def _exclusive() -> Iterator[bool]:
-    """The machine-wide measuring lock: yields False if another process holds it."""
-    import fcntl
-
-    from tui_speech.hub.embedded import model_dir
-
-    path = model_dir() / LOCK_FILENAME
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
 def _remove_leftovers() -> None:
     """Temp files of a measurement killed mid-write (atomic writes leave ``.NAME.*.part``)."""
     from tui_speech.hub.embedded import model_dir
@@ -372,8 +350,13 @@ def _remove_leftovers() -> None:
 def run_locked(baseline_mb: float | None = None, **options: Any) -> dict[str, Any] | None:
     """Measure and record, unless this CPU has a record or another process is measuring
     (then None). The record is written once, complete, atomically."""
+    from tui_speech.hub import store
+    from tui_speech.hub.embedded import EMBEDDED_ID
+
     key = cpu_key()
-    with _exclusive() as mine:
+    # The embedded model's own lock: `models export` builds the same variant files under it,
+    # so a measurement never sweeps an export's temp files away (or the other way round).
+    with store.try_lock(EMBEDDED_ID) as mine:
         if not mine:
             return None
         if key in read_records():
