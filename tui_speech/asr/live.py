@@ -167,7 +167,6 @@ class LiveSession:
         self.source = source
         self.label = label
         self.model = recognizer.info.name
-        self.warnings = list(models.warnings)
         from tui_speech.asr.budget import ComputeBudget
 
         self.stream = LiveStream(
@@ -255,7 +254,8 @@ class LiveSession:
         from tui_speech.asr.recognizer import Transcript
 
         source = self.source
-        warnings = [*self.warnings, *source.warnings]
+        # The models' own warnings were said when they loaded; these are the session's.
+        warnings = list(source.warnings)
         if source.overflows or source.device_overflows:
             warnings.append(
                 f"{source.overflows} audio block(s) dropped because transcription fell "
@@ -268,7 +268,7 @@ class LiveSession:
             model=self.model,
             source=self.label,
         )
-        saved = self.writer is not None and (self.writer.finals or self.writer.audio_path)
+        saved = self.writer is not None and self.writer.kept
         return LiveResult(
             transcript=transcript,
             samples=on_session_clock(self._heard, self.rate),

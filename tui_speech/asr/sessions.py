@@ -98,6 +98,11 @@ class SessionWriter:
         if self._audio is not None and len(samples):
             self._audio.write(np.clip(samples, -1.0, 1.0))
 
+    @property
+    def kept(self) -> bool:
+        """Whether the session stays on disk when closed: it heard something or recorded."""
+        return self.finals > 0 or self.audio_path is not None
+
     def close(self, keep_empty: bool = False) -> None:
         """Close the files; a session that heard nothing and recorded nothing is removed."""
         if self._audio is not None:
@@ -105,7 +110,7 @@ class SessionWriter:
             self._audio = None
         if not self._file.closed:
             self._file.close()
-            if not self.finals and self.audio_path is None and not keep_empty:
+            if not self.kept and not keep_empty:
                 self.path.unlink(missing_ok=True)
 
 

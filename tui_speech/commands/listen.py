@@ -261,7 +261,7 @@ def run(args: argparse.Namespace) -> int:
         result = session.run(LiveHooks(on_event=out.event))
     finally:
         out.close()
-    for warning in result.warnings[len(models.warnings) :]:
+    for warning in result.warnings:
         print(f"tui-speech: warning: {warning}", file=sys.stderr)
     out.line(
         {

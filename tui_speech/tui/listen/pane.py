@@ -413,7 +413,7 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         finally:
             if device == STDIN and piped is not None:
                 remember_stdin(piped, source)
-        for warning in result.warnings[len(models.warnings) :]:
+        for warning in result.warnings:
             self.post_message(self.Warned(warning))
         self.post_message(self.Transcribed(result.transcript, result.samples, result.session))
         if result.error is not None:
