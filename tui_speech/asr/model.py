@@ -90,19 +90,18 @@ def _missing(spec: str, what: str) -> ModelMissingError:
 
 
 def stored_asr_models() -> list[str]:
-    """Ids of the wav2vec2 models in the store, sorted (bookkeeping folders skipped)."""
+    """Ids of the wav2vec2 CTC models in the store, sorted (bookkeeping folders skipped)."""
     root = get_paths().models
     found = []
     for config in sorted(root.glob("*/*/config.json")):
         owner, name = config.parent.parent.name, config.parent.name
         if owner.startswith(".") or name.startswith("."):
             continue
-        try:
-            model_type = json.loads(config.read_text(encoding="utf-8")).get("model_type")
-        except (OSError, ValueError, AttributeError):
-            continue  # unreadable: loading it would fail anyway
-        if model_type == "wav2vec2":
-            found.append(f"{owner}/{name}")
+        try:  # the same test loading applies: a wav2vec2 CTC model, readable
+            _check_architecture(config.parent, _read_json(config))
+        except UsageError:
+            continue
+        found.append(f"{owner}/{name}")
     return found
 
 
