@@ -15,9 +15,12 @@ thread that runs the measurement in a child process (``python -m tui_speech.tts.
   that speaks, and it can run at idle priority (``SCHED_IDLE``: only cores nobody else wants);
 - one at a time on a machine: the child holds an exclusive lock file and gives up if another
   holds it;
-- it dies with its parent (``PR_SET_PDEATHSIG``), so a short ``speak`` exits when it is done
-  and is never kept alive; every file it writes is written atomically, its leftovers from an
-  interrupted run are removed by the next one, and a record is only written when complete.
+- it outlives its parent, in a session of its own: a short ``speak "Hi."`` exits as soon as
+  its audio is out (nothing waits for the child, and it holds none of the parent's pipes), and
+  the measurement still completes, so a user who only ever runs the CLI gets the fastest
+  setting from the next run on. Its stderr goes to ``kokoro-tuning.log`` beside the record;
+  every file it writes is written atomically, its leftovers from an interrupted run are removed
+  by the next one, and a record is only written when complete.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from tui_speech.tts.engine import default_threads as cores
 log = logging.getLogger(__name__)
 
 RECORD_FILENAME = "kokoro-tuning.json"
+LOG_FILENAME = "kokoro-tuning.log"  # the background child's stderr
 #: Peak memory a ``speak`` may reach; a setting whose runs would need more is never chosen.
 RSS_BUDGET_MB = 900
 #: Phonemes per timed chunk: the sentence-sized chunks the synthesis plan makes. The longest
@@ -401,29 +405,35 @@ def start_background(*, lengths: tuple[int, ...] | None = None) -> bool:
         "tui_speech.tts.tuning",
         "--baseline-mb",
         str(round(_rss_mb())),
-        "--parent",
-        str(os.getpid()),
+        "--background",
         "--lengths",
         ",".join(map(str, lengths or TRIAL_LENGTHS)),
     ]
+    log_path = _record_file().with_name(LOG_FILENAME)
+    try:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(log_path, "wb") as err:
+            # A session of its own: Ctrl-C in the user's terminal, or the parent's exit, does
+            # not end it; stdout is not the parent's (``speak -o - | play`` must see EOF).
+            child = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+                start_new_session=True, close_fds=True,
+            )  # fmt: skip
+    except OSError as exc:
+        log.warning("could not measure the Kokoro variants: %s", exc)
+        return False
     _thread = threading.Thread(
-        target=_supervise, args=(command,), name="tui-speech-tuning", daemon=True
+        target=_supervise, args=(child, log_path), name="tui-speech-tuning", daemon=True
     )
     _thread.start()
     return True
 
 
-def _supervise(command: list[str]) -> None:
-    try:
-        child = subprocess.run(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            check=False,
-        )  # fmt: skip
-        if child.returncode:
-            tail = child.stderr.decode(errors="replace").strip().splitlines()[-1:]
-            log.warning("measuring the Kokoro variants failed: %s", " ".join(tail))
-    except OSError as exc:
-        log.warning("could not measure the Kokoro variants: %s", exc)
+def _supervise(child: subprocess.Popen[bytes], log_path: Path) -> None:
+    """Say why a measurement failed, if this process is still there to hear it."""
+    if child.wait():
+        lines = log_path.read_text(errors="replace").strip().splitlines()
+        log.warning("measuring the Kokoro variants failed: %s", " ".join(lines[-1:]))
 
 
 def wait_background(timeout: float | None = None) -> bool:
@@ -435,19 +445,12 @@ def wait_background(timeout: float | None = None) -> bool:
     return not _thread.is_alive()
 
 
-def _become_background(parent: int) -> None:
-    """Idle priority, and die with the parent (a short ``speak`` must not wait for us)."""
+def _become_background() -> None:
+    """Idle priority: the measurement only takes cores nobody else wants."""
     with contextlib.suppress(OSError, AttributeError):
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     with contextlib.suppress(OSError):
         os.nice(19)
-    with contextlib.suppress(OSError, AttributeError):
-        import ctypes
-        import signal
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # the parent was gone before the line above took effect
-        sys.exit(0)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -455,14 +458,14 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description="measure the embedded Kokoro on this CPU")
     parser.add_argument("--baseline-mb", type=float, default=None)
-    parser.add_argument("--parent", type=int, default=None)
+    parser.add_argument("--background", action="store_true", help="idle priority, no output")
     parser.add_argument("--lengths", default=",".join(map(str, TRIAL_LENGTHS)))
     args = parser.parse_args(argv)
-    if args.parent is not None:
-        _become_background(args.parent)
+    if args.background:
+        _become_background()
     lengths = tuple(int(x) for x in args.lengths.split(","))
     result = run_locked(args.baseline_mb, lengths=lengths)
-    if result is not None and args.parent is None:
+    if result is not None and not args.background:
         print(json.dumps(result, indent=2))
     return 0
 
