@@ -25,6 +25,7 @@ from tui_speech.errors import TuiSpeechError, UsageError
 COMMAND_MODULES = (
     "speak",
     "phonemize",
+    "lexicon",
     "voices",
     "models",
     "transcribe",

