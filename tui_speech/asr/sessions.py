@@ -5,6 +5,11 @@
 "chars": [...]}`` the moment it exists, flushed and fsynced, so a crash or ``kill -9`` loses
 nothing already finalised (a torn last line from a kill mid-write is skipped on reading).
 ``<id>.flac`` holds the whole session's audio, silences included, so the times line up.
+
+A final may also carry ``"corrections": [{"start", "end", "text"}, ...]``: what the user wrote
+over a run ``[start, end)`` of its heard ``chars`` (see :class:`Correction`). The heard
+characters are never changed; what a session *says* (its text, transcript, cues) is the heard
+characters with the corrections applied. :mod:`tui_speech.asr.corrections` writes them.
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ from tui_speech.asr.ctc import CharResult
 from tui_speech.audio.rates import ASR_RATE as RATE
 from tui_speech.errors import Action, UsageError
 
+#: The confidence of a character the user wrote: a person checked it.
+WRITTEN_CONFIDENCE = 1.0
+
 
 @dataclass(frozen=True)
 class SessionInfo:
@@ -38,7 +46,13 @@ class SessionInfo:
 
     @property
     def text(self) -> str:
-        return "".join(f.get("text", "") for f in self.finals)
+        """What the session says: the heard text with the user's corrections applied."""
+        return "".join(final_text(f) for f in self.finals)
+
+    @property
+    def corrected(self) -> int:
+        """How many of its utterances the user corrected."""
+        return sum(1 for f in self.finals if final_corrections(f))
 
     @property
     def duration(self) -> float:
@@ -65,6 +79,9 @@ class SessionWriter:
         self.id = sid or new_session_id(folder)
         self.path = folder / f"{self.id}.jsonl"
         self._file: IO[str] = open(self.path, "x", encoding="utf-8")
+        # Held while recording: corrections rewrite the file, which must not happen under a
+        # writer still appending to it (see tui_speech.asr.corrections).
+        lock_session(self._file.fileno())
         self._audio: Any = None
         self.finals = 0
         self.audio_path: Path | None = None
@@ -112,6 +129,22 @@ class SessionWriter:
             self._file.close()
             if not self.kept and not keep_empty:
                 self.path.unlink(missing_ok=True)
+
+
+def lock_session(fd: int) -> bool:
+    """Take the session file's exclusive lock without waiting; False when another holds it.
+
+    Where there is no ``fcntl`` (Windows) nothing is locked and this says True.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 def _read_lines(path: Path) -> Iterator[dict[str, Any]]:
@@ -198,24 +231,104 @@ def final_chars(final: dict[str, Any]) -> list[CharResult]:
     ]
 
 
+@dataclass(frozen=True)
+class Correction:
+    """The user's text for the heard characters ``start`` to ``end`` (exclusive) of one final;
+    ``text`` may be empty (the run is deleted) or longer than the run."""
+
+    start: int
+    end: int
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "text": self.text}
+
+
+def final_corrections(final: dict[str, Any]) -> tuple[Correction, ...]:
+    """A stored final's corrections, in order; malformed or overlapping ones are left out (a
+    hand-edited file must not break reading the session)."""
+    n = len(final.get("chars", []))
+    found: list[Correction] = []
+    for item in final.get("corrections", []):
+        try:
+            c = Correction(int(item["start"]), int(item["end"]), str(item["text"]))
+        except (KeyError, TypeError, ValueError):
+            continue
+        if 0 <= c.start < c.end <= n:
+            found.append(c)
+    found.sort(key=lambda c: c.start)
+    out: list[Correction] = []
+    for c in found:
+        if not out or c.start >= out[-1].end:
+            out.append(c)
+    return tuple(out)
+
+
+def written_run(text: str, heard: list[CharResult]) -> list[CharResult]:
+    """``text`` as characters over the time of the ``heard`` run they replace, shared evenly
+    (the times stay the audio's: replay, subtitles and dataset slices still line up)."""
+    t0, t1 = heard[0].t0, heard[-1].t1
+    step = (t1 - t0) / max(len(text), 1)
+    conf = WRITTEN_CONFIDENCE
+    return [
+        CharResult(ch, t0 + i * step, t0 + (i + 1) * step, conf, conf) for i, ch in enumerate(text)
+    ]
+
+
+def written_chars(final: dict[str, Any]) -> list[tuple[CharResult, int, int]]:
+    """A final as written: each character with the run ``[start, end)`` of heard characters it
+    stands for (one heard character, or the whole run a correction replaced)."""
+    heard = final_chars(final)
+    out: list[tuple[CharResult, int, int]] = []
+    i = 0
+    for c in final_corrections(final):
+        out.extend((ch, j, j + 1) for j, ch in enumerate(heard[i : c.start], start=i))
+        out.extend((ch, c.start, c.end) for ch in written_run(c.text, heard[c.start : c.end]))
+        i = c.end
+    out.extend((ch, j, j + 1) for j, ch in enumerate(heard[i:], start=i))
+    return out
+
+
+def final_text(final: dict[str, Any]) -> str:
+    """A final's text as written (the heard ``text`` when it has no corrections)."""
+    if not final_corrections(final):
+        return str(final.get("text", ""))
+    return "".join(c.char for c, _, _ in written_chars(final))
+
+
+#: Where a character of :func:`session_transcript` comes from: (final index, first heard
+#: character, one past the last), or None for the space between two utterances.
+Origin = tuple[int, int, int] | None
+
+
+def session_chars(info: SessionInfo) -> list[tuple[CharResult, Origin]]:
+    """The session as written, character by character, with where each came from."""
+    out: list[tuple[CharResult, Origin]] = []
+    for n, final in enumerate(info.finals):
+        if out:  # utterances are separate sentences: keep them apart in the text
+            last = out[-1][0]
+            out.append((CharResult(" ", last.t1, last.t1, 1.0, 1.0), None))
+        out.extend((c, (n, start, end)) for c, start, end in written_chars(final))
+    return out
+
+
 def session_cues(info: SessionInfo) -> list[Any]:
     """Subtitle cues: one per utterance (the VAD already split at the pauses), long ones split
-    at the usual length limits."""
+    at the usual length limits; the text is as written."""
     from tui_speech.asr.formats import split_cues
 
-    return [c for f in info.finals for c in split_cues(final_chars(f), pause_s=float("inf"))]
+    cues = []
+    for final in info.finals:
+        chars = [c for c, _, _ in written_chars(final)]
+        cues.extend(split_cues(chars, pause_s=float("inf")))
+    return cues
 
 
 def session_transcript(info: SessionInfo) -> Any:
-    """The whole session as one Transcript (for the txt/json/jsonl writers)."""
+    """The whole session as one Transcript, as written (for the txt/json/jsonl writers)."""
     from tui_speech.asr.recognizer import Transcript
 
-    chars: list[CharResult] = []
-    for final in info.finals:
-        if chars:  # utterances are separate sentences: keep them apart in the text
-            last = chars[-1]
-            chars.append(CharResult(" ", last.t1, last.t1, 1.0, 1.0))
-        chars.extend(final_chars(final))
+    chars = [c for c, _ in session_chars(info)]
     return Transcript(
         text="".join(c.char for c in chars),
         chars=tuple(chars),
