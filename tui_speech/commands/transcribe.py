@@ -1,9 +1,12 @@
-"""``tui-speech transcribe FILE...``: Mandarin speech to text with per-character confidence.
+"""``tui-speech transcribe FILE|DIR...``: Mandarin speech to text with per-character confidence.
 
-Text goes to stdout unless ``-o`` names a file (one input) or a directory (several inputs, or
-an existing directory): there each input gets ``<stem>.<format>``. The format comes from
-``--format``, else from the suffix of ``-o``, else txt. A bad file is reported in one line and
-the others are still transcribed; the exit status is non-zero if any failed.
+Text goes to stdout unless ``-o`` names a file (one input) or a directory (several inputs, a
+folder, or an existing directory). Into a directory the batch runner of
+:mod:`tui_speech.asr.batch` writes ``<stem>.<format>`` per input and format, mirroring the
+inputs' folders, skips inputs already done under the same model and options, reports every bad
+file at the end and resumes after Ctrl-C; ``--ray`` runs it on a Ray cluster
+(:mod:`tui_speech.asr.cluster`). The format comes from ``--format`` (several: ``srt,json``),
+else from the suffix of ``-o``, else txt.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from tui_speech.asr.model import DEFAULT_MODEL  # light: no numpy, no model
+from tui_speech.commands._common import info as info_line
 from tui_speech.commands._common import print_error
 from tui_speech.errors import TuiSpeechError, UsageError
 
@@ -29,7 +34,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         description="Transcribe audio files with per-character timing, confidence and "
         "alternatives. Any format soundfile reads, any rate and channel count.",
     )
-    p.add_argument("files", nargs="+", metavar="FILE", type=Path)
+    p.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE|DIR",
+        type=Path,
+        help="audio files, and folders to walk for audio files",
+    )
     p.add_argument(
         "--model",
         default=None,
@@ -42,8 +53,36 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         default="auto",
         help="inference backend; auto takes onnx when the model has an ONNX export",
     )
-    p.add_argument("--format", "-f", choices=FORMATS, default=None, help="output format")
+    p.add_argument(
+        "--format",
+        "-f",
+        type=_format_list,
+        default=None,
+        metavar="FMT[,FMT]",
+        help=f"output format(s): {', '.join(FORMATS)}; several, comma-separated, with -o DIR",
+    )
     p.add_argument("-o", "--output", type=Path, default=None, help="output file or directory")
+    p.add_argument(
+        "--glob",
+        default=None,
+        metavar="PATTERN",
+        help="files to take from folders, e.g. '**/*.wav' (default: common audio suffixes, "
+        "in subfolders too)",
+    )
+    p.add_argument(
+        "--ray",
+        default=None,
+        metavar="auto|ADDRESS",
+        help="run the batch on a Ray cluster (pip install 'tui-speech[cluster]'): auto joins "
+        "the cluster this machine is in (or starts Ray here); ADDRESS is host:port of its head",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="Ray workers, one model each (default: one per --threads CPUs of the cluster)",
+    )
     p.add_argument(
         "--alternatives",
         "-k",
@@ -85,24 +124,39 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     return p
 
 
-def _format(args: argparse.Namespace, to_dir: bool) -> str:
+def _format_list(text: str) -> tuple[str, ...]:
+    formats = tuple(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        raise argparse.ArgumentTypeError(
+            f"unknown format {', '.join(bad) or repr(text)}; choose from {', '.join(FORMATS)}"
+        )
+    return formats
+
+
+def _formats(args: argparse.Namespace, to_dir: bool) -> tuple[str, ...]:
     if args.format:
-        return args.format
+        return tuple(args.format)
     suffix = args.output.suffix.lstrip(".").lower() if args.output and not to_dir else ""
-    return suffix if suffix in FORMATS else "txt"
+    return (suffix if suffix in FORMATS else "txt",)
 
 
-def _targets(args: argparse.Namespace) -> tuple[bool, str]:
+def _targets(args: argparse.Namespace) -> tuple[bool, tuple[str, ...]]:
     out: Path | None = args.output
-    to_dir = out is not None and (
-        len(args.files) > 1 or out.is_dir() or str(out).endswith(("/", "\\"))
-    )
-    fmt = _format(args, to_dir)
-    if out is None and len(args.files) > 1 and fmt in ("srt", "vtt"):
-        raise UsageError(f"several files as {fmt}: give -o DIR to get one file each")
-    if out is not None and out.exists() and not out.is_dir() and len(args.files) > 1:
+    many = len(args.files) > 1 or any(p.is_dir() for p in args.files)
+    to_dir = out is not None and (many or out.is_dir() or str(out).endswith(("/", "\\")))
+    formats = _formats(args, to_dir)
+    if len(formats) > 1 and not to_dir:
+        raise UsageError(f"{len(formats)} formats give a file each: give -o DIR")
+    if out is None and many and formats[0] in ("srt", "vtt"):
+        raise UsageError(f"several files as {formats[0]}: give -o DIR to get one file each")
+    if out is not None and out.exists() and not out.is_dir() and many:
         raise UsageError(f"-o {out} is a file; give a directory for several inputs")
-    return to_dir, fmt
+    if (args.ray is not None or args.workers is not None) and not to_dir:
+        raise UsageError("--ray writes one file per input: give -o DIR")
+    if args.workers is not None and args.workers < 1:
+        raise UsageError("--workers must be 1 or more")
+    return to_dir, formats
 
 
 def _progress_bar(name: str, total: float):  # -> (callback, close)
@@ -123,17 +177,31 @@ def _progress_bar(name: str, total: float):  # -> (callback, close)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.alternatives < 0:
+        raise UsageError("--alternatives must be 0 or more")
+    to_dir, formats = _targets(args)
+    if to_dir:
+        return _run_batch(args, formats)
+    return _run_files(args, formats[0])
+
+
+def _run_files(args: argparse.Namespace, fmt: str) -> int:
+    """To stdout, or one input to ``-o FILE``: errors as they come, no manifest."""
+    from tui_speech.asr.batch import plan_inputs
     from tui_speech.asr.formats import render
     from tui_speech.audio.reader import probe
     from tui_speech.fileio import atomic_write_text
 
-    if args.alternatives < 0:
-        raise UsageError("--alternatives must be 0 or more")
-    to_dir, fmt = _targets(args)
+    paths: list[Path] = []
+    for path in args.files:  # a file keeps the name given: it is the transcript's source
+        if path.is_dir():
+            paths.extend(item.source for item in plan_inputs([path], args.glob))
+        else:
+            paths.append(path)
     # Check every input before loading a model: a typo should not cost a model load.
     status = 0
     inputs = []
-    for path in args.files:
+    for path in paths:
         try:
             inputs.append(probe(path))
         except TuiSpeechError as exc:
@@ -157,29 +225,130 @@ def run(args: argparse.Namespace) -> int:
                 close()
         results.append(transcript)
         if args.output is not None:
-            target = args.output / f"{audio.path.stem}.{fmt}" if to_dir else args.output
-            atomic_write_text(target, render(transcript, fmt))
+            atomic_write_text(args.output, render(transcript, fmt))
     if args.output is None:
         _print(results, fmt)
     return status
 
 
-def _load(args: argparse.Namespace):  # -> Recognizer
-    from tui_speech.asr.model import default_model, pick_backend
-    from tui_speech.asr.recognizer import Recognizer
+def _run_batch(args: argparse.Namespace, formats: tuple[str, ...]) -> int:
+    """Into ``-o DIR``: the core's batch runner, resumable, failures reported at the end."""
+    from tui_speech.asr.batch import (
+        BatchHooks,
+        BatchSettings,
+        LocalEngine,
+        model_revision,
+        plan_inputs,
+        run_batch,
+    )
+    from tui_speech.asr.model import find_model
 
-    model = args.model or default_model()  # the rule listen and the Listen pane follow
-    backend = pick_backend(args.backend, model, args.precision)
-    options = {"alternatives": args.alternatives, "chunk_s": args.chunk, "stride_s": args.stride}
+    outdir: Path = args.output
+    items = plan_inputs(args.files, args.glob)
+    spec = _spec(args)
+    info = find_model(spec.model, need=spec.backend, precision=_graph_precision(spec))
+    settings = BatchSettings(info.name, model_revision(info), spec.text_options())
+    engine: Any
+    if args.ray is not None:
+        from tui_speech.asr.cluster import RayEngine
+
+        engine = RayEngine(spec, args.ray, args.workers, settings.revision)
+    else:
+        engine = LocalEngine(spec)
+    done: list[object] = []
+    hooks = BatchHooks(done=done.append)
+    bar = _BatchBar() if sys.stderr.isatty() else None
+    if bar is not None:
+        hooks.progress = bar.show
+    try:
+        report = run_batch(items, outdir, formats, settings, engine, hooks)
+    except KeyboardInterrupt:
+        if bar is not None:
+            bar.stop()
+        info_line(
+            f"interrupted: {len(done)} file(s) finished in {outdir} are kept; "
+            "the same command resumes from there"
+        )
+        return 130
+    finally:
+        if bar is not None:
+            bar.stop()
+    for failure in report.failed:
+        print_error(failure.error)
+    info_line(
+        f"{len(report.done)} transcribed, {len(report.skipped)} already done, "
+        f"{len(report.failed)} failed; outputs in {outdir}"
+    )
+    return report.exit_code
+
+
+def _graph_precision(spec) -> str:  # the ONNX graph a backend loads (torch: none)
+    return spec.precision if spec.backend == "onnx" else "fp32"
+
+
+class _BatchBar:
+    """One rich bar on stderr for a batch: files, audio hours, RTF and ETA."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn
+
+        self.progress = Progress(
+            TextColumn("{task.fields[files]}"),
+            BarColumn(),
+            TextColumn("{task.fields[hours]}"),
+            TextColumn("{task.fields[rate]}"),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self.task = self.progress.add_task("", total=None, files="", hours="", rate="")
+        self.progress.start()
+
+    def show(self, p) -> None:  # p: BatchProgress
+        rtf, eta = p.rtf, p.eta
+        rate = "" if rtf is None else f"RTF {rtf:.2f}  ETA {_clock(eta or 0.0)}"
+        self.progress.update(
+            self.task,
+            total=max(p.seconds_total, 1e-9),
+            completed=p.seconds_done,
+            files=f"{p.files_done}/{p.files_total} files",
+            hours=f"{p.seconds_done / 3600:.2f}/{p.seconds_total / 3600:.2f} h audio",
+            rate=rate,
+        )
+
+    def stop(self) -> None:
+        self.progress.stop()
+
+
+def _clock(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+
+def _spec(args: argparse.Namespace):  # -> RecognizerSpec
+    from tui_speech.asr.batch import RecognizerSpec
+    from tui_speech.asr.model import default_model, pick_backend
+
     if args.chunk is not None and args.stride is not None and args.chunk <= 2 * args.stride:
         raise UsageError("--chunk must be more than twice --stride")
-    if args.beam:
-        from tui_speech.asr.beam import BeamRecognizer
+    model = args.model or default_model()  # the rule listen and the Listen pane follow
+    threads = args.threads
+    if threads is None and args.ray is not None:
+        threads = 1  # a Ray worker per CPU unless told otherwise
+    return RecognizerSpec(
+        model=model,
+        backend=pick_backend(args.backend, model, args.precision),
+        precision=args.precision,
+        threads=threads,
+        alternatives=args.alternatives,
+        chunk_s=args.chunk,
+        stride_s=args.stride,
+        beam=args.beam,
+    )
 
-        return BeamRecognizer.load(
-            model, backend, args.threads, args.precision, beam_width=args.beam, **options
-        )
-    return Recognizer.load(model, backend, args.threads, args.precision, **options)
+
+def _load(args: argparse.Namespace):  # -> Recognizer
+    return _spec(args).load()
 
 
 def _print(results: list, fmt: str) -> None:
