@@ -23,10 +23,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="synthesize speech from text",
         description="Synthesize TEXT with Kokoro. With no -o, plays it on the default device.",
     )
-    p.add_argument("text", metavar="TEXT", help="the text to speak, or - to read standard input")
+    p.add_argument(
+        "text", metavar="TEXT", nargs="?",
+        help="the text to speak, or - to read standard input; [pause:1.5s] tags make silences",
+    )  # fmt: skip
+    p.add_argument(
+        "--file", metavar="DRAFT",
+        help="speak a draft file (.txt or .md) sentence by sentence; # headings are chapters",
+    )  # fmt: skip
     p.add_argument(
         "-o", "--output", metavar="OUT",
-        help="write OUT (.wav, .flac or .ogg at 24 kHz), or - for a WAV stream on stdout",
+        help="write OUT (.wav .flac .ogg .opus .mp3 at 24 kHz), or - for a WAV stream on stdout",
+    )  # fmt: skip
+    p.add_argument(
+        "--chapters", action="store_true",
+        help="with --file and -o: one file per # heading (OUT-01.opus, OUT-02.opus, ...)",
     )  # fmt: skip
     p.add_argument("--lang", default="en-us", help="language (en-us, en-gb, zh, es, fr, ...)")
     p.add_argument("--voice", help="a voice name or a weighted blend like jf_alpha:0.7,jm_kumo:0.3")
@@ -40,6 +51,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 def run(args: argparse.Namespace) -> int:
     from tui_speech.tts.pipeline import Pipeline
 
+    if (args.text is None) == (args.file is None):
+        raise UsageError("say what to speak: TEXT, - for standard input, or --file DRAFT")
+    if args.chapters and (args.file is None or args.output in (None, "-")):
+        raise UsageError("--chapters writes one file per heading: it needs --file and -o FILE")
+    if args.file is not None:
+        return _speak_file(args)
     text = read_text_arg(args.text)
     if not text.strip():
         raise UsageError("nothing to say: the text is empty")
@@ -146,3 +163,62 @@ def _open_sink(output: str | None, sample_rate: int) -> _Sink:
     if output == "-":
         return _StreamSink(sample_rate)
     return _FileSink(Path(str(output)), sample_rate)
+
+
+def _speak_file(args: argparse.Namespace) -> int:
+    """``--file``: the draft's sentences through the same renderer as the Speak pane's drafts."""
+    from tui_speech.tts.drafts import Draft, export, read_text_file, render
+    from tui_speech.tts.g2p import normalise_language
+    from tui_speech.tts.pipeline import Pipeline
+
+    path = Path(args.file)
+    text = read_text_file(path)
+    Pipeline(args.lang, args.voice, args.speed)  # voice, language and speed checked first
+    draft = Draft(path.stem, text, normalise_language(args.lang), args.voice or "", args.speed)
+    options = {"backend": args.backend, "model": args.model}
+    output = args.output
+    if output not in (None, "-"):
+        bar = _ProgressBar()
+        try:
+            files = export(draft, Path(output), chapters=args.chapters, progress=bar, **options)
+        finally:
+            bar.done()
+        for written in files:
+            info(f"wrote {written}")
+        return 0
+    sink: _Sink | None = _open_player() if output is None else None
+    try:
+        seen: set[str] = set()
+        for rendered in render(draft, **options):
+            for message in rendered.warnings:
+                if message not in seen:
+                    seen.add(message)
+                    warn(message)
+            sink = sink or _open_sink(output, rendered.sample_rate)
+            sink.write(rendered.audio, rendered.sample_rate)
+        if sink is not None:
+            sink.finish()
+    except BaseException:
+        if sink is not None:
+            sink.abort()
+        raise
+    return 0
+
+
+class _ProgressBar:
+    """``[#####.....] 12/240 sentences`` on stderr, redrawn in place; only on a terminal."""
+
+    WIDTH = 30
+
+    def __init__(self) -> None:
+        self._shown = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._shown:
+            filled = self.WIDTH * done // max(1, total)
+            bar = "#" * filled + "." * (self.WIDTH - filled)
+            print(f"\r[{bar}] {done}/{total} sentences", end="", file=sys.stderr, flush=True)
+
+    def done(self) -> None:
+        if self._shown:
+            print(file=sys.stderr)

@@ -1,0 +1,471 @@
+"""Drafts: named texts with their settings and their sentence takes, autosaved.
+
+A draft is spoken as its *units* (:func:`draft_units`): sentences (as the synthesis plan finds
+them, ``pipeline.iter_sentences``; a sentence is never cut smaller than the plan cuts it),
+``[pause:…]`` tags, and Markdown headings (``# Chapter``, spoken, and starting a chapter).
+Each sentence has takes: audio keyed by what it depends on (:func:`take_key`: the sentence,
+language, voice, speed and the lexicon entries it contains). Rendering a draft
+(:func:`render`) synthesizes only the sentences without a take for their key, so re-rendering
+one sentence of a long draft leaves the others' audio alone. A locked take is kept whatever
+changes.
+
+On disk (``config.Paths.drafts``): ``NAME.json`` (text, settings, takes) and ``NAME.takes/``
+(one FLAC per take). Every write is atomic (``fileio``): a draft survives the app being
+killed at any moment, as its last complete save.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tui_speech.errors import UsageError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from tui_speech.tts.engine import KokoroEngine
+
+CURRENT_FILE = ".current"
+TEXT_SUFFIXES = (".txt", ".md")
+_HEADING_RE = re.compile(r"^[ \t]{0,3}(#{1,6})[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+_BAD_NAME = re.compile(r"[/\\\x00-\x1f]")
+
+
+@dataclass(frozen=True)
+class SentenceTake:
+    """One rendering of one sentence; its audio is a FLAC file in the draft's takes folder."""
+
+    key: str
+    sentence: str
+    file: str
+    duration: float
+    locked: bool = False
+    #: When each word sounds in the take (``tts.durations.WordTiming``, samples of this take's
+    #: audio); empty when the model gave no durations.
+    words: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class Draft:
+    name: str
+    text: str = ""
+    lang: str = "en-us"
+    voice: str = ""  # "" = the language's default voice
+    speed: float = 1.0
+    takes: tuple[SentenceTake, ...] = ()
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A piece of a draft as it is spoken: a sentence, a heading (spoken too) or a pause."""
+
+    index: int
+    kind: str  # "sentence", "heading" or "pause"
+    text: str
+    chapter: int  # 0 before the first heading
+    pause: float = 0.0
+
+    @property
+    def spoken(self) -> bool:
+        return self.kind != "pause"
+
+
+def draft_units(text: str) -> list[Unit]:
+    """The units of ``text``, in order (a malformed pause tag is a UsageError)."""
+    from tui_speech.tts.pauses import Pause, split_pauses
+    from tui_speech.tts.pipeline import iter_sentences
+
+    units: list[Unit] = []
+    chapter = 0
+
+    def add_text(piece: str) -> None:
+        for part in split_pauses(piece):
+            if isinstance(part, Pause):
+                units.append(Unit(len(units), "pause", "", chapter, part.seconds))
+            else:
+                for sentence in iter_sentences(part):
+                    units.append(Unit(len(units), "sentence", sentence, chapter))
+
+    pos = 0
+    for match in _HEADING_RE.finditer(text):
+        add_text(text[pos : match.start()])
+        chapter += 1
+        add_text(match.group(2))
+        units[-1:] = [dataclasses.replace(u, kind="heading") for u in units[-1:]]
+        pos = match.end()
+    add_text(text[pos:])
+    return units
+
+
+def chapter_titles(units: list[Unit]) -> dict[int, str]:
+    titles = {0: ""}
+    for unit in units:
+        if unit.kind == "heading":
+            titles.setdefault(unit.chapter, unit.text)
+    return titles
+
+
+def take_key(sentence: str, lang: str, voice: str, speed: float) -> str:
+    """What a sentence's audio depends on, hashed: a change to any part asks for a new take."""
+    from tui_speech.tts.lexicon import entries_in
+
+    parts = [sentence, lang, voice, f"{speed:g}", entries_in(sentence, lang)]
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()[:24]
+
+
+def check_name(name: str) -> str:
+    name = name.strip()
+    if not name or name.startswith(".") or _BAD_NAME.search(name) or len(name) > 80:
+        raise UsageError(f"{name!r} cannot be a draft name", "letters, digits, spaces, - or _")
+    return name
+
+
+# --- the store ----------------------------------------------------------------------------------
+
+
+class DraftStore:
+    """The drafts in one folder. Thread-safe: the TUI autosaves text from its event loop while
+    a render worker adds takes; each change is a read-modify-write of the in-memory draft
+    under one lock, then an atomic write."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        from tui_speech.config import get_paths
+
+        self.folder = folder or get_paths().drafts
+        self._lock = threading.RLock()
+        self._drafts: dict[str, Draft] = {}
+
+    def path(self, name: str) -> Path:
+        return self.folder / f"{name}.json"
+
+    def takes_folder(self, name: str) -> Path:
+        return self.folder / f"{name}.takes"
+
+    def names(self) -> list[str]:
+        if not self.folder.is_dir():
+            return []
+        return sorted(p.stem for p in self.folder.glob("*.json") if not p.name.startswith("."))
+
+    def exists(self, name: str) -> bool:
+        return self.path(name).is_file()
+
+    def load(self, name: str) -> Draft:
+        with self._lock:
+            if name in self._drafts:
+                return self._drafts[name]
+            try:
+                data = json.loads(self.path(name).read_text("utf-8"))
+            except FileNotFoundError:
+                raise UsageError(f"there is no draft {name!r}") from None
+            except (OSError, ValueError) as exc:
+                raise UsageError(f"draft {name!r} cannot be read: {exc}") from None
+            draft = _from_json(name, data)
+            self._drafts[name] = draft
+            return draft
+
+    def save(self, draft: Draft) -> Draft:
+        from tui_speech.fileio import atomic_write_text
+
+        check_name(draft.name)
+        with self._lock:
+            atomic_write_text(self.path(draft.name), _to_json(draft))
+            self._drafts[draft.name] = draft
+        return draft
+
+    def update(self, name: str, **changes: Any) -> Draft:
+        """Change fields of a draft (text, lang, voice, speed) and save it."""
+        with self._lock:
+            return self.save(dataclasses.replace(self.load(name), **changes))
+
+    def create(self, name: str, text: str = "", **settings: Any) -> Draft:
+        name = check_name(name)
+        with self._lock:
+            if self.exists(name):
+                raise UsageError(f"a draft named {name!r} exists", "pick another name")
+            return self.save(Draft(name, text, **settings))
+
+    def delete(self, name: str) -> None:
+        import shutil
+
+        with self._lock:
+            self.path(name).unlink(missing_ok=True)
+            shutil.rmtree(self.takes_folder(name), ignore_errors=True)
+            self._drafts.pop(name, None)
+
+    @property
+    def current(self) -> str | None:
+        try:
+            name = (self.folder / CURRENT_FILE).read_text("utf-8").strip()
+        except OSError:
+            return None
+        return name if name and self.exists(name) else None
+
+    @current.setter
+    def current(self, name: str) -> None:
+        from tui_speech.fileio import atomic_write_text
+
+        atomic_write_text(self.folder / CURRENT_FILE, name + "\n")
+
+    # --- takes ------------------------------------------------------------------------------
+
+    def add_take(self, name: str, take: SentenceTake, audio: np.ndarray, rate: int) -> Draft:
+        """Write the take's audio (atomically), then the draft that names it."""
+        from tui_speech.audio.writer import write_audio
+
+        folder = self.takes_folder(name)
+        folder.mkdir(parents=True, exist_ok=True)
+        write_audio(folder / take.file, audio, rate)
+        with self._lock:
+            draft = self.load(name)
+            return self.save(dataclasses.replace(draft, takes=(*draft.takes, take)))
+
+    def set_locked(self, name: str, file: str, locked: bool) -> Draft:
+        """Lock a take (and unlock the sentence's others) or unlock it."""
+        with self._lock:
+            draft = self.load(name)
+            target = next((t for t in draft.takes if t.file == file), None)
+            if target is None:
+                raise UsageError("that take is gone")
+            takes = tuple(
+                dataclasses.replace(t, locked=locked and t.file == file)
+                if t.sentence == target.sentence
+                else t
+                for t in draft.takes
+            )
+            return self.save(dataclasses.replace(draft, takes=takes))
+
+    def audio(self, name: str, take: SentenceTake) -> tuple[np.ndarray, int]:
+        import soundfile as sf
+
+        audio, rate = sf.read(self.takes_folder(name) / take.file, dtype="float32")
+        return audio, int(rate)
+
+
+def take_for(draft: Draft, unit: Unit) -> SentenceTake | None:
+    """The take a sentence plays: its locked take, else its newest take for the current key."""
+    if not unit.spoken:
+        return None
+    locked = [t for t in draft.takes if t.sentence == unit.text and t.locked]
+    if locked:
+        return locked[-1]
+    key = take_key(unit.text, draft.lang, draft.voice, draft.speed)
+    matching = [t for t in draft.takes if t.key == key]
+    return matching[-1] if matching else None
+
+
+def _to_json(draft: Draft) -> str:
+    data = dataclasses.asdict(draft)
+    return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+
+
+def _from_json(name: str, data: Any) -> Draft:
+    if not isinstance(data, dict):
+        raise UsageError(f"draft {name!r} cannot be read: not a JSON object")
+    takes = []
+    for t in data.get("takes", ()):
+        words = tuple(_word(w) for w in t.get("words", ()))
+        takes.append(SentenceTake(t["key"], t["sentence"], t["file"], float(t["duration"]),
+                                  bool(t.get("locked")), words))  # fmt: skip
+    return Draft(
+        name,
+        str(data.get("text", "")),
+        str(data.get("lang", "en-us")),
+        str(data.get("voice", "")),
+        float(data.get("speed", 1.0)),
+        tuple(takes),
+    )
+
+
+def _word(data: dict[str, Any]) -> Any:
+    from tui_speech.tts.durations import WordTiming
+
+    return WordTiming(**data)
+
+
+# --- text files ---------------------------------------------------------------------------------
+
+
+def read_text_file(path: Path) -> str:
+    """A draft's text from a .txt or .md file (UTF-8), or a UsageError saying why not."""
+    if path.suffix.lower() not in TEXT_SUFFIXES:
+        raise UsageError(f"cannot open {path.name!r} as a draft", "use a .txt or .md file")
+    try:
+        return path.read_text("utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{path} does not exist") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def write_text_file(path: Path, text: str) -> Path:
+    from tui_speech.fileio import atomic_write_text
+
+    if path.suffix.lower() not in TEXT_SUFFIXES:
+        raise UsageError(f"cannot save a draft as {path.name!r}", "use a .txt or .md file")
+    atomic_write_text(path, text)
+    return path
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RenderedUnit:
+    """A unit's audio as it goes into the draft's whole audio (lazy results of :func:`render`).
+
+    ``synthesized`` is True when this render made the audio, False when a take was reused.
+    """
+
+    unit: Unit
+    audio: np.ndarray
+    sample_rate: int
+    take: SentenceTake | None = None
+    synthesized: bool = False
+    warnings: tuple[str, ...] = field(default=())
+
+
+def render(
+    draft: Draft,
+    store: DraftStore | None = None,
+    *,
+    redo: frozenset[int] = frozenset(),
+    start: int = 0,
+    engine: KokoroEngine | None = None,
+    backend: str = "onnx",
+    model: str | None = None,
+) -> Iterator[RenderedUnit]:
+    """The draft's audio, unit by unit from ``start`` (lazy: a unit is synthesized when the
+    caller asks for it, so a long draft streams to a file in bounded memory).
+
+    With a ``store``, a sentence whose take exists is read back instead of synthesized, and a
+    new take is saved there as it is made; ``redo`` names units (by index) to synthesize again
+    even so (a locked take is never redone). Without one (headless ``speak --file``) every
+    sentence is synthesized. ``engine`` lets a caller share a loaded engine.
+    """
+    import numpy as np
+
+    from tui_speech.tts.engine import SAMPLE_RATE
+    from tui_speech.tts.pipeline import LEAD_IN, Pipeline, shape_pauses
+
+    units = draft_units(draft.text)
+    if not any(u.spoken for u in units):
+        raise UsageError("nothing to say: the draft is empty")
+    pipeline = Pipeline(draft.lang, draft.voice or None, draft.speed, backend, model)
+    if engine is not None:
+        pipeline._engine = engine
+    for unit in units[start:]:
+        if not unit.spoken:
+            yield RenderedUnit(unit, np.zeros(round(unit.pause * SAMPLE_RATE), np.float32),
+                               SAMPLE_RATE)  # fmt: skip
+            continue
+        take = take_for(draft, unit) if store is not None else None
+        redo_it = unit.index in redo and not (take is not None and take.locked)
+        warnings: tuple[str, ...]
+        if take is not None and not redo_it and store is not None:
+            audio, rate = store.audio(draft.name, take)
+            made, warnings = False, ()
+        else:
+            audio, words, warnings = _synthesize(pipeline, unit.text)
+            rate, made = SAMPLE_RATE, True
+            key = take_key(unit.text, draft.lang, draft.voice, draft.speed)
+            take = SentenceTake(key, unit.text, f"{key[:12]}-{_stamp()}.flac",
+                                len(audio) / rate, words=words)  # fmt: skip
+            if store is not None:
+                draft = store.add_take(draft.name, take, audio, rate)
+        # Beside a pause tag the tag alone sets the silence (as in ``speak``'s plan).
+        before = unit.index + 1 < len(units) and units[unit.index + 1].kind == "pause"
+        after = unit.index > 0 and units[unit.index - 1].kind == "pause"
+        if before or after:
+            audio = shape_pauses(audio, 0.0 if before else 60.0, lead_in=0.0 if after else LEAD_IN)
+        yield RenderedUnit(unit, audio, rate, take, made, warnings)
+
+
+def _synthesize(
+    pipeline: Any, sentence: str
+) -> tuple[np.ndarray, tuple[Any, ...], tuple[str, ...]]:
+    """One sentence through the synthesis plan (cut only where the plan cuts a long one)."""
+    import numpy as np
+
+    pieces: list[np.ndarray] = []
+    words: list[Any] = []
+    warnings: list[str] = []
+    offset = 0
+    for chunk in pipeline(sentence):
+        pieces.append(chunk.audio)
+        for word in getattr(chunk, "words", ()):
+            words.append(
+                dataclasses.replace(word, start=word.start + offset, end=word.end + offset)
+            )
+        warnings.extend(w for w in chunk.warnings if w not in warnings)
+        offset += len(chunk.audio)
+    return np.concatenate(pieces).astype(np.float32), tuple(words), tuple(warnings)
+
+
+_counter = iter(range(1 << 62))
+
+
+def _stamp() -> str:
+    import os
+    import time
+
+    return f"{time.time_ns():x}{os.getpid() % 4096:03x}{next(_counter)}"
+
+
+def export(
+    draft: Draft,
+    path: Path,
+    store: DraftStore | None = None,
+    *,
+    chapters: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    **options: Any,
+) -> list[Path]:
+    """Render ``draft`` into ``path`` (format from its extension), or one file per chapter
+    (``path`` with ``-01``, ``-02``… before the extension; text before the first heading is
+    chapter 0). Streams unit by unit; returns the files written. ``progress(done, total)``
+    counts spoken units."""
+    from tui_speech.audio.writer import AudioFileWriter, check_writable
+
+    check_writable(path)
+    units = draft_units(draft.text)
+    spoken = sum(1 for u in units if u.spoken)
+    written: list[Path] = []
+    writer: AudioFileWriter | None = None
+    chapter: int | None = None
+    done = 0
+    try:
+        for rendered in render(draft, store, **options):
+            if writer is None or (chapters and rendered.unit.chapter != chapter):
+                if writer is not None:
+                    writer.close()
+                    written.append(writer.path)
+                chapter = rendered.unit.chapter
+                target = _chapter_path(path, chapter) if chapters else path
+                writer = AudioFileWriter(target, rendered.sample_rate)
+            writer.write(rendered.audio)
+            if rendered.unit.spoken:
+                done += 1
+                if progress is not None:
+                    progress(done, spoken)
+        if writer is not None:
+            writer.close()
+            written.append(writer.path)
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    return written
+
+
+def _chapter_path(path: Path, chapter: int) -> Path:
+    return path.with_name(f"{path.stem}-{chapter:02d}{path.suffix}")
