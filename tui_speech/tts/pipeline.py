@@ -25,6 +25,7 @@ a listener, ``bench/intelligibility.py``). So (:func:`chunk_sentences`):
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 from collections import deque
@@ -94,11 +95,17 @@ class SpeechChunk:
 
 @dataclass(frozen=True)
 class PhonemeChunk:
-    """A chunk before synthesis: what the model will be given."""
+    """A chunk before synthesis: what the model will be given, or a pause tag's silence."""
 
     index: int
     tokens: tuple[G2PToken, ...]
     warnings: tuple[str, ...] = ()
+    #: Seconds of silence a ``[pause:…]`` tag asks for (a chunk with no tokens), else 0.
+    pause: float = 0.0
+    #: Beside a pause tag the tag alone says how long the silence is: this chunk's own lead-in
+    #: (after a tag) or trailing pause (before one) is cut to its speech.
+    after_pause: bool = False
+    before_pause: bool = False
 
     @property
     def graphemes(self) -> str:
@@ -269,7 +276,7 @@ def _spaced(tokens: list[G2PToken]) -> list[G2PToken]:
     """A sentence's last token gets a trailing space, so merged sentences stay apart."""
     if tokens and not tokens[-1].whitespace:
         last = tokens[-1]
-        tokens[-1] = G2PToken(last.grapheme, last.phonemes, " ", last.known, last.override)
+        tokens[-1] = dataclasses.replace(last, whitespace=" ")
     return tokens
 
 
@@ -322,7 +329,30 @@ class Pipeline:
         engine().synthesize(ids, style_for(self.pack, len(ids)), self.speed)
 
     def plan(self, text: str, *, is_phonemes: bool = False) -> Iterator[PhonemeChunk]:
-        """The chunks ``text`` will be spoken in, without synthesis (lazy)."""
+        """The chunks ``text`` will be spoken in, without synthesis (lazy). Pause tags
+        (``tts.pauses``) are chunks of their own; a malformed one fails before any chunk."""
+        from tui_speech.tts.pauses import Pause, split_pauses
+
+        parts = split_pauses(text)
+        index = 0
+        for n, part in enumerate(parts):
+            if isinstance(part, Pause):
+                yield PhonemeChunk(index, (), pause=part.seconds)
+                index += 1
+                continue
+            after = n > 0 and isinstance(parts[n - 1], Pause)
+            before = n + 1 < len(parts) and isinstance(parts[n + 1], Pause)
+            held: PhonemeChunk | None = None
+            for chunk in self._plan_text(part, is_phonemes):
+                if held is not None:
+                    yield held
+                first = held is None
+                held = dataclasses.replace(chunk, index=index, after_pause=after and first)
+                index += 1
+            if held is not None:
+                yield dataclasses.replace(held, before_pause=before)
+
+    def _plan_text(self, text: str, is_phonemes: bool) -> Iterator[PhonemeChunk]:
         warnings: list[str] = []
 
         def sentences() -> Iterator[list[G2PToken]]:
@@ -348,16 +378,22 @@ class Pipeline:
         planned = (
             (c, encode(c.phonemes)[:MAX_PHONEMES]) for c in self.plan(text, is_phonemes=is_phonemes)
         )
-        work = ((chunk, ids) for chunk, ids in planned if ids)
-        spoken = 0
-        for chunk, out in _in_order(engine, work, self._synthesize):
-            audio = shape_pauses(out.audio, pause_after(chunk.graphemes))
+        work = ((chunk, ids) for chunk, ids in planned if ids or chunk.pause)
+        spoken = said = 0
+        for chunk, out in _in_order(engine, work, self._synthesize_or_pause):
+            if out is None:  # a pause tag: exactly the silence it asks for
+                audio = np.zeros(round(chunk.pause * SAMPLE_RATE), dtype=np.float32)
+            else:
+                pause = 0.0 if chunk.before_pause else pause_after(chunk.graphemes)
+                lead_in = 0.0 if chunk.after_pause else LEAD_IN
+                audio = shape_pauses(out.audio, pause, lead_in=lead_in)
+                said += 1
             yield SpeechChunk(
                 spoken, chunk.graphemes, chunk.phonemes, chunk.tokens, audio,
                 SAMPLE_RATE, chunk.warnings,
             )  # fmt: skip
             spoken += 1
-        if spoken == 0:
+        if said == 0:
             raise UsageError("nothing to say: the text has no speakable words")
 
     def _load_beside_g2p(self) -> Callable[[], KokoroEngine]:
@@ -384,6 +420,9 @@ class Pipeline:
             return result[0]
 
         return wait
+
+    def _synthesize_or_pause(self, ids: list[int]) -> EngineOutput | None:
+        return self._synthesize(ids) if ids else None
 
     def _synthesize(self, ids: list[int]) -> EngineOutput:
         return self.load().synthesize(ids, style_for(self.pack, len(ids)), self.speed)
@@ -416,21 +455,25 @@ def speech_bounds(audio: np.ndarray, rate: int = SAMPLE_RATE) -> tuple[int, int]
     return int(loud[0]) * frame, min(len(audio), (int(loud[-1]) + 1) * frame)
 
 
-def kept_span(audio: np.ndarray, pause_s: float, rate: int = SAMPLE_RATE) -> tuple[int, int]:
-    """The samples of ``audio`` that :func:`shape_pauses` keeps: its speech, :data:`LEAD_IN`
+def kept_span(
+    audio: np.ndarray, pause_s: float, rate: int = SAMPLE_RATE, lead_in: float = LEAD_IN
+) -> tuple[int, int]:
+    """The samples of ``audio`` that :func:`shape_pauses` keeps: its speech, ``lead_in``
     before it and ``pause_s`` after it (the whole of it when it is silent)."""
     bounds = speech_bounds(audio, rate) if len(audio) else None
     if bounds is None:
         return 0, len(audio)
     first, last = bounds
-    return max(0, first - int(LEAD_IN * rate)), min(len(audio), last + int(pause_s * rate))
+    return max(0, first - int(lead_in * rate)), min(len(audio), last + int(pause_s * rate))
 
 
-def shape_pauses(audio: np.ndarray, pause_s: float, rate: int = SAMPLE_RATE) -> np.ndarray:
-    """``audio`` with its leading silence cut to :data:`LEAD_IN` and its trailing silence to
+def shape_pauses(
+    audio: np.ndarray, pause_s: float, rate: int = SAMPLE_RATE, lead_in: float = LEAD_IN
+) -> np.ndarray:
+    """``audio`` with its leading silence cut to ``lead_in`` and its trailing silence to
     ``pause_s`` (never lengthened); cut edges fade over 5 ms, inside the kept silence, so no
     click is heard and no speech is touched."""
-    start, end = kept_span(audio, pause_s, rate)
+    start, end = kept_span(audio, pause_s, rate, lead_in)
     if start == 0 and end == len(audio):
         return audio
     out = audio[start:end].copy()
@@ -447,8 +490,8 @@ def shape_pauses(audio: np.ndarray, pause_s: float, rate: int = SAMPLE_RATE) -> 
 def _in_order(
     engine: Callable[[], KokoroEngine],
     work: Iterator[tuple[PhonemeChunk, list[int]]],
-    synthesize: Callable[[list[int]], EngineOutput],
-) -> Iterator[tuple[PhonemeChunk, EngineOutput]]:
+    synthesize: Callable[[list[int]], EngineOutput | None],
+) -> Iterator[tuple[PhonemeChunk, EngineOutput | None]]:
     """Synthesize up to ``engine.parallel_runs`` chunks (with their token ids) at once, yielding
     them in text order (lazy: at most one chunk more than that is planned ahead).
 
@@ -461,7 +504,7 @@ def _in_order(
         return
     runs = max(1, getattr(engine(), "parallel_runs", 1))
     with ThreadPoolExecutor(max_workers=runs, thread_name_prefix="tui-speech-tts") as pool:
-        pending: deque[tuple[PhonemeChunk, Future[EngineOutput]]] = deque()
+        pending: deque[tuple[PhonemeChunk, Future[EngineOutput | None]]] = deque()
         try:
             for chunk, ids in _prepend(head, work):
                 pending.append((chunk, pool.submit(synthesize, ids)))
