@@ -1,4 +1,5 @@
-"""``tui-speech dataset validate|synth``: check a dataset against a model; make synthetic data.
+"""``tui-speech dataset validate|synth|from-sessions``: check a dataset against a model; make
+synthetic data; turn corrected live sessions into data.
 
 ``validate DIR --model M`` checks every split (or ``--split``) and prints one line per problem
 with the split file's line number, then a summary; it exits 1 when a problem remains. ``--fix``
@@ -6,6 +7,10 @@ adds the bad rows to ``DIR/rejects.tsv``, which training and evaluation then lea
 
 ``synth --text lines.txt -o DIR`` renders each line with the embedded Kokoro over ``--voices``
 and ``--speeds`` into a dataset (16 kHz clips, ``transcripts.tsv`` and a ``dev.tsv``).
+
+``from-sessions IDS... -o DIR`` (or ``--all``) writes the utterances corrected in the Listen
+pane, from sessions recorded with audio (``listen --record``), as a dataset: each utterance's
+stretch of the recording and the text as corrected. ``finetune --data DIR`` takes it as it is.
 """
 
 from __future__ import annotations
@@ -52,12 +57,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     s.add_argument("--reverb", action="store_true", help="add a synthetic room")
     s.add_argument("--dev-every", type=int, default=5, help="every Nth line also goes to dev")
     s.add_argument("--seed", type=int, default=0)
+    fs = sub.add_parser(
+        "from-sessions",
+        help="the utterances corrected in live sessions (recorded with audio) as a dataset",
+    )
+    fs.add_argument("ids", metavar="ID", nargs="*", help="session ids, unique prefixes or 'last'")
+    fs.add_argument("--all", action="store_true", help="every session with corrections")
+    fs.add_argument("-o", "--output", type=Path, required=True, help="new dataset folder")
     return p
 
 
 def run(args: argparse.Namespace) -> int:
     if args.dataset_command == "synth":
         return _synth(args)
+    if args.dataset_command == "from-sessions":
+        return _from_sessions(args)
     return _validate(args)
 
 
@@ -152,4 +166,27 @@ def _synth(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     print(f"{args.output}: {seconds / 60:.1f} min of audio", file=sys.stderr)
+    return 0
+
+
+def _from_sessions(args: argparse.Namespace) -> int:
+    from tui_speech.asr.corrections import sessions_dataset
+    from tui_speech.asr.sessions import find_session, list_sessions
+    from tui_speech.config import get_paths
+
+    folder = get_paths().sessions
+    if args.all == bool(args.ids):
+        raise UsageError("give session ids, or --all for every session with corrections")
+    sessions = list_sessions(folder) if args.all else [find_session(folder, i) for i in args.ids]
+    if not sessions:
+        raise UsageError("no sessions yet; `tui-speech listen --record` starts one with audio")
+    result = sessions_dataset(sessions, args.output)
+    if result.skipped_line():
+        print(result.skipped_line(), file=sys.stderr)
+    print(
+        f"{result.folder}: {result.clips} corrected utterances ({result.seconds:.1f} s) from "
+        f"{len(result.used)} session(s); `tui-speech finetune --data {result.folder}` trains on "
+        "them",
+        file=sys.stderr,
+    )
     return 0

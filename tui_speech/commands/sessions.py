@@ -52,7 +52,7 @@ def export_text(info: Any, fmt: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tui_speech.asr.sessions import delete_session, find_session, list_sessions
+    from tui_speech.asr.sessions import delete_session, final_text, find_session, list_sessions
     from tui_speech.config import get_paths
 
     folder = get_paths().sessions
@@ -81,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "show":
         print(f"session {info.id} · started {info.started} · {info.source} · {info.model}")
         for f in info.finals:
-            print(f"[{_clock(float(f['t0']))} → {_clock(float(f['t1']))}] {f['text']}")
+            # As written: the user's corrections (Listen pane, enter) over what was heard.
+            print(f"[{_clock(float(f['t0']))} → {_clock(float(f['t1']))}] {final_text(f)}")
         return 0
     text = export_text(info, args.format)
     if args.output is None:
