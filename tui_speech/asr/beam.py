@@ -1,12 +1,22 @@
-"""Optional CTC prefix beam search (``transcribe --beam WIDTH``), without a language model.
+"""CTC prefix beam search (``--beam WIDTH``), optionally biased towards hotwords.
 
 pyctcdecode pins ``numpy<2`` and cannot be installed beside this project's NumPy, so the
-search is a small one of our own: the classic prefix beam search over the frames of a window
-(blank / non-blank prefix probabilities, repeated tokens need a blank between them), with
-only the few most probable tokens of each frame expanded. The best prefix is then aligned to
-the frames by Viterbi forced alignment, which gives every character a span of frames; its
-timing, confidence (mean of its probability over the span), minimum and alternatives are
-defined exactly as in greedy decoding.
+search is a small one of our own: the classic prefix beam search (blank / non-blank prefix
+probabilities, repeated tokens need a blank between them), with a
+:class:`~tui_speech.asr.hotwords.ContextGraph` score carried by each prefix when hotwords are
+given (the bonus of each matched token counts in the ranking; a failed match takes it back).
+
+It is kept cheap enough to run on every live partial (bench/hotwords.py times it against
+greedy decoding of the same logits):
+
+- per frame, only tokens within ``PRUNE`` (natural log) of the frame's best are expanded, at
+  most ``TOP_TOKENS`` of them; beams more than ``BEAM_PRUNE`` below the best are dropped;
+- runs of frames with a single candidate (CTC's long stretches of sure blank, a sure
+  character held over several frames) are one step: their log-probabilities add up exactly;
+- when the best prefix is the greedy text, the greedy characters are the answer; otherwise only
+  the stretch of frames where the two differ is aligned again (Viterbi forced alignment), so
+  every character keeps a span of frames. Timing, confidence (the mean probability of the
+  character's token over its span), minimum and alternatives are defined as in greedy decoding.
 
 Each window is searched on its own; a character that straddles a window edge can therefore be
 split or repeated – rare with the 4 s context, and absent for audio shorter than one window.
@@ -14,51 +24,156 @@ split or repeated – rare with the 4 s context, and absent for audio shorter th
 
 from __future__ import annotations
 
-from collections import defaultdict
+import math
 from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from tui_speech.asr.ctc import CharResult, GreedyDecoder, softmax
+from tui_speech.asr.ctc import CharResult, GreedyDecoder, _Span, softmax
+from tui_speech.asr.hotwords import ContextGraph, Hotword
 from tui_speech.asr.recognizer import SILENCE_RMS, Progress, Recognizer
 
-#: Tokens expanded per frame: the rest carry too little probability to change the best path.
+#: Tokens expanded per frame at most.
 TOP_TOKENS = 8
+#: Tokens less likely than the frame's best by more than this factor (e^5 ~ 150) are not
+#: expanded: on bench/hotwords.py a cut at e^10 changed no transcript and took 4x the time.
+PRUNE = 5.0
+#: Beams this far (natural log) below the best are dropped.
+BEAM_PRUNE = 10.0
 _NEG = -1e30
+_LOG_FLOOR = 1e-30
 
 
-def _logsumexp(a: float, b: float) -> float:
+def _lse(a: float, b: float) -> float:
     if a < b:
         a, b = b, a
-    return a if b <= _NEG else a + float(np.log1p(np.exp(b - a)))
+    return a if b <= _NEG else a + math.log1p(math.exp(b - a))
 
 
-def prefix_beam_search(log_probs: np.ndarray, blank: int, width: int) -> tuple[int, ...]:
-    """The most probable token sequence (collapsed, no blanks) under CTC."""
-    beams: dict[tuple[int, ...], tuple[float, float]] = {(): (0.0, _NEG)}  # (p_blank, p_token)
-    for frame in log_probs:
-        candidates = np.argpartition(-frame, min(TOP_TOKENS, len(frame) - 1))[:TOP_TOKENS]
-        nxt: dict[tuple[int, ...], list[float]] = defaultdict(lambda: [_NEG, _NEG])
-        for prefix, (pb, pnb) in beams.items():
-            total = _logsumexp(pb, pnb)
-            for tok in candidates.tolist():
-                p = float(frame[tok])
-                if tok == blank:
-                    entry = nxt[prefix]
-                    entry[0] = _logsumexp(entry[0], total + p)
+# A step is one frame, or a run of frames whose single candidate is one token:
+# (tokens, their log-probs in the first frame, the log-prob of the run's other frames).
+_Step = tuple[list[int], list[float], float]
+
+
+def _steps(probs: np.ndarray, prune: float = PRUNE) -> list[_Step]:
+    """The frames of ``probs`` (frames, vocab) as search steps (see the module docstring)."""
+    n = len(probs)
+    if n == 0:
+        return []
+    best = probs.max(axis=1)
+    keep = probs >= (best * math.exp(-prune))[:, None]
+    count = keep.sum(axis=1)
+    winner = probs.argmax(axis=1)
+    single = count == 1
+    # Frames in one run share a key: a single candidate's token; any other frame its own.
+    key = np.where(single, winner, -1 - np.arange(n))
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    log_best = np.log(np.maximum(best, _LOG_FLOOR))
+    run_sum = np.add.reduceat(log_best, starts)
+    steps: list[_Step] = []
+    for s, total in zip(starts.tolist(), run_sum.tolist(), strict=True):
+        if single[s]:
+            first = float(log_best[s])
+            steps.append(([int(winner[s])], [first], total - first))
+            continue
+        row = probs[s]
+        toks = np.flatnonzero(keep[s])
+        if len(toks) > TOP_TOKENS:
+            toks = toks[np.argpartition(-row[toks], TOP_TOKENS - 1)[:TOP_TOKENS]]
+        steps.append((toks.tolist(), np.log(np.maximum(row[toks], _LOG_FLOOR)).tolist(), 0.0))
+    return steps
+
+
+def _search(
+    steps: list[_Step], blank: int, width: int, context: ContextGraph | None
+) -> tuple[int, ...]:
+    # prefix -> [p_blank, p_token, context state, context score]
+    beams: dict[tuple[int, ...], list] = {(): [0.0, _NEG, 0, 0.0]}
+    for toks, lps, rest in steps:
+        if len(toks) == 1 and len(beams) == 1:
+            # One path and one candidate (most steps: sure blanks, sure characters).
+            ((prefix, (pb, pnb, state, cscore)),) = beams.items()
+            tok, p = toks[0], lps[0] + rest
+            if tok == blank:
+                beams = {prefix: [_lse(pb, pnb) + p, _NEG, state, cscore]}
+                continue
+            if prefix and tok == prefix[-1]:
+                if pb <= _NEG:
+                    beams = {prefix: [_NEG, pnb + p, state, cscore]}
                     continue
-                last = prefix[-1] if prefix else None
-                ext = nxt[prefix + (tok,)]
+                if pnb > _NEG:
+                    ext = prefix + (tok,)
+                    new_state, gain = context.forward(state, tok) if context else (0, 0.0)
+                    beams = {
+                        prefix: [_NEG, pnb + p, state, cscore],
+                        ext: [_NEG, pb + p, new_state, cscore + gain],
+                    }
+                    continue
+                source = pb
+            else:
+                source = _lse(pb, pnb)
+            new_state, gain = context.forward(state, tok) if context else (0, 0.0)
+            beams = {prefix + (tok,): [_NEG, source + p, new_state, cscore + gain]}
+            continue
+        nxt: dict[tuple[int, ...], list] = {}
+        for prefix, (pb, pnb, state, cscore) in beams.items():
+            total = _lse(pb, pnb)
+            last = prefix[-1] if prefix else -1
+            for tok, p in zip(toks, lps, strict=True):
+                if tok == blank:
+                    e = nxt.get(prefix)
+                    if e is None:
+                        nxt[prefix] = [total + p, _NEG, state, cscore]
+                    else:
+                        e[0] = _lse(e[0], total + p)
+                    continue
                 if tok == last:
-                    # A repeat extends only from a blank-ending path; otherwise it collapses.
-                    ext[1] = _logsumexp(ext[1], pb + p)
-                    same = nxt[prefix]
-                    same[1] = _logsumexp(same[1], pnb + p)
+                    # A repeat collapses into the prefix; only a blank-ending path extends.
+                    e = nxt.get(prefix)
+                    if e is None:
+                        nxt[prefix] = [_NEG, pnb + p, state, cscore]
+                    else:
+                        e[1] = _lse(e[1], pnb + p)
+                    source = pb
                 else:
-                    ext[1] = _logsumexp(ext[1], total + p)
-        ranked = sorted(nxt.items(), key=lambda kv: -_logsumexp(*kv[1]))[:width]
-        beams = {k: (v[0], v[1]) for k, v in ranked}
-    return max(beams.items(), key=lambda kv: _logsumexp(*kv[1]))[0]
+                    source = total
+                if source <= _NEG:
+                    continue
+                ext = prefix + (tok,)
+                e = nxt.get(ext)
+                if e is None:
+                    if context is None:
+                        nxt[ext] = [_NEG, source + p, 0, 0.0]
+                    else:
+                        new_state, gain = context.forward(state, tok)
+                        nxt[ext] = [_NEG, source + p, new_state, cscore + gain]
+                else:
+                    e[1] = _lse(e[1], source + p)
+        if rest:
+            # The run's other frames: the single candidate again, nothing else.
+            for e in nxt.values():
+                if toks[0] == blank:
+                    e[0] += rest
+                else:
+                    e[0], e[1] = _NEG, e[1] + rest
+        scored = sorted(((_lse(e[0], e[1]) + e[3], k) for k, e in nxt.items()), reverse=True)
+        floor = scored[0][0] - BEAM_PRUNE
+        beams = {k: nxt[k] for s, k in scored[:width] if s >= floor}
+    if context is None:
+        return max(beams.items(), key=lambda kv: _lse(kv[1][0], kv[1][1]))[0]
+    return max(
+        beams.items(),
+        key=lambda kv: _lse(kv[1][0], kv[1][1]) + kv[1][3] + context.finalize(kv[1][2]),
+    )[0]
+
+
+def prefix_beam_search(
+    log_probs: np.ndarray, blank: int, width: int, context: ContextGraph | None = None
+) -> tuple[int, ...]:
+    """The most probable token sequence (collapsed, no blanks) under CTC, with the context
+    graph's bonuses when one is given."""
+    probs = np.exp(np.asarray(log_probs, dtype=np.float64))
+    return _search(_steps(probs), blank, max(1, int(width)), context)
 
 
 def force_align(log_probs: np.ndarray, tokens: tuple[int, ...], blank: int) -> np.ndarray:
@@ -93,17 +208,104 @@ def force_align(log_probs: np.ndarray, tokens: tuple[int, ...], blank: int) -> n
     return path
 
 
-class BeamRecognizer(Recognizer):
-    """A :class:`Recognizer` whose windows are decoded by prefix beam search."""
+def _collapse(path: np.ndarray, blank: int) -> tuple[int, ...]:
+    if len(path) == 0:
+        return ()
+    starts = np.flatnonzero(np.r_[True, path[1:] != path[:-1]])
+    return tuple(t for t in path[starts].tolist() if t != blank)
 
-    def __init__(self, *args, beam_width: int = 8, **kwargs) -> None:
+
+def _spans(path: np.ndarray, blank: int) -> list[tuple[int, int]]:
+    """(start, end) frames of each non-blank run in an alignment."""
+    if len(path) == 0:
+        return []
+    starts = np.flatnonzero(np.r_[True, path[1:] != path[:-1]])
+    ends = np.r_[starts[1:], len(path)]
+    return [(s, e) for s, e in zip(starts.tolist(), ends.tolist(), strict=True) if path[s] != blank]
+
+
+def align(
+    probs: np.ndarray, tokens: tuple[int, ...], blank: int, greedy: np.ndarray | None = None
+) -> np.ndarray:
+    """A frame alignment of ``tokens``: the greedy path (``greedy``, the argmax per frame)
+    where the tokens agree with it, forced alignment of the stretch in between where not."""
+    if greedy is None:
+        greedy = probs.argmax(axis=1)
+    seen = _collapse(greedy, blank)
+    if seen == tokens:
+        return greedy
+    # Common prefix and suffix with the greedy text, then one token of slack on each side
+    # so that a repeat at the border gets the blank it needs.
+    p = 0
+    while p < min(len(seen), len(tokens)) and seen[p] == tokens[p]:
+        p += 1
+    s = 0
+    while s < min(len(seen), len(tokens)) - p and seen[-1 - s] == tokens[-1 - s]:
+        s += 1
+    p, s = max(0, p - 1), max(0, s - 1)
+    spans = _spans(greedy, blank)
+    lo = spans[p - 1][1] if p > 0 else 0
+    hi = spans[len(seen) - s][0] if s > 0 else len(greedy)
+    part = tokens[p : len(tokens) - s]
+    path = greedy.copy()
+    if hi > lo:
+        log_part = np.log(np.maximum(probs[lo:hi], _LOG_FLOOR))
+        path[lo:hi] = force_align(log_part, part, blank) if part else blank
+    if hi < lo or _collapse(path, blank) != tokens:
+        path = force_align(np.log(np.maximum(probs, _LOG_FLOOR)), tokens, blank)
+    return path
+
+
+def chars_of_path(decoder: GreedyDecoder, probs: np.ndarray, path: np.ndarray) -> list[CharResult]:
+    """The characters of an alignment, each defined as greedy decoding defines it (times from
+    ``decoder.frames_seen``)."""
+    out: list[CharResult] = []
+    for start, end in _spans(path, decoder.blank_id):
+        token = int(path[start])
+        real = probs[start:end, token]
+        span = _Span(
+            token,
+            decoder.frames_seen + start,
+            end - start,
+            float(real.sum()),
+            float(real.min()),
+            probs[start:end].sum(axis=0),
+        )
+        out.extend(decoder._close(span))
+    decoder.frames_seen += len(path)
+    return out
+
+
+class BeamRecognizer(Recognizer):
+    """A :class:`Recognizer` whose windows are decoded by prefix beam search, biased towards
+    ``hotwords`` when given (terms the model cannot spell are left out, with a warning in
+    :attr:`warnings`)."""
+
+    def __init__(
+        self, *args, beam_width: int = 8, hotwords: Iterable[Hotword] = (), **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.beam_width = max(1, int(beam_width))
+        self.hotwords = tuple(hotwords)
+        index = {tok: i for i, tok in enumerate(self.info.vocab) if tok}
+        graph, warnings = ContextGraph.build(
+            self.hotwords, index, self.info.lower_case, self.info.delimiter_id
+        )
+        self.context: ContextGraph | None = graph if len(graph) else None
+        self.warnings: tuple[str, ...] = warnings
+
+    def draft(self, threads: int | None = None) -> Recognizer:
+        """The draft (see :meth:`Recognizer.draft`), searching as this one does."""
+        draft = super().draft(threads)
+        if isinstance(draft, BeamRecognizer) and draft is not self:
+            draft.beam_width, draft.hotwords = self.beam_width, self.hotwords
+            draft.context, draft.warnings = self.context, ()
+        return draft
 
     def iter_chars(
         self, blocks: Iterable[np.ndarray], progress: Progress | None = None
     ) -> Iterator[CharResult]:
-        """Characters per window, beam-searched and force-aligned (lazy)."""
+        """Characters per window, beam-searched and aligned (lazy)."""
         from tui_speech.asr.chunking import iter_windows
 
         offset = 0
@@ -117,45 +319,23 @@ class BeamRecognizer(Recognizer):
             quiet = float(np.sqrt(np.mean(np.square(window.samples)))) < SILENCE_RMS
             if not quiet and keep_to > window.keep_from:
                 probs = softmax(self.window_logits(window.samples)[window.keep_from : keep_to])
-                yield from self._aligned(decoder, probs)
+                yield from self.search(decoder, probs)
             offset = window.end_sample
             if progress is not None:
                 progress(offset / self.sample_rate)
 
-    def _aligned(self, decoder: GreedyDecoder, probs: np.ndarray) -> list[CharResult]:
-        log_probs = np.log(np.maximum(probs, 1e-30))
+    def window_chars(self, samples: np.ndarray, prompt: str = "") -> tuple[CharResult, ...]:
+        """Characters of one live window (a partial), searched as finals are."""
+        logits = self.window_logits(samples)
+        if len(logits) == 0:
+            return ()
+        return tuple(self.search(self.new_decoder(), softmax(logits)))
+
+    def search(self, decoder: GreedyDecoder, probs: np.ndarray) -> list[CharResult]:
+        """The characters of the best prefix of ``probs`` (frames, vocab)."""
         blank = self.info.blank_id
-        tokens = prefix_beam_search(log_probs, blank, self.beam_width)
-        path = force_align(log_probs, tokens, blank)
-        # Make the aligned token win its frames so the greedy span bookkeeping (timing,
-        # confidence of that token, alternatives) applies unchanged to the beam's choice.
-        shaped = probs.copy()
-        rows = np.arange(len(path))
-        shaped[rows, path] = shaped.max(axis=1) + 1.0
-        spans = decoder.feed(shaped) + decoder.flush()
-        out = []
-        for c, (start, end) in zip(spans, _spans(path, blank), strict=True):
-            token = path[start]
-            real = probs[start:end, token]
-            alts = self._alternatives(probs[start:end].mean(axis=0), token)
-            out.append(CharResult(c.char, c.t0, c.t1, float(real.mean()), float(real.min()), alts))
-        return out
-
-    def _alternatives(self, mean: np.ndarray, token: int) -> tuple[tuple[str, float], ...]:
-        ranked = mean.copy()
-        ranked[[token, self.info.blank_id]] = -1.0
-        top = np.argsort(-ranked)[: self.alternatives]
-        text = self.new_decoder()._text
-        return tuple((text[i], float(mean[i])) for i in top.tolist() if ranked[i] >= 0)
-
-
-def _spans(path: np.ndarray, blank: int) -> list[tuple[int, int]]:
-    """(start, end) frames of each non-blank run in an alignment."""
-    out = []
-    start = 0
-    for f in range(1, len(path) + 1):
-        if f == len(path) or path[f] != path[start]:
-            if path[start] != blank:
-                out.append((start, f))
-            start = f
-    return out
+        greedy = probs.argmax(axis=1)
+        tokens = _search(_steps(probs), blank, self.beam_width, self.context)
+        if tokens == _collapse(greedy, blank):
+            return decoder.feed(probs) + decoder.flush()  # the greedy characters, as they are
+        return chars_of_path(decoder, probs, align(probs, tokens, blank, greedy))

@@ -1,0 +1,196 @@
+"""Hotwords: terms the CTC beam search is nudged towards (contextual biasing).
+
+A hotwords file holds one term per line, optionally ``term<TAB>weight``; blank lines and lines
+starting with ``#`` are skipped. The weight is the bonus (natural log, added to a path's
+log-probability) for each token of the term that a beam prefix matches.
+
+:class:`ContextGraph` is the prefix trie of the terms' tokens, the shape of the context graphs
+in WeNet and sherpa-onnx (our own code): a prefix that walks into the trie earns the bonus of
+each token as it is matched, so a term can win against the acoustics *while* it is being
+spoken, not only once it is complete. A match that fails (the next token leaves the trie, or
+the utterance ends mid-term) takes the bonuses it earned back, so a partial match never
+changes the final ranking; only a term matched to its end keeps its bonus. After a failure
+the token is tried again from the root, so a term may start right where another attempt broke
+off (``深深度`` still matches ``深度``).
+
+Where one term is a prefix of another (``深度``, ``深度学习``), finishing the short one banks
+its bonus and the walk goes on towards the long one; failing after that takes back only what
+was earned past the short one. Terms that overlap other than as prefixes are matched one at a
+time (no Aho-Corasick fail arcs): enough for lists of names and phrases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui_speech.errors import UsageError
+
+#: Bonus per matched token when a term has no weight of its own (measured: bench/hotwords.py).
+DEFAULT_WEIGHT = 1.5
+#: Weights above this drown the acoustics: the term would be "heard" in any noise.
+MAX_WEIGHT = 10.0
+
+
+@dataclass(frozen=True)
+class Hotword:
+    """One term and its bonus per token."""
+
+    term: str
+    weight: float = DEFAULT_WEIGHT
+
+
+def parse_hotwords(text: str, source: str = "hotwords") -> tuple[Hotword, ...]:
+    """The terms of a hotwords file's text (see the module docstring), in order, deduplicated."""
+    out: dict[str, Hotword] = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        term, _, weight_text = line.partition("\t")
+        term = term.strip()
+        weight = DEFAULT_WEIGHT
+        if weight_text.strip():
+            try:
+                weight = float(weight_text)
+            except ValueError:
+                weight = float("nan")
+            if not 0 < weight <= MAX_WEIGHT:
+                raise UsageError(
+                    f"{source}, line {number}: weight {weight_text.strip()!r} is not a number "
+                    f"in (0, {MAX_WEIGHT:g}]",
+                    f"write the term, a tab and a weight such as {DEFAULT_WEIGHT:g}, "
+                    "or the term alone",
+                )
+        if term:
+            out[term] = Hotword(term, weight)
+    return tuple(out.values())
+
+
+def read_hotwords(path: str | Path) -> tuple[Hotword, ...]:
+    """The terms of a hotwords file (UTF-8)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"no hotwords file at {path}", "write one term per line into it") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = "is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else "cannot be read"
+        raise UsageError(f"the hotwords file {path} {reason}") from None
+    return parse_hotwords(text, str(path))
+
+
+@dataclass
+class _Node:
+    children: dict[int, int]
+    score: float  # bonus earned from the root to here
+    banked: float  # of that, what a finished term on the way has made permanent
+    end: bool
+
+
+class ContextGraph:
+    """The prefix trie of token sequences with a bonus per token (see the module docstring).
+
+    States are node ids; 0 is the root. :meth:`forward` moves a state by one token and says
+    how the context score changes; :meth:`finalize` is the change at the end of an utterance.
+    """
+
+    ROOT = 0
+
+    def __init__(self, terms: Iterable[tuple[tuple[int, ...], float]]) -> None:
+        self._nodes = [_Node({}, 0.0, 0.0, False)]
+        for tokens, weight in terms:
+            self._add(tokens, weight)
+
+    def __len__(self) -> int:
+        """Number of trie nodes besides the root (0: no terms)."""
+        return len(self._nodes) - 1
+
+    def _add(self, tokens: tuple[int, ...], weight: float) -> None:
+        if not tokens:
+            return
+        node = self.ROOT
+        for tok in tokens:
+            here = self._nodes[node]
+            nxt = here.children.get(tok)
+            if nxt is None:
+                nxt = len(self._nodes)
+                here.children[tok] = nxt
+                self._nodes.append(_Node({}, here.score + weight, here.banked, False))
+            else:
+                # A prefix shared by terms of different weights earns the larger bonus.
+                child = self._nodes[nxt]
+                child.score = max(child.score, here.score + weight)
+            node = nxt
+        self._nodes[node].end = True
+        self._rebank()
+
+    def _rebank(self) -> None:
+        # ``banked`` is the score of the deepest finished term on the path from the root.
+        stack = [(self.ROOT, 0.0)]
+        while stack:
+            node, banked = stack.pop()
+            n = self._nodes[node]
+            n.banked = n.score if n.end else banked
+            stack.extend((c, n.banked) for c in n.children.values())
+
+    def forward(self, state: int, token: int) -> tuple[int, float]:
+        """The state after ``token`` and the change of the context score."""
+        node = self._nodes[state]
+        nxt = node.children.get(token)
+        if nxt is not None:
+            return self._settle(nxt), self._nodes[nxt].score - node.score
+        # The match broke off: take back what was not banked, then try the token afresh.
+        back = node.banked - node.score
+        start = self._nodes[self.ROOT].children.get(token) if state != self.ROOT else None
+        if start is None:
+            return self.ROOT, back
+        return self._settle(start), back + self._nodes[start].score
+
+    def _settle(self, state: int) -> int:
+        # A finished term with nothing beyond it: start over from the root (its bonus is kept:
+        # the root's score, like every banked one, is never taken back).
+        node = self._nodes[state]
+        return self.ROOT if node.end and not node.children else state
+
+    def finalize(self, state: int) -> float:
+        """The change of the context score when the utterance ends in ``state``."""
+        node = self._nodes[state]
+        return node.banked - node.score
+
+    @classmethod
+    def build(
+        cls,
+        hotwords: Iterable[Hotword],
+        index: Mapping[str, int],
+        lower_case: bool = False,
+        delimiter: int | None = None,
+    ) -> tuple[ContextGraph, tuple[str, ...]]:
+        """The graph of ``hotwords`` over a model's tokens (``index``: token text -> id), and a
+        warning for each term the model cannot spell (a character it has no token for)."""
+        terms, warnings = [], []
+        for hw in hotwords:
+            text = hw.term.lower() if lower_case else hw.term
+            tokens: list[int] = []
+            missing = []
+            for ch in text:
+                if ch.isspace():
+                    if delimiter is not None and tokens and tokens[-1] != delimiter:
+                        tokens.append(delimiter)
+                    continue
+                tok = index.get(ch)
+                if tok is None:
+                    missing.append(ch)
+                else:
+                    tokens.append(tok)
+            if missing:
+                warnings.append(
+                    f"hotword {hw.term!r} left out: the model has no token for "
+                    + ", ".join(repr(c) for c in dict.fromkeys(missing))
+                )
+                continue
+            while tokens and tokens[-1] == delimiter:
+                tokens.pop()
+            terms.append((tuple(tokens), hw.weight))
+        return cls(terms), tuple(warnings)
