@@ -123,6 +123,10 @@ class RecognizerSpec:
 
     def load(self) -> Recognizer:
         from tui_speech.asr.recognizer import Recognizer
+        from tui_speech.asr.whisper import WhisperRecognizer, is_embedded
+
+        if is_embedded(self.model):
+            return WhisperRecognizer.load(self.threads)  # type: ignore[return-value]
 
         options = {
             "alternatives": self.alternatives,

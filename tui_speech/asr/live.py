@@ -29,6 +29,7 @@ from tui_speech.asr.model import default_model, pick_backend
 from tui_speech.asr.stream import LiveStream, LiveTranscriber, StreamEvent
 from tui_speech.config import ListenSettings, get_paths
 from tui_speech.errors import Action, ModelMissingError, TuiSpeechError
+from tui_speech.hub.embedded import WHISPER_ID
 
 if TYPE_CHECKING:
     from tui_speech.asr.ctc import CharResult
@@ -54,8 +55,11 @@ def load_recognizer(settings: ListenSettings, model: str | None = None) -> Recog
     """``model`` (else ``settings.model``, else :func:`~tui_speech.asr.model.default_model`)
     loaded with the settings' backend, precision and threads."""
     from tui_speech.asr.recognizer import Recognizer
+    from tui_speech.asr.whisper import WhisperRecognizer, is_embedded
 
     spec = model or settings.model or default_model()
+    if is_embedded(spec):  # the embedded Whisper: one backend, one precision
+        return WhisperRecognizer.load(settings.threads or None)  # type: ignore[return-value]
     backend = pick_backend(settings.backend, spec, settings.precision)
     return Recognizer.load(spec, backend, settings.threads or None, settings.precision)
 

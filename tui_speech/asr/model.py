@@ -107,12 +107,14 @@ def stored_asr_models() -> list[str]:
 
 def default_model(stored: list[str] | None = None) -> str:
     """The model used when none is named, the same for every command and the TUI: the
-    default model when it is stored, else the first stored ASR model, else the default model
-    (whose loading then says how to fetch it)."""
+    default model when it is stored, else the first stored ASR model, else the embedded
+    Whisper (``tui_speech.asr.whisper``: offline, from the installed packages)."""
+    from tui_speech.hub.embedded import WHISPER_ID
+
     stored = stored_asr_models() if stored is None else stored
-    if DEFAULT_MODEL in stored or not stored:
+    if DEFAULT_MODEL in stored:
         return DEFAULT_MODEL
-    return stored[0]
+    return stored[0] if stored else WHISPER_ID
 
 
 def resolve_model_dir(spec: str | None) -> tuple[Path, str]:

@@ -117,6 +117,11 @@ class Recognizer:
     def sample_rate(self) -> int:
         return self.info.sample_rate
 
+    @property
+    def budget_window_s(self) -> float:
+        """Audio one offline call decodes, for the live compute budget: one window."""
+        return self.chunk / self.sample_rate
+
     def min_samples(self) -> int:
         """The shortest input that gives one output frame."""
         return self.info.receptive_field
@@ -134,6 +139,12 @@ class Recognizer:
         if len(samples) < self.min_samples():
             return np.zeros((0, len(self.info.vocab)), np.float32)
         return self.backend.logits(self.normalise(samples))
+
+    def window_chars(self, samples: np.ndarray, prompt: str = "") -> tuple[CharResult, ...]:
+        """Characters of one live window, times from its start. ``prompt`` (the committed
+        text before the window) is for seq2seq recognisers; CTC has no use for it."""
+        decoder = self.new_decoder()
+        return tuple(decoder.feed_logits(self.window_logits(samples)) + decoder.flush())
 
     def new_decoder(self) -> GreedyDecoder:
         """A fresh incremental decoder configured for this model (for streaming callers)."""

@@ -109,7 +109,7 @@ class LiveStream:
         self.recognizer = recognizer
         self.draft = draft or recognizer  # partials decode on this one
         self.budget = budget or ComputeBudget()
-        self.budget.window_s = recognizer.chunk / recognizer.sample_rate  # an offline window
+        self.budget.window_s = recognizer.budget_window_s  # audio per offline call
         self.rate = recognizer.sample_rate
         self.window = int(window_s * self.rate)
         self.stable_updates = stable_updates
@@ -190,9 +190,9 @@ class LiveStream:
             # partial said about them rather than lose them from the text.
             self._commit([c for c in self._recent[-1] if c.t1 <= start / self.rate])
         offset = start / self.rate
-        logits = self._timed("draft", self.draft.window_logits, audio[start:])
-        decoder = self.draft.new_decoder()
-        chars = shift(decoder.feed_logits(logits) + decoder.flush(), offset)
+        prompt = "".join(c.char for c in self._committed)  # context for a seq2seq recogniser
+        found = self._timed("draft", lambda a: self.draft.window_chars(a, prompt), audio[start:])
+        chars = shift(found, offset)
         end = self._committed_end()
         # Characters centred before the committed end are the committed ones seen again.
         tail = tuple(c for c in chars if (c.t0 + c.t1) / 2 > end)

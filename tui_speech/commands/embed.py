@@ -48,7 +48,9 @@ def run(args: argparse.Namespace) -> int:
     if args.output.suffix.lower() != ".npy":
         raise UsageError(f"-o {args.output}: the output is a NumPy file; name it *.npy")
     probe(args.file)
-    info = find_model(args.model or default_model(), need="torch")
+    model = args.model or default_model()
+    _refuse_embedded(model)
+    info = find_model(model, need="torch")
     layer = parse_layer(args.layer, info.num_layers)
     backend = TorchBackend(info, args.threads)
     try:
@@ -61,3 +63,18 @@ def run(args: argparse.Namespace) -> int:
         np.save(f, array)
     print(f"{args.output}: float32 {tuple(array.shape)}", file=sys.stderr)
     return 0
+
+
+def _refuse_embedded(model: str) -> None:
+    """Embeddings are wav2vec2 hidden states: the embedded Whisper has none to give."""
+    from tui_speech.asr.model import DEFAULT_MODEL, KNOWN_SIZES
+    from tui_speech.asr.whisper import is_embedded
+    from tui_speech.errors import Action, ModelMissingError
+
+    if is_embedded(model):
+        raise ModelMissingError(
+            f"embed needs the wav2vec2 model {DEFAULT_MODEL} ({KNOWN_SIZES[DEFAULT_MODEL]}); "
+            "the embedded Whisper recogniser has no wav2vec2 layers",
+            "fetch it",
+            action=Action("pull-model", DEFAULT_MODEL),
+        )

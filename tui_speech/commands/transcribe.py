@@ -332,12 +332,16 @@ def _spec(args: argparse.Namespace):  # -> RecognizerSpec
     if args.chunk is not None and args.stride is not None and args.chunk <= 2 * args.stride:
         raise UsageError("--chunk must be more than twice --stride")
     model = args.model or default_model()  # the rule listen and the Listen pane follow
+    from tui_speech.asr.whisper import is_embedded
+
     threads = args.threads
     if threads is None and args.ray is not None:
         threads = 1  # a Ray worker per CPU unless told otherwise
     return RecognizerSpec(
         model=model,
-        backend=pick_backend(args.backend, model, args.precision),
+        backend="ctranslate2"  # the embedded Whisper's only one
+        if is_embedded(model)
+        else pick_backend(args.backend, model, args.precision),
         precision=args.precision,
         threads=threads,
         alternatives=args.alternatives,

