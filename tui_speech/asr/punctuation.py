@@ -1,0 +1,147 @@
+"""Punctuation from how the audio was spoken: pauses between characters and utterance ends.
+
+A :class:`Punctuator` says which mark goes after which heard character. The one here,
+:class:`PausePunctuator`, needs no model; a punctuation model pulled through the model manager
+can replace it later by implementing the same protocol.
+
+Its rules:
+
+- the last character of an utterance gets "。", or "？" when it is a question particle (吗, 呢);
+- a pause of at least :data:`COMMA_PAUSE_S` between two characters of an utterance gets "，"
+  ("？" after a question particle);
+- a file has no utterances of its own: a pause of at least :data:`SENTENCE_PAUSE_S` ends one
+  (:func:`pause_utterances`). Live sessions pass the utterances their VAD cut.
+
+A pause is the silence in the audio between two characters' CTC times (:func:`find_silences`:
+20 ms frames 30 dB below the loud ones), not the gap between the times alone: CTC marks a
+character with a short spike that can sit anywhere in its sound, so two characters of fluent
+speech can be a second apart (the tiny test model) while the audio between them never falls
+silent. Without the audio (a session recorded without ``--record``) the gap is the pause.
+
+The thresholds were set by measurement (``python -m bench.written punct``): inside Kokoro's
+phrases the audio is never silent for more than 0.04 s; a pause of 0.4 s measures 0.4 s or more.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
+from itertools import islice
+from typing import Protocol
+
+import numpy as np
+
+from tui_speech.asr.ctc import CharResult
+
+#: A pause between two characters at least this long (seconds) gets "，".
+COMMA_PAUSE_S = 0.3
+#: In a file, a pause at least this long ends an utterance: "。" (a live session's VAD ends
+#: one after ``ListenSettings.min_silence`` instead).
+SENTENCE_PAUSE_S = 0.7
+#: Silence: a 20 ms frame this far below the loud frames (the 90th percentile of frame RMS).
+SILENCE_DB = -30.0
+FRAME_S = 0.02
+#: Particles that end a question.
+QUESTION_PARTICLES = frozenset("吗呢么")
+COMMA, PERIOD, QUESTION = "，", "。", "？"
+
+#: Utterances as ``(start, end)`` ranges of character indices, end exclusive.
+Utterances = Sequence[tuple[int, int]]
+#: Silent stretches of the audio as ``(start, end)`` seconds, in order.
+Silences = Sequence[tuple[float, float]]
+
+
+class Punctuator(Protocol):
+    """Where marks go: ``{index of a heard character: the mark written after it}``.
+
+    ``silences``: the silent stretches of the audio, when the audio is at hand.
+    """
+
+    def marks(
+        self, chars: Sequence[CharResult], utterances: Utterances, silences: Silences | None
+    ) -> dict[int, str]: ...
+
+
+def find_silences(
+    blocks: Iterable[np.ndarray], rate: int, min_s: float = 0.1
+) -> list[tuple[float, float]]:
+    """Silent stretches (at least ``min_s`` long) of audio given as blocks of float samples.
+
+    Memory is one number per 20 ms frame (180 000 for an hour), so long files stream through.
+    """
+    frame = max(1, round(FRAME_S * rate))
+    energies: list[np.ndarray] = []
+    rest = np.zeros(0, np.float32)
+    for block in blocks:
+        x = np.concatenate([rest, np.asarray(block, np.float32).reshape(-1)])
+        n = len(x) // frame
+        energies.append(np.sqrt(np.mean(x[: n * frame].reshape(n, frame) ** 2, axis=1)))
+        rest = x[n * frame :]
+    rms = np.concatenate(energies) if energies else np.zeros(0)
+    if not len(rms):
+        return []
+    quiet = rms < np.percentile(rms, 90) * 10 ** (SILENCE_DB / 20)
+    edges = np.flatnonzero(np.diff(np.r_[0, quiet.astype(np.int8), 0]))
+    step = frame / rate
+    return [
+        (s * step, e * step)
+        for s, e in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True)
+        if (e - s) * step >= min_s - 1e-9
+    ]
+
+
+def pause_between(a: CharResult, b: CharResult, silences: Silences | None) -> float:
+    """How long the speaker paused between characters ``a`` and ``b`` (seconds)."""
+    if silences is None:
+        return b.t0 - a.t1
+    lo, hi = a.t1, b.t0
+    longest = 0.0
+    # The silences are in order: start at the first that ends after ``lo``.
+    for s, e in islice(silences, bisect_left(silences, lo, key=lambda r: r[1]), None):
+        if s >= hi:
+            break
+        longest = max(longest, min(hi, e) - max(lo, s))
+    return longest
+
+
+def _heard(c: CharResult) -> bool:
+    return bool(c.char.strip())
+
+
+def pause_utterances(
+    chars: Sequence[CharResult], silences: Silences | None, pause_s: float = SENTENCE_PAUSE_S
+) -> list[tuple[int, int]]:
+    """The utterances of a file: runs of characters split where the speaker pauses long."""
+    out: list[tuple[int, int]] = []
+    start = 0
+    for i in range(1, len(chars)):
+        if pause_between(chars[i - 1], chars[i], silences) >= pause_s:
+            out.append((start, i))
+            start = i
+    if chars:
+        out.append((start, len(chars)))
+    return out
+
+
+class PausePunctuator:
+    """Marks from pauses and utterance ends (see the module docstring)."""
+
+    def __init__(self, comma_pause_s: float = COMMA_PAUSE_S) -> None:
+        self.comma_pause_s = comma_pause_s
+
+    def _end_mark(self, c: CharResult, end: str) -> str:
+        return QUESTION if c.char in QUESTION_PARTICLES else end
+
+    def marks(
+        self, chars: Sequence[CharResult], utterances: Utterances, silences: Silences | None
+    ) -> dict[int, str]:
+        out: dict[int, str] = {}
+        for start, end in utterances:
+            heard = [i for i in range(start, end) if _heard(chars[i])]
+            if not heard:
+                continue
+            for a, b in zip(heard, heard[1:], strict=False):
+                if pause_between(chars[a], chars[b], silences) >= self.comma_pause_s:
+                    out[a] = self._end_mark(chars[a], COMMA)
+            out[heard[-1]] = self._end_mark(chars[heard[-1]], PERIOD)
+        return out

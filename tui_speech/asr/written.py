@@ -1,0 +1,232 @@
+"""The written form of a transcript: punctuation, numbers and script, with the heard kept.
+
+The model *hears* characters (each with times and a confidence); people *read* written text:
+"我们三点见" becomes "我们3点見。". :func:`write` turns the heard characters into a
+:class:`Written` – a tuple of :class:`Span` s, each with its text, time span, the lowest
+confidence of the heard characters it stands for (``None`` for an inserted mark, which nobody
+heard) and the indices of those characters – so every face can show what was written, colour it
+by what was heard, and go back from a written span to the audio.
+
+The steps, per clause (the characters between two marks), in this order:
+
+1. punctuation (``punct``): a :class:`~tui_speech.asr.punctuation.Punctuator` places the marks;
+2. numbers (``itn``): :mod:`tui_speech.asr.itn`;
+3. script (``script``): :mod:`tui_speech.asr.script` (after numbers: cn2an reads Simplified).
+
+:class:`WrittenOptions` holds the choices; ``transcribe``, ``listen``, ``sessions export``
+and the Listen pane (``listen.toml``) take the same ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tui_speech.asr.ctc import CharResult
+from tui_speech.asr.pieces import Piece, compose
+from tui_speech.asr.punctuation import (
+    PausePunctuator,
+    Punctuator,
+    Silences,
+    Utterances,
+    pause_utterances,
+)
+from tui_speech.asr.script import SCRIPTS, script_pieces
+from tui_speech.errors import UsageError
+
+PUNCT_CHOICES = ("auto", "none")
+
+
+@dataclass(frozen=True)
+class WrittenOptions:
+    """How heard characters are written (the defaults are the CLI's and the Listen pane's)."""
+
+    punct: str = "auto"
+    """auto: marks from pauses and utterance ends; none: as heard."""
+    itn: bool = False
+    """Numbers, dates, times, money and percentages in digits (二百五十六 -> 256)."""
+    script: str = "simplified"
+    """simplified (as heard), traditional, tw (Taiwan) or hk (Hong Kong)."""
+
+    def __post_init__(self) -> None:
+        if self.punct not in PUNCT_CHOICES:
+            raise UsageError(f"punct must be one of {', '.join(PUNCT_CHOICES)}, not {self.punct!r}")
+        if self.script not in SCRIPTS:
+            raise UsageError(f"script must be one of {', '.join(SCRIPTS)}, not {self.script!r}")
+
+    @property
+    def as_heard(self) -> bool:
+        """Whether writing changes nothing (one span per heard character)."""
+        return self.punct == "none" and not self.itn and self.script == "simplified"
+
+
+#: The options that write exactly what was heard.
+AS_HEARD = WrittenOptions(punct="none")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A piece of written text and the heard characters it came from."""
+
+    text: str
+    start: float
+    end: float
+    confidence: float | None
+    """Lowest confidence of the heard characters; None for an inserted mark."""
+    heard: tuple[int, ...]
+    """Indices of the heard characters (into the transcript's ``chars``); () when inserted."""
+
+    @property
+    def inserted(self) -> bool:
+        return self.confidence is None
+
+
+@dataclass(frozen=True)
+class Written:
+    """A transcript as written: spans in order (see the module docstring)."""
+
+    spans: tuple[Span, ...]
+
+    @property
+    def text(self) -> str:
+        return "".join(s.text for s in self.spans)
+
+    def shifted(self, offset: int) -> Written:
+        """The same spans with heard indices ``offset`` further on (joining utterances)."""
+        return Written(
+            tuple(
+                Span(s.text, s.start, s.end, s.confidence, tuple(i + offset for i in s.heard))
+                for s in self.spans
+            )
+        )
+
+    def __add__(self, other: Written) -> Written:
+        return Written(self.spans + other.spans)
+
+
+def _span(chars: Sequence[CharResult], text: str, heard: Sequence[int]) -> Span:
+    picked = [chars[i] for i in heard]
+    return Span(
+        text,
+        min(c.t0 for c in picked),
+        max(c.t1 for c in picked),
+        min(c.confidence for c in picked),
+        tuple(heard),
+    )
+
+
+def _clause_pieces(text: str, options: WrittenOptions) -> list[Piece]:
+    pieces: list[Piece] = [(c, i, i + 1) for i, c in enumerate(text)]
+    if options.itn:
+        from tui_speech.asr.itn import itn_pieces
+
+        pieces = itn_pieces(text)
+    if options.script != "simplified":
+        written = "".join(p for p, _, _ in pieces)
+        pieces = compose(pieces, script_pieces(written, options.script))
+    return pieces
+
+
+def _clauses(n: int, marks: dict[int, str], utterances: Utterances) -> list[tuple[int, int]]:
+    cuts = {end for _, end in utterances} | {i + 1 for i in marks}
+    bounds = sorted({0, n} | {c for c in cuts if 0 < c < n})
+    return list(zip(bounds, bounds[1:], strict=False))
+
+
+def write(
+    chars: Sequence[CharResult],
+    options: WrittenOptions = WrittenOptions(),
+    utterances: Utterances | None = None,
+    silences: Silences | None = None,
+    punctuator: Punctuator | None = None,
+) -> Written:
+    """The written form of ``chars`` (see the module docstring).
+
+    ``utterances``: ``(start, end)`` index ranges the speaker said as one (a live session's
+    finals); by default a file's are found from its long pauses. ``silences``: the audio's
+    silent stretches (``punctuation.find_silences``), which tell pauses best; without them the
+    gaps between the character times stand in.
+    """
+    if options.as_heard:
+        return Written(tuple(_span(chars, c.char, (i,)) for i, c in enumerate(chars)))
+    if utterances is None:
+        utterances = pause_utterances(chars, silences)
+    marks: dict[int, str] = {}
+    if options.punct == "auto":
+        marks = (punctuator or PausePunctuator()).marks(chars, utterances, silences)
+    spans: list[Span] = []
+    for start, end in _clauses(len(chars), marks, utterances):
+        # A space the CTC delimiter (or a join of utterances) left after a mark is not written.
+        while start < end and spans and spans[-1].inserted and not chars[start].char.strip():
+            start += 1
+        text = "".join(c.char for c in chars[start:end])
+        for piece, a, b in _clause_pieces(text, options):
+            if b > a:
+                spans.append(_span(chars, piece, range(start + a, start + b)))
+        mark = marks.get(end - 1)
+        if mark and end > start:
+            t = chars[end - 1].t1
+            spans.append(Span(mark, t, t, None, ()))
+    return Written(tuple(spans))
+
+
+def audio_silences(source: str) -> Silences | None:
+    """The silences of the audio file ``source`` (a transcript's), or None if it cannot be
+    read (gone, or not a file: stdin, a device)."""
+    from tui_speech.asr.punctuation import find_silences
+    from tui_speech.audio.rates import ASR_RATE
+    from tui_speech.audio.reader import iter_blocks
+    from tui_speech.errors import TuiSpeechError
+
+    try:
+        return find_silences(iter_blocks(source, target_rate=ASR_RATE), ASR_RATE)
+    except (TuiSpeechError, OSError, RuntimeError, ValueError):
+        return None
+
+
+def write_transcript(
+    transcript: Any, options: WrittenOptions, utterances: Utterances | None = None
+) -> Written:
+    """The written form of a Transcript; pauses measured in its source audio when that can be
+    read (see :func:`write`)."""
+    silences = None
+    if options.punct == "auto" and transcript.chars and transcript.source:
+        silences = audio_silences(transcript.source)
+    return write(transcript.chars, options, utterances, silences)
+
+
+def span_dict(span: Span, chars: Sequence[CharResult]) -> dict[str, Any]:
+    """A span as JSON-ready data: its text, times, confidence (null when inserted), the heard
+    text it stands for and the indices of those characters."""
+    return {
+        "text": span.text,
+        "t0": round(span.start, 4),
+        "t1": round(span.end, 4),
+        "confidence": None if span.confidence is None else round(span.confidence, 4),
+        "heard": "".join(chars[i].char for i in span.heard),
+        "chars": list(span.heard),
+    }
+
+
+def session_utterances(finals: Sequence[Sequence[Any]]) -> list[tuple[int, int]]:
+    """The utterance ranges of a session's transcript from its finals' characters, joined as
+    ``asr.sessions.session_transcript`` joins them (one space between two utterances)."""
+    out = []
+    pos = 0
+    for chars in finals:
+        if pos:
+            pos += 1
+        out.append((pos, pos + len(chars)))
+        pos += len(chars)
+    return out
+
+
+def write_session(info: Any, options: WrittenOptions) -> tuple[Any, Written, list[tuple[int, int]]]:
+    """A stored session's transcript, its written form (one utterance per final) and the
+    utterance ranges."""
+    from tui_speech.asr.sessions import final_chars, session_transcript
+
+    transcript = session_transcript(info)
+    utterances = session_utterances([final_chars(f) for f in info.finals])
+    return transcript, write_transcript(transcript, options, utterances), utterances
