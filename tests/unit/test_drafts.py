@@ -1,0 +1,155 @@
+"""Drafts, sentence takes, pause tags and export formats, with the embedded Kokoro."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tests.conftest import ROOT
+from tui_speech.errors import UsageError
+from tui_speech.tts.drafts import DraftStore, draft_units, export, render
+from tui_speech.tts.engine import SAMPLE_RATE, load_engine
+from tui_speech.tts.pauses import split_pauses
+from tui_speech.tts.pipeline import Pipeline
+
+NUMBERS = (
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty"
+).split()
+
+
+class CountingEngine:
+    """The real embedded engine, counting the synthesis calls made through it."""
+
+    def __init__(self) -> None:
+        self.real = load_engine()
+        self.parallel_runs = getattr(self.real, "parallel_runs", 1)
+        self.calls: list[int] = []
+
+    def synthesize(self, token_ids, style, speed):
+        self.calls.append(len(token_ids))
+        return self.real.synthesize(token_ids, style, speed)
+
+
+def _longest_silence(audio: np.ndarray, floor: float = 1e-4) -> float:
+    """Seconds of the longest run of samples quieter than ``floor`` (digital silence)."""
+    quiet = np.concatenate([[False], np.abs(audio) < floor, [False]])
+    edges = np.flatnonzero(np.diff(quiet.astype(np.int8)))
+    runs = edges[1::2] - edges[::2]
+    return float(runs.max()) / SAMPLE_RATE if len(runs) else 0.0
+
+
+def test_a_malformed_pause_tag_is_one_line_naming_it_and_where():
+    assert [p if isinstance(p, str) else p.seconds for p in split_pauses("a [pause:300ms] b")] == [
+        "a ", 0.3, " b",
+    ]  # fmt: skip
+    for bad in ("[pause:1.5]", "[pause:fast]", "[ pause 2s]", "[pause:99s]"):
+        with pytest.raises(UsageError) as caught:
+            split_pauses(f"Hello. {bad} World.")
+        line = str(caught.value)
+        assert bad in line and "at character 8" in line and "\n" not in line
+    with pytest.raises(UsageError, match=r"\[pause:2x\]"):
+        next(Pipeline("en-us").plan("Hi. [pause:2x]"))
+
+
+@pytest.mark.slow
+def test_pause_tags_give_exactly_that_silence_in_speak_and_in_drafts(tmp_path: Path):
+    engine = CountingEngine()
+    text = "Hello there. [pause:1.5s] Good morning."
+    pipeline = Pipeline("en-us")
+    pipeline._engine = engine
+    spoken = np.concatenate([c.audio for c in pipeline(text)])
+    assert abs(_longest_silence(spoken) - 1.5) < 0.010
+    store = DraftStore(tmp_path / "drafts")
+    draft = store.create("p", "Good morning. [pause:300ms] Hello there.")
+    rendered = np.concatenate([r.audio for r in render(draft, store, engine=engine)])
+    assert abs(_longest_silence(rendered) - 0.3) < 0.010
+    assert len(engine.calls) == 4  # a pause costs no synthesis
+
+
+@pytest.mark.slow
+def test_rerendering_one_sentence_of_thirty_synthesizes_only_that_one(tmp_path: Path):
+    engine = CountingEngine()
+    store = DraftStore(tmp_path / "drafts")
+    sentences = [f"Line {n}." for n in NUMBERS] + [f"Row {n}." for n in NUMBERS[:10]]
+    draft = store.create("thirty", " ".join(sentences))
+    first = list(render(draft, store, engine=engine))
+    assert len(first) == 30 and all(r.synthesized for r in first)
+    assert len(engine.calls) == 30
+    # Edit sentence 13; the other 29 keep their audio, read back from their takes.
+    engine.calls.clear()
+    edited = store.update("thirty", text=draft.text.replace("Line thirteen.", "Line 13 again."))
+    second = list(render(edited, store, engine=engine))
+    assert [r.unit.index for r in second if r.synthesized] == [12]
+    assert len(engine.calls) == 1
+    for old, new in zip(first, second, strict=True):
+        if new.unit.index != 12:
+            assert new.take.file == old.take.file
+    # Re-render one sentence on purpose: a new take for it alone; a locked take is kept.
+    engine.calls.clear()
+    again = list(render(store.load("thirty"), store, engine=engine, redo=frozenset({3})))
+    assert [r.unit.index for r in again if r.synthesized] == [3] and len(engine.calls) == 1
+    store.set_locked("thirty", again[3].take.file, True)
+    engine.calls.clear()
+    locked = list(render(store.load("thirty"), store, engine=engine, redo=frozenset({3})))
+    assert not any(r.synthesized for r in locked) and engine.calls == []
+    assert locked[3].take.file == again[3].take.file
+
+
+@pytest.mark.slow
+def test_a_draft_exports_to_every_format_and_per_chapter(tmp_path: Path):
+    store = DraftStore(tmp_path / "drafts")
+    draft = store.create("book", "# One\nThe first part. [pause:500ms]\n# Two\nThe second part.")
+    assert [u.chapter for u in draft_units(draft.text)] == [1, 1, 1, 2, 2]
+    out = tmp_path / "out"
+    out.mkdir()
+    whole = None
+    for suffix in (".wav", ".flac", ".ogg", ".opus", ".mp3"):
+        (path,) = export(draft, out / f"book{suffix}", store)
+        audio, rate = sf.read(path, dtype="float32")
+        assert rate == SAMPLE_RATE and np.abs(audio).max() > 0.05
+        whole = whole or len(audio) / rate
+        assert abs(len(audio) / rate - whole) < 0.1  # lossy codecs pad a few frames
+    parts = export(draft, out / "ch.opus", store, chapters=True)
+    assert [p.name for p in parts] == ["ch-01.opus", "ch-02.opus"]
+    assert abs(sum(sf.info(p).duration for p in parts) - whole) < 0.2
+    assert not [p for p in out.iterdir() if p.name.endswith(".part")]
+
+
+def test_a_draft_survives_kill_9_mid_save(tmp_path: Path):
+    """A real process saving its draft over and over, killed with SIGKILL: the draft reads
+    back whole, as one of the versions it saved, never half of one."""
+    folder = tmp_path / "drafts"
+    script = textwrap.dedent(f"""
+        import sys
+        from pathlib import Path
+        from tui_speech.tts.drafts import DraftStore
+        store = DraftStore(Path({str(folder)!r}))
+        store.create("d", "")
+        n = 0
+        while True:
+            n += 1
+            store.update("d", text="word " * n * 50 + str(n))
+            if n == 20:
+                print("saving", flush=True)
+    """)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, cwd=ROOT, env=dict(os.environ)
+    )
+    assert proc.stdout.readline() == b"saving\n"
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    text = DraftStore(folder).load("d").text
+    n = int(text.rsplit(" ", 1)[1])
+    assert n >= 20 and text == "word " * n * 50 + str(n)
