@@ -12,6 +12,14 @@ from pathlib import Path
 
 APP_NAME = "tui-speech"
 HOME_ENV = "TUI_SPEECH_HOME"
+#: ``TUI_SPEECH_EXPORT=0``: ``transcribe`` never builds a model's ONNX export on first use
+#: (the setting behind ``--no-export``; an export already there is still used).
+EXPORT_ENV = "TUI_SPEECH_EXPORT"
+
+
+def auto_export() -> bool:
+    """Whether ``transcribe`` may build a model's ONNX export on first use."""
+    return os.environ.get(EXPORT_ENV, "1").strip().lower() not in ("0", "no", "false", "off")
 
 
 @dataclass(frozen=True)
@@ -97,7 +105,8 @@ class ListenSettings:
     precision: str = "fp32"
     """Precision of the finals: fp32, bf16 (PyTorch), int8 or fp16 (ONNX variants)."""
     draft: str = "auto"
-    """auto: partials on the model's int8 ONNX variant when it has one; off: on ``precision``."""
+    """auto: partials on the model's int8 ONNX variant where it is measured faster on this CPU
+    (once, remembered); off: on ``precision``."""
     compute_budget: float = 1.5
     """Model time at most this many times an offline pass over the heard audio; 0 = no limit."""
     threads: int = 0

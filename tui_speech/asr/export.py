@@ -15,6 +15,7 @@ decoder – so the parity record describes what ``transcribe --backend onnx`` wi
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -39,15 +40,25 @@ DEFAULT_OPSET = 17
 DATA_SUFFIX = ".data"
 
 
-def export_onnx(info: ModelInfo, out: Path | None = None, opset: int = DEFAULT_OPSET) -> Path:
-    """Write the ONNX export of the model ``info`` describes; return its path."""
+def export_onnx(
+    info: ModelInfo,
+    out: Path | None = None,
+    opset: int = DEFAULT_OPSET,
+    on_step: Callable[[float], None] | None = None,
+) -> Path:
+    """Write the ONNX export of the model ``info`` describes, and its record
+    (:func:`write_record`); return its path. ``on_step`` hears the share done after each step
+    (load, trace, weights written, record hashed)."""
     import torch
 
     from tui_speech.asr.backends import TorchBackend
 
+    step = on_step or (lambda _done: None)
     target = out or info.path / ONNX_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
+    record_file(target).unlink(missing_ok=True)  # the old record no longer describes the files
     model = TorchBackend(info).model
+    step(0.1)
 
     class LogitsOnly(torch.nn.Module):
         # The exporter wants tensors out, not transformers' ModelOutput.
@@ -81,9 +92,13 @@ def export_onnx(info: ModelInfo, out: Path | None = None, opset: int = DEFAULT_O
                 opset_version=opset,
                 do_constant_folding=True,
             )
+        step(0.6)
         _externalise(traced, work / target.name, target.name + DATA_SUFFIX)
+        step(0.85)
         os.replace(work / (target.name + DATA_SUFFIX), target.with_name(target.name + DATA_SUFFIX))
         os.replace(work / target.name, target)
+        write_record(info, target)
+        step(1.0)
     except TuiSpeechError:
         raise
     except Exception as exc:
@@ -91,6 +106,80 @@ def export_onnx(info: ModelInfo, out: Path | None = None, opset: int = DEFAULT_O
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return target
+
+
+# --- the export's record: is the graph on disk the one we built, from these weights? ----------
+
+RECORD_SUFFIX = ".verified"
+
+
+def record_file(graph: Path) -> Path:
+    """``onnx/model.onnx.verified``: the SHA-256, size and mtime of the graph and its weights,
+    and the size and mtime of the PyTorch weights it was made from."""
+    return graph.with_name(graph.name + RECORD_SUFFIX)
+
+
+def _stat(path: Path) -> dict[str, int]:
+    stat = path.stat()
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def _source(info: ModelInfo) -> dict[str, Any]:
+    from tui_speech.asr.model import WEIGHT_FILES
+
+    for name in WEIGHT_FILES:
+        if (info.path / name).is_file():
+            return {"file": name, **_stat(info.path / name)}
+    return {}
+
+
+def _export_files(graph: Path) -> list[Path]:
+    return [graph, graph.with_name(graph.name + DATA_SUFFIX)]
+
+
+def write_record(info: ModelInfo, graph: Path) -> None:
+    import json
+
+    from tui_speech.fileio import atomic_write_text, sha256_file
+
+    files = {p.name: {"sha256": sha256_file(p), **_stat(p)} for p in _export_files(graph)}
+    record = {"files": files, "source": _source(info)}
+    atomic_write_text(record_file(graph), json.dumps(record, indent=2))
+
+
+def export_is_sound(info: ModelInfo, graph: Path | None = None) -> bool:
+    """Whether the fp32 export is complete, unchanged since it was built, and made from the
+    weights now in the folder – checked as the embedded model is: sizes and mtimes against its
+    record, and a full SHA-256 only when they differ (a touched but intact file is re-recorded).
+    An export without a record is not trusted (it may be half of an interrupted copy)."""
+    import json
+
+    from tui_speech.fileio import sha256_file
+
+    graph = graph or info.path / ONNX_FILE
+    try:
+        record = json.loads(record_file(graph).read_text(encoding="utf-8"))
+        files, source = record["files"], record["source"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    current = _source(info)
+    if current and current != source:  # re-fetched or fine-tuned weights: a stale export
+        return False
+    rehashed = False
+    for path in _export_files(graph):
+        want = files.get(path.name) if isinstance(files, dict) else None
+        if not isinstance(want, dict) or not path.is_file():
+            return False
+        if path.stat().st_size != want.get("size"):
+            return False
+        if path.stat().st_mtime_ns != want.get("mtime_ns"):
+            if sha256_file(path) != want.get("sha256"):
+                return False
+            rehashed = True
+    if rehashed:
+        with contextlib.suppress(OSError):
+            write_record(info, graph)
+    return True
 
 
 def _externalise(src: Path, dst: Path, data_name: str) -> None:
@@ -122,11 +211,20 @@ def build_variant_graph(base: Path, quantize: str) -> Path:
 
                 # MatMul only: the transformer's products carry the compute, while an integer
                 # convolution for the feature encoder is slow on many CPUs for little gain.
-                # The quantizer logs advice to the root logger; keep the user's terminal clean.
+                # U8S8, one scale per tensor: per-channel scales ran the full-size model 1.7x
+                # slower here (avx512_vnni), so not per channel. Without VNNI the AVX2 kernel
+                # adds pairs of u8*s8 products in 16 bits, which saturates unless weights use
+                # 7 bits (reduce_range). The quantizer logs advice to the root logger; keep
+                # the user's terminal clean.
                 logging.disable(logging.WARNING)
                 try:
                     quantize_dynamic(
-                        base, tmp, op_types_to_quantize=["MatMul"], weight_type=QuantType.QInt8
+                        base,
+                        tmp,
+                        op_types_to_quantize=["MatMul"],
+                        weight_type=QuantType.QInt8,
+                        per_channel=False,
+                        reduce_range=not has_vnni(),
                     )
                 finally:
                     logging.disable(logging.NOTSET)
@@ -143,6 +241,14 @@ def build_variant_graph(base: Path, quantize: str) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return target
+
+
+def has_vnni() -> bool:
+    """Whether this CPU has an 8-bit dot-product instruction (x86 VNNI or AMX; Arm's SDOT is
+    part of its own kernels)."""
+    from tui_speech.tts.tuning import simd_flags
+
+    return bool({"avx512_vnni", "avx_vnni", "amx_int8"} & set(simd_flags().split()))
 
 
 def parity_inputs(sample_rate: int) -> list[np.ndarray]:

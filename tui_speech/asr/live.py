@@ -8,7 +8,9 @@ slow happens and the two cannot drift apart:
    is reported before the model loads);
 3. :func:`load_models`: the recogniser (:func:`~tui_speech.asr.model.default_model` when none
    is named, the backend from :func:`~tui_speech.asr.model.pick_backend`) and its draft for
-   partials (the int8 variant; a broken variant is a warning, the session goes on);
+   partials (the int8 variant where it is measured faster on this CPU,
+   :func:`~tui_speech.asr.tuning.draft_is_faster`; a broken variant is a warning, the session
+   goes on);
 4. :class:`LiveSession`: the VAD (:func:`make_vad`: when it cannot load, a user error saying
    how to listen without it; never a silent fall-back), the session file, and
    :meth:`LiveSession.run`, which feeds the source's batches to
@@ -70,8 +72,11 @@ def load_models(settings: ListenSettings, model: str | None = None) -> LiveModel
     threads = settings.threads or None
     draft, warnings = recognizer, []
     if settings.draft == "auto":
-        try:
-            draft = recognizer.draft(threads)
+        from tui_speech.asr.tuning import draft_is_faster
+
+        try:  # int8 only where it was measured faster than the finals' recogniser on this CPU
+            if draft_is_faster(recognizer, threads):
+                draft = recognizer.draft(threads)
         except TuiSpeechError as exc:  # a broken variant costs speed, not the session
             warnings.append(f"partials run on the full model: {exc.reason}")
     return LiveModels(recognizer, draft, tuple(warnings))

@@ -276,7 +276,8 @@ def load_model_info(
 
 def pick_backend(choice: str, spec: str | None, precision: str = "fp32") -> str:
     """``--backend auto`` made concrete: the backend that runs ``precision`` (int8/fp16 are ONNX
-    variants, bf16 is torch autocast); for fp32, onnx when the model has an ONNX export."""
+    variants, bf16 is torch autocast); for fp32, onnx when the model has an ONNX export,
+    unless PyTorch was measured faster on this CPU (:mod:`tui_speech.asr.tuning`)."""
     if choice != "auto":
         return choice
     if precision in ONNX_PRECISIONS[1:]:
@@ -284,7 +285,11 @@ def pick_backend(choice: str, spec: str | None, precision: str = "fp32") -> str:
     if precision in TORCH_PRECISIONS[1:]:
         return "torch"
     folder, _ = resolve_model_dir(spec)
-    return "onnx" if (folder / ONNX_FILE).exists() else "torch"
+    if not (folder / ONNX_FILE).exists():
+        return "torch"
+    from tui_speech.asr.tuning import chosen_backend
+
+    return chosen_backend(folder) or "onnx"
 
 
 def find_model(spec: str | None, need: str = "torch", precision: str = "fp32") -> ModelInfo:

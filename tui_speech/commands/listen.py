@@ -58,8 +58,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "--draft",
         choices=LISTEN_CHOICES["draft"],
         default=d.draft,
-        help="auto: partials run on the model's int8 ONNX variant when it has one "
-        "(`models export ID --quantize int8`), finals on --precision; off: both on --precision",
+        help="auto: partials run on the model's int8 ONNX variant (`models export ID "
+        "--quantize int8`) where it is measured faster on this CPU, finals on --precision; "
+        "off: both on --precision",
     )
     p.add_argument(
         "--compute-budget",

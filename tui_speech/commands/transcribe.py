@@ -51,7 +51,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "--backend",
         choices=("auto", "torch", "onnx"),
         default="auto",
-        help="inference backend; auto takes onnx when the model has an ONNX export",
+        help="inference backend; auto takes the one measured fastest on this CPU, building "
+        "the ONNX export on first use (see --no-export)",
     )
     p.add_argument(
         "--format",
@@ -108,18 +109,24 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all)")
     p.add_argument(
+        "--no-export",
+        action="store_true",
+        help="do not build the model's ONNX export on first use (the faster default backend; "
+        "TUI_SPEECH_EXPORT=0 does the same); an export already there is still used",
+    )
+    p.add_argument(
         "--chunk",
         type=float,
         default=None,
         metavar="S",
-        help="window seconds (default 30 with torch, 10 with onnx: bounded memory)",
+        help="window seconds (default 30 with torch, 20 with onnx: bounded memory)",
     )
     p.add_argument(
         "--stride",
         type=float,
         default=None,
         metavar="S",
-        help="context seconds on each side of a window (default 4 with torch, 1 with onnx)",
+        help="context seconds on each side of a window (default 4 with torch, 2 with onnx)",
     )
     return p
 
@@ -327,7 +334,8 @@ def _clock(seconds: float) -> str:
 
 def _spec(args: argparse.Namespace):  # -> RecognizerSpec
     from tui_speech.asr.batch import RecognizerSpec
-    from tui_speech.asr.model import default_model, pick_backend
+    from tui_speech.asr.model import default_model
+    from tui_speech.commands import _first_use as first_use
 
     if args.chunk is not None and args.stride is not None and args.chunk <= 2 * args.stride:
         raise UsageError("--chunk must be more than twice --stride")
@@ -341,7 +349,9 @@ def _spec(args: argparse.Namespace):  # -> RecognizerSpec
         model=model,
         backend="ctranslate2"  # the embedded Whisper's only one
         if is_embedded(model)
-        else pick_backend(args.backend, model, args.precision),
+        else first_use.pick_backend(
+            args.backend, model, args.precision, threads, export=not args.no_export
+        ),
         precision=args.precision,
         threads=threads,
         alternatives=args.alternatives,
