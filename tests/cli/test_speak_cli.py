@@ -90,7 +90,7 @@ def test_phonemize_json_reports_tokens_and_out_of_vocab(cli):
     assert data["out_of_vocab"] == ["g"]
     good = next(t for t in data["tokens"] if t["grapheme"] == "good")
     assert good == {"grapheme": "good", "phonemes": "gʊd", "whitespace": "", "known": True,
-                    "override": True}  # fmt: skip
+                    "override": True, "lexicon": False}  # fmt: skip
 
 
 def test_phonemize_prints_phonemes(cli):
@@ -118,7 +118,13 @@ def test_voices_lists_and_saves_blends(cli):
         (("speak", "hi", "--speed", "2.5", "-o", "x.wav"), ("out of range", "0.5")),
         (("speak", "hi", "--speed", "0.1", "-o", "x.wav"), ("out of range",)),
         (("speak", "hi", "-o", "/no/such/dir/x.wav"), ("does not exist",)),
-        (("speak", "hi", "-o", "x.mp3"), (".wav",)),
+        (("speak", "hi", "-o", "x.aiff"), (".wav", ".opus", ".mp3")),
+        (("speak", "Hi [pause:2x] there", "-o", "x.wav"), ("[pause:2x]", "character 4")),
+        (("speak", "--file", "missing.md", "-o", "x.wav"), ("does not exist",)),
+        (("speak", "--file", "notes.docx"), (".txt or .md",)),
+        (("lexicon", "add", "tomato", "təmˈAtgoʊ"), ("not know: g",)),
+        (("lexicon", "add", "银行", "yin9 hang2", "--lang", "zh"), ("pinyin",)),
+        (("lexicon", "rm", "nothing"), ("not in the en-us lexicon",)),
         (("speak", "😀🎉\x01", "-o", "x.wav"), ("nothing to say",)),
         (("phonemize", ""), ("empty",)),
     ],
@@ -190,3 +196,32 @@ def test_ctrl_c_while_writing_a_file_leaves_nothing_behind(cli_env, tmp_path: Pa
     assert proc.returncode == 130
     assert "Traceback" not in err.decode()
     assert list(out.parent.iterdir()) == []
+
+
+def test_lexicon_add_list_rm_and_what_phonemize_reads(cli, isolated_home: Path):
+    default = cli("phonemize", "Kokoro speaks.").stdout.decode().strip()
+    assert cli("lexicon", "add", "Kokoro", "kˈOkəɹO").returncode == 0
+    # Mandarin from pinyin with tone numbers, read the way the entry says (not 银行 hang2).
+    assert cli("lexicon", "add", "银行", "yin2 xing2", "--lang", "zh").returncode == 0
+    listed = json.loads(cli("lexicon", "list", "--json").stdout)
+    assert {(e["lang"], e["word"], e["pronunciation"]) for e in listed} == {
+        ("en-us", "Kokoro", "kˈOkəɹO"), ("zh", "银行", "yin2 xing2"),
+    }  # fmt: skip
+    assert cli("phonemize", "Kokoro speaks.").stdout.decode().startswith("kˈOkəɹO ")
+    data = json.loads(cli("phonemize", "我去银行。", "--lang", "zh", "--json").stdout)
+    bank = next(t for t in data["tokens"] if t["grapheme"] == "银行")
+    assert bank["phonemes"] == "i↗nɕi↗ŋ" and bank["lexicon"] and not bank["override"]
+    assert "银行 = yin2 xing2" in (isolated_home / "config" / "lexicon.txt").read_text()
+    assert cli("lexicon", "rm", "Kokoro").returncode == 0
+    assert cli("phonemize", "Kokoro speaks.").stdout.decode().strip() == default
+
+
+@pytest.mark.slow
+def test_speak_file_writes_one_opus_per_chapter(cli, tmp_path: Path):
+    draft = tmp_path / "book.md"
+    draft.write_text("# One\nThe first chapter. [pause:300ms]\n# Two\nThe second.\n")
+    proc = cli("speak", "--file", str(draft), "-o", str(tmp_path / "book.opus"), "--chapters")
+    assert proc.returncode == 0, proc.stderr.decode()
+    for name in ("book-01.opus", "book-02.opus"):
+        audio, rate = sf.read(tmp_path / name)
+        assert rate == 24_000 and len(audio) / rate > 0.5 and np.abs(audio).max() > 0.05

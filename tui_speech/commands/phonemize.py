@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
             "phonemes": result.phonemes,
             "tokens": [
                 {"grapheme": t.grapheme, "phonemes": t.phonemes, "whitespace": t.whitespace,
-                 "known": t.known, "override": t.override}
+                 "known": t.known, "override": t.override, "lexicon": t.lexicon}
                 for t in result.tokens
             ],
             "out_of_vocab": list(result.out_of_vocab),
