@@ -3,7 +3,8 @@
 Colours come from the theme's confidence scale (``$confidence-0`` .. ``$confidence-4``);
 characters below the threshold are also bold and underlined, so they stand out without colour
 too. A cursor moves over characters; ``n``/``p`` jump to the next/previous doubtful one and the
-line below shows its confidence, time span, alternatives and pinyin.
+line below shows its confidence, time span, alternatives and pinyin. Shift+arrows select a run;
+enter asks for a correction of the character or run (the Listen pane opens the editor).
 """
 
 from __future__ import annotations
@@ -40,13 +41,20 @@ def pinyin_of(char: str) -> str:
     return " / ".join(pinyin(char, style=Style.TONE, heteronym=True)[0][:3])
 
 
-def render_chars(chars: tuple[Any, ...], threshold: float, cursor: int | None) -> Content:
+def render_chars(
+    chars: tuple[Any, ...],
+    threshold: float,
+    cursor: int | None,
+    selected: tuple[int, int] | None = None,
+) -> Content:
+    """``selected``: a run (first, last index) shown reversed like the cursor."""
+    lo, hi = selected if selected is not None else (cursor, cursor)
     parts: list[str | tuple[str, str]] = []
     for i, c in enumerate(chars):
         style = f"$confidence-{bucket(c.confidence)}"
         if c.confidence < threshold:
             style += " bold underline"
-        if i == cursor:
+        if lo is not None and hi is not None and lo <= i <= hi:
             style += " reverse"
         parts.append((c.char, style))
     return Content.assemble(*parts)
@@ -93,9 +101,12 @@ class TranscriptView(VerticalScroll, can_focus=True):
     BINDINGS = [
         Binding("left", "move(-1)", "Previous character", show=False),
         Binding("right", "move(1)", "Next character", show=False),
+        Binding("shift+left", "select(-1)", "Select left", show=False),
+        Binding("shift+right", "select(1)", "Select right", show=False),
         Binding("n", "jump(1)", "Next doubtful"),
         Binding("p", "jump(-1)", "Previous doubtful"),
         Binding("space", "replay", "Replay"),
+        Binding("enter", "edit", "Correct"),
         Binding("plus,equals_sign", "threshold(1)", "Threshold +", show=False),
         Binding("minus", "threshold(-1)", "Threshold −", show=False),
     ]
@@ -103,6 +114,11 @@ class TranscriptView(VerticalScroll, can_focus=True):
     @dataclass
     class ReplayRequested(Message):
         index: int
+
+    @dataclass
+    class EditRequested(Message):
+        first: int  # the character, or the first and last of the selected run
+        last: int
 
     threshold: reactive[float] = reactive(0.6, init=False)
     cursor: reactive[int | None] = reactive(None, init=False)
@@ -112,6 +128,8 @@ class TranscriptView(VerticalScroll, can_focus=True):
         self.chars: tuple[Any, ...] = ()
         self._partial: tuple[Any, ...] = ()
         self._committed = 0
+        #: Where a shift+arrow selection started (the cursor is its other end); None: none.
+        self.select_from: int | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="transcript-text")
@@ -120,6 +138,7 @@ class TranscriptView(VerticalScroll, can_focus=True):
     def show(self, chars: tuple[Any, ...]) -> None:
         self.chars = chars
         self._partial = ()
+        self.select_from = None
         doubtful = self._doubtful()
         self.cursor = doubtful[0] if doubtful else (0 if chars else None)
         self._refresh()
@@ -146,7 +165,7 @@ class TranscriptView(VerticalScroll, can_focus=True):
         ]
 
     def _refresh(self) -> None:
-        text = render_chars(self.chars, self.threshold, self.cursor)
+        text = render_chars(self.chars, self.threshold, self.cursor, self.selection)
         if self._partial:
             text = text + render_partial(self._partial, self._committed, self.threshold)
         self.query_one(".transcript-text", Static).update(text)
@@ -165,7 +184,29 @@ class TranscriptView(VerticalScroll, can_focus=True):
     def watch_threshold(self) -> None:
         self._refresh()
 
+    @property
+    def selection(self) -> tuple[int, int] | None:
+        """The selected run (first, last index), or None when only the cursor is set."""
+        if self.select_from is None or self.cursor is None:
+            return None
+        return min(self.select_from, self.cursor), max(self.select_from, self.cursor)
+
+    def action_select(self, step: int) -> None:
+        if self.chars:
+            if self.select_from is None:
+                self.select_from = self.cursor or 0
+            current = self.cursor or 0
+            self.cursor = max(0, min(len(self.chars) - 1, current + step))
+
+    def action_edit(self) -> None:
+        if self.cursor is not None and self.chars:
+            first, last = self.selection or (self.cursor, self.cursor)
+            self.post_message(self.EditRequested(first, last))
+
     def action_move(self, step: int) -> None:
+        if self.select_from is not None:  # a plain arrow ends the selection
+            self.select_from = None
+            self._refresh()
         if self.chars:
             current = self.cursor or 0
             self.cursor = max(0, min(len(self.chars) - 1, current + step))

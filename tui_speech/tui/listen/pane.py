@@ -28,6 +28,7 @@ from tui_speech.audio.rates import ASR_RATE
 from tui_speech.config import get_paths
 from tui_speech.errors import UsageError
 from tui_speech.tui.errors import ReportsWorkerErrors
+from tui_speech.tui.listen.correct import Corrector
 from tui_speech.tui.listen.source_picker import Picked, SourcePicker
 from tui_speech.tui.messages import ErrorRaised, StatusInfo
 from tui_speech.tui.player import LazyPlayer
@@ -119,6 +120,7 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         Binding("f7", "stop", "Stop"),
         Binding("f9", "sessions", "Sessions"),
         Binding("ctrl+s", "export", "Export"),
+        Binding("ctrl+z", "undo_correction", "Undo correction", show=False),
         Binding("ctrl+r", "refresh", "Refresh", show=False),
     ]
     DEFAULT_CSS = """
@@ -179,6 +181,9 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         self._samples: Any = None
         self._player = LazyPlayer()
         self._paused = threading.Event()
+        #: The saved session on show (its id), which enter corrects; None for a file's transcript.
+        self.session: str | None = None
+        self.corrector = Corrector(self)
 
     def compose(self) -> ComposeResult:
         yield Static("looking for ASR models…", id="listen-state")
@@ -322,6 +327,7 @@ class ListenPane(ReportsWorkerErrors, Vertical):
     def on_listen_pane_transcribed(self, message: Transcribed) -> None:
         self.transcript = message.transcript
         self._samples = message.samples
+        self.session = message.session
         t = message.transcript
         bar = self.query_one(ProgressBar)
         bar.update(total=1, progress=1)
@@ -462,6 +468,14 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         start, end = replay_span(self.transcript.chars, event.index)
         rate = ASR_RATE
         self._play(self._samples[int(start * rate) : int(end * rate)], rate)
+
+    @on(TranscriptView.EditRequested)
+    def _edit(self, event: TranscriptView.EditRequested) -> None:
+        self.corrector.edit(event.first, event.last)
+
+    def action_undo_correction(self) -> None:
+        """Undo the last correction made here (the session file goes back as it was)."""
+        self.corrector.undo()
 
     @work(thread=True, exclusive=True, group="replay", exit_on_error=False)
     def _play(self, audio: Any, rate: int) -> None:
