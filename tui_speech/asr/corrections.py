@@ -164,6 +164,13 @@ class SessionsDataset:
         return "left out: " + "; ".join(parts) if parts else ""
 
 
+def corrections_folder() -> Path:
+    """Where the TUI writes the dataset of every corrected session (rebuilt each time)."""
+    from tui_speech.config import get_paths
+
+    return get_paths().data / "datasets" / "session-corrections"
+
+
 def corrected_finals(info: SessionInfo) -> list[tuple[int, dict[str, Any]]]:
     """(index, record) of the session's finals the user corrected."""
     return [(n, f) for n, f in enumerate(info.finals) if final_corrections(f)]

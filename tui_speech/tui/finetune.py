@@ -3,7 +3,10 @@
 Opened from the Models pane (``f`` on an ASR model row, or the command palette). The form has
 the CLI's defaults; the dataset folder is checked as it is typed (the core's
 :func:`~tui_speech.asr.dataset.open_dataset`); the full validation against the model's
-vocabulary happens when the run starts, and its errors become notifications.
+vocabulary happens when the run starts, and its errors become notifications. F6 takes the
+sessions with corrections as the source: their corrected utterances are written as a dataset
+(:func:`~tui_speech.asr.corrections.sessions_dataset`, as ``dataset from-sessions --all``) and
+its folder goes into the dataset field.
 
 The run is :func:`tui_speech.asr.finetune.finetune` in a thread worker (torch is imported there,
 never before). Its progress callback posts :class:`FinetuneScreen.Progress` messages; cancel sets
@@ -107,6 +110,7 @@ class FinetuneScreen(ReportsWorkerErrors, Screen[None]):
     """
     BINDINGS = [
         Binding("f5", "start", "Start"),
+        Binding("f6", "from_sessions", "Sessions with corrections"),
         Binding("c", "cancel", "Cancel"),
         Binding("escape", "close", "Cancel / close"),
     ]
@@ -122,6 +126,11 @@ class FinetuneScreen(ReportsWorkerErrors, Screen[None]):
                 return False
             mine, newer = self.progress, message.progress
             return mine.event == newer.event == "step" and not _logged_step(mine)
+
+    @dataclass
+    class SessionsWritten(Message):
+        folder: Path
+        text: str  # what was written, and which sessions were left out
 
     @dataclass
     class Ended(Message):
@@ -208,7 +217,10 @@ class FinetuneScreen(ReportsWorkerErrors, Screen[None]):
         # An empty field is not an error yet: the line says what to type, not in red.
         check.set_class(not ok and bool(self.query_one("#ft-data", Input).value), "-invalid")
         if ok:
-            check.update("a dataset folder: checked against the model's vocabulary at start")
+            check.update(
+                "a dataset folder: checked against the model's vocabulary at start · "
+                "F6: sessions with corrections"
+            )
         else:
             assert result is not None
             check.update(result.failure_descriptions[0])
@@ -268,6 +280,33 @@ class FinetuneScreen(ReportsWorkerErrors, Screen[None]):
         self._say(f"loading {config.base or 'the default model'} and checking the data…")
         self._log(f"fine-tuning {config.base or 'the default model'} on {config.data}")
         self._run(config, self._stop)
+
+    def action_from_sessions(self) -> None:
+        """The corrected utterances of every session recorded with audio, as the dataset."""
+        if not self.running:
+            self._say("writing the corrected utterances of your sessions…")
+            self._write_sessions()
+
+    @work(thread=True, exclusive=True, group="ft-sessions", exit_on_error=False)
+    def _write_sessions(self) -> None:
+        from tui_speech.asr.corrections import corrections_folder, sessions_dataset
+        from tui_speech.asr.sessions import list_sessions
+        from tui_speech.config import get_paths
+
+        sessions = list_sessions(get_paths().sessions)
+        result = sessions_dataset(sessions, corrections_folder(), replace=True)
+        text = (
+            f"{result.clips} corrected utterances ({result.seconds:.1f} s) from "
+            f"{len(result.used)} session(s)"
+        )
+        if result.skipped_line():
+            text += f"; {result.skipped_line()}"
+        self.post_message(self.SessionsWritten(result.folder, text))
+
+    def on_finetune_screen_sessions_written(self, message: SessionsWritten) -> None:
+        self.query_one("#ft-data", Input).value = str(message.folder)
+        self._say(message.text)
+        self._log(f"dataset {message.folder}: {message.text}")
 
     def action_cancel(self) -> None:
         if self.running and not self._stop.is_set():
@@ -368,6 +407,8 @@ class FinetuneScreen(ReportsWorkerErrors, Screen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # The mixin sends the error to the app's one handler (a notification); here the form
         # comes back so the user can fix what the message says.
+        if event.worker.group == "ft-sessions" and event.state is WorkerState.ERROR:
+            self._say("no dataset from the sessions: see the notification")
         if event.worker.group == "finetune" and event.state is WorkerState.ERROR:
             self._set_running(False)
             self._say("not started: see the notification" if not self._loss else "failed")
