@@ -85,6 +85,9 @@ LISTEN_CHOICES = {
     "backend": ("auto", "torch", "onnx"),
     "precision": ("fp32", "bf16", "int8", "fp16"),
     "draft": ("auto", "off"),
+    # How heard characters are written (tui_speech.asr.written, the CLI's --punct/--script).
+    "punct": ("auto", "none"),
+    "script": ("simplified", "traditional", "tw", "hk"),
 }
 
 
@@ -131,6 +134,12 @@ class ListenSettings:
     """An utterance this long without a pause is cut (seconds)."""
     queue: int = 64
     """Capture queue length, in 0.1 s blocks; a live source drops blocks beyond it."""
+    punct: str = "auto"
+    """auto: "，" at pauses, "。" or "？" at the end of each utterance; none: as heard."""
+    itn: bool = False
+    """Numbers, dates, times, money and percentages written in digits (二百五十六 -> 256)."""
+    script: str = "simplified"
+    """Script of the written text: simplified (as heard), traditional, tw or hk."""
 
     def __post_init__(self) -> None:
         from tui_speech.errors import UsageError

@@ -3,11 +3,10 @@ that keep what was heard."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from tests.asr_models import PHRASES
-from tests.written_tables import ITN, SCRIPT
+from tests.written_tables import ITN, MARKS, SCRIPT, paused_speech
 from tui_speech.asr.ctc import CharResult
 from tui_speech.asr.itn import to_digits
 from tui_speech.asr.punctuation import find_silences
@@ -53,40 +52,19 @@ def test_options_are_checked() -> None:
     assert write(_chars("三点", [1, 1]), WrittenOptions(punct="none")).text == "三点"
 
 
-def _trimmed(clip: np.ndarray) -> np.ndarray:
-    """The clip without the silence Kokoro leaves at its start and end."""
-    silent = find_silences([clip], RATE, min_s=0.02)
-    start = round(silent[0][1] * RATE) if silent and silent[0][0] == 0 else 0
-    end = (
-        round(silent[-1][0] * RATE)
-        if silent and silent[-1][1] >= len(clip) / RATE - 0.03
-        else len(clip)
-    )
-    return clip[start:end]
-
-
 def test_punctuation_on_speech_follows_the_pauses(trained_model, phrase_clips) -> None:
     """Four phrases said with a pause of 0.4 s, none, and 1.2 s between them: a comma at the
     short pause, nothing where there was none, a full stop at the long one and at the end –
     from the trained model's character times and the audio's silences."""
     recognizer = Recognizer.load(str(trained_model), "onnx", threads=1)
-    clips = [_trimmed(phrase_clips[p]) for p in PHRASES]
-    pauses = (0.4, 0.0, 1.2)
+    clips = [phrase_clips[p] for p in PHRASES]
     for k in range(0, len(clips), 4):
-        parts, junctions, t = [np.zeros(int(0.3 * RATE), np.float32)], [], 0.3
-        for i, clip in enumerate(clips[k : k + 4]):
-            parts.append(clip)
-            t += len(clip) / RATE
-            if i < len(pauses):
-                parts.append(np.zeros(round(pauses[i] * RATE), np.float32))
-                junctions.append((t, t + pauses[i]))
-                t += pauses[i]
-        audio = np.concatenate([*parts, np.zeros(int(0.3 * RATE), np.float32)])
+        audio, junctions = paused_speech(clips[k : k + 4])
         chars = recognizer.decode(audio).chars
         written = write(chars, WrittenOptions(), silences=find_silences([audio], RATE))
         spans = written.spans
         marks = [(i, s.text) for i, s in enumerate(spans) if s.inserted]
-        assert [m for _, m in marks] == ["，", "。", "。"], written.text
+        assert [m for _, m in marks] == MARKS, written.text
         assert marks[-1][0] == len(spans) - 1  # the end of the speech gets its mark
         for (i, _), (start, end) in zip(marks, [junctions[0], junctions[2]], strict=False):
             # Each mark stands in its pause: heard before it, heard again after it.

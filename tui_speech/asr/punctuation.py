@@ -25,13 +25,15 @@ phrases the audio is never silent for more than 0.04 s; a pause of 0.4 s measure
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import numpy as np
+if TYPE_CHECKING:  # numpy loads with the first audio measured, not at CLI start-up
+    import numpy as np
 
-from tui_speech.asr.ctc import CharResult
+    from tui_speech.asr.ctc import CharResult
+
 
 #: A pause between two characters at least this long (seconds) gets "，".
 COMMA_PAUSE_S = 0.3
@@ -62,6 +64,28 @@ class Punctuator(Protocol):
     ) -> dict[int, str]: ...
 
 
+def _frame_rms(x: np.ndarray, frame: int) -> np.ndarray:
+    import numpy as np
+
+    n = len(x) // frame
+    return np.sqrt(np.mean(np.square(x[: n * frame].reshape(n, frame)), axis=1))
+
+
+def _quiet_runs(rms: np.ndarray, loud: float, min_s: float) -> list[tuple[float, float]]:
+    """Runs of frames ``SILENCE_DB`` below ``loud`` (a NaN frame, audio we never got, is not
+    quiet), as seconds, at least ``min_s`` long."""
+    import numpy as np
+
+    with np.errstate(invalid="ignore"):
+        quiet = rms < loud * 10 ** (SILENCE_DB / 20)
+    edges = np.flatnonzero(np.diff(np.r_[0, quiet.astype(np.int8), 0]))
+    return [
+        (s * FRAME_S, e * FRAME_S)
+        for s, e in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True)
+        if (e - s) * FRAME_S >= min_s - 1e-9
+    ]
+
+
 def find_silences(
     blocks: Iterable[np.ndarray], rate: int, min_s: float = 0.1
 ) -> list[tuple[float, float]]:
@@ -69,25 +93,69 @@ def find_silences(
 
     Memory is one number per 20 ms frame (180 000 for an hour), so long files stream through.
     """
+    import numpy as np
+
     frame = max(1, round(FRAME_S * rate))
     energies: list[np.ndarray] = []
     rest = np.zeros(0, np.float32)
     for block in blocks:
         x = np.concatenate([rest, np.asarray(block, np.float32).reshape(-1)])
-        n = len(x) // frame
-        energies.append(np.sqrt(np.mean(x[: n * frame].reshape(n, frame) ** 2, axis=1)))
-        rest = x[n * frame :]
+        energies.append(_frame_rms(x, frame))
+        rest = x[len(x) // frame * frame :]
     rms = np.concatenate(energies) if energies else np.zeros(0)
     if not len(rms):
         return []
-    quiet = rms < np.percentile(rms, 90) * 10 ** (SILENCE_DB / 20)
-    edges = np.flatnonzero(np.diff(np.r_[0, quiet.astype(np.int8), 0]))
-    step = frame / rate
-    return [
-        (s * step, e * step)
-        for s, e in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True)
-        if (e - s) * step >= min_s - 1e-9
-    ]
+    return _quiet_runs(rms, float(np.percentile(rms, 90)), min_s)
+
+
+class SilenceTracker:
+    """The silences of live audio, on the session clock, as it arrives.
+
+    :meth:`watch` wraps a live source (``tui_speech.audio.sources``): its blocks pass through
+    unchanged and are measured on the way, so a face can punctuate a final with the pauses the
+    audio really had. Memory is one number per 20 ms frame.
+    """
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self._frame = max(1, round(FRAME_S * rate))
+        self._rms: list[float] = []
+
+    def feed(self, samples: np.ndarray, start_s: float) -> None:
+        import numpy as np
+
+        first = round(start_s / FRAME_S)
+        values = _frame_rms(np.asarray(samples, np.float32).reshape(-1), self._frame)
+        if first > len(self._rms):  # blocks that never came (dropped): unknown, not silent
+            self._rms.extend([float("nan")] * (first - len(self._rms)))
+        self._rms[first:] = values.tolist()
+
+    def silences(self, min_s: float = 0.1) -> list[tuple[float, float]]:
+        import numpy as np
+
+        rms = np.asarray(self._rms, np.float64)
+        if not np.isfinite(rms).any():
+            return []
+        return _quiet_runs(rms, float(np.nanpercentile(rms, 90)), min_s)
+
+    def watch(self, source: Any) -> Any:
+        """``source`` with its blocks measured as they pass (every other attribute is its own)."""
+        return _Watched(source, self)
+
+
+class _Watched:
+    def __init__(self, source: Any, tracker: SilenceTracker) -> None:
+        self._source = source
+        self._tracker = tracker
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._source, name)
+
+    def batches(self) -> Iterator[Any]:
+        for batch in self._source.batches():
+            for block in batch:
+                self._tracker.feed(block.samples, block.start_s)
+            yield batch
 
 
 def pause_between(a: CharResult, b: CharResult, silences: Silences | None) -> float:

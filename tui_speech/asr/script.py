@@ -22,8 +22,9 @@ from functools import cache
 from typing import Any
 
 from tui_speech.asr.pieces import Piece, align_pieces
+from tui_speech.config import LISTEN_CHOICES
 
-SCRIPTS = ("simplified", "traditional", "tw", "hk")
+SCRIPTS = LISTEN_CHOICES["script"]
 #: The OpenCC configuration of each script (``simplified`` needs none).
 _CONFIGS = {"traditional": "s2t", "tw": "s2twp", "hk": "s2hk"}
 

@@ -21,9 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tui_speech.asr.ctc import CharResult
 from tui_speech.asr.pieces import Piece, compose
 from tui_speech.asr.punctuation import (
     PausePunctuator,
@@ -33,9 +32,13 @@ from tui_speech.asr.punctuation import (
     pause_utterances,
 )
 from tui_speech.asr.script import SCRIPTS, script_pieces
+from tui_speech.config import LISTEN_CHOICES
 from tui_speech.errors import UsageError
 
-PUNCT_CHOICES = ("auto", "none")
+if TYPE_CHECKING:  # light at import: the CLI's option helpers read the choices here
+    from tui_speech.asr.ctc import CharResult
+
+PUNCT_CHOICES = LISTEN_CHOICES["punct"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,11 @@ class WrittenOptions:
     """Numbers, dates, times, money and percentages in digits (二百五十六 -> 256)."""
     script: str = "simplified"
     """simplified (as heard), traditional, tw (Taiwan) or hk (Hong Kong)."""
+
+    @classmethod
+    def of(cls, settings: Any) -> WrittenOptions:
+        """The options a ``config.ListenSettings`` holds (the Listen pane's listen.toml)."""
+        return cls(settings.punct, settings.itn, settings.script)
 
     def __post_init__(self) -> None:
         if self.punct not in PUNCT_CHOICES:
@@ -196,37 +204,39 @@ def write_transcript(
     return write(transcript.chars, options, utterances, silences)
 
 
-def span_dict(span: Span, chars: Sequence[CharResult]) -> dict[str, Any]:
+def span_dict(span: Span, chars: Sequence[CharResult], first: int = 0) -> dict[str, Any]:
     """A span as JSON-ready data: its text, times, confidence (null when inserted), the heard
-    text it stands for and the indices of those characters."""
+    text it stands for and the indices of those characters (counted from ``first``)."""
     return {
         "text": span.text,
         "t0": round(span.start, 4),
         "t1": round(span.end, 4),
         "confidence": None if span.confidence is None else round(span.confidence, 4),
         "heard": "".join(chars[i].char for i in span.heard),
-        "chars": list(span.heard),
+        "chars": [i - first for i in span.heard],
     }
 
 
-def session_utterances(finals: Sequence[Sequence[Any]]) -> list[tuple[int, int]]:
-    """The utterance ranges of a session's transcript from its finals' characters, joined as
-    ``asr.sessions.session_transcript`` joins them (one space between two utterances)."""
-    out = []
-    pos = 0
-    for chars in finals:
-        if pos:
-            pos += 1
-        out.append((pos, pos + len(chars)))
-        pos += len(chars)
+def session_utterances(origins: Sequence[tuple[int, int, int] | None]) -> list[tuple[int, int]]:
+    """The utterance ranges of a session's transcript, from where each of its characters came
+    from (``asr.sessions.session_chars``: the final's index, or None between two finals)."""
+    out: list[tuple[int, int]] = []
+    previous: int | None = None  # the final the character before came from
+    for i, origin in enumerate(origins):
+        final = None if origin is None else origin[0]
+        if final is not None and final == previous:
+            out[-1] = (out[-1][0], i + 1)
+        elif final is not None:
+            out.append((i, i + 1))
+        previous = final
     return out
 
 
 def write_session(info: Any, options: WrittenOptions) -> tuple[Any, Written, list[tuple[int, int]]]:
-    """A stored session's transcript, its written form (one utterance per final) and the
-    utterance ranges."""
-    from tui_speech.asr.sessions import final_chars, session_transcript
+    """A stored session's transcript (with the user's corrections), its written form (one
+    utterance per final) and the utterance ranges."""
+    from tui_speech.asr.sessions import session_chars, session_transcript
 
     transcript = session_transcript(info)
-    utterances = session_utterances([final_chars(f) for f in info.finals])
+    utterances = session_utterances([o for _, o in session_chars(info)])
     return transcript, write_transcript(transcript, options, utterances), utterances

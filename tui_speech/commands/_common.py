@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Iterable
 from typing import Any
@@ -18,6 +19,53 @@ def read_text_arg(text: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise UsageError(f"standard input is not UTF-8 text (byte {exc.start})") from None
+
+
+def add_written_options(parser: Any, defaults: Any = None) -> None:
+    """``--punct``, ``--itn`` and ``--script``: how heard characters are written, the same in
+    ``transcribe``, ``listen`` and ``sessions export`` (``defaults``: a WrittenOptions)."""
+    from tui_speech.asr.script import SCRIPTS  # light: no numpy, no OpenCC
+    from tui_speech.asr.written import PUNCT_CHOICES, WrittenOptions
+
+    d = defaults or WrittenOptions()
+    group = parser.add_argument_group("written text")
+    group.add_argument(
+        "--punct",
+        choices=PUNCT_CHOICES,
+        default=d.punct,
+        help=f"auto: ，at pauses, 。 or ？ at the end of what was said; none: as heard ({d.punct})",
+    )
+    group.add_argument(
+        "--itn",
+        action=argparse.BooleanOptionalAction,
+        default=d.itn,
+        help="numbers, dates, times, money and percentages in digits (二百五十六页 -> 256页)",
+    )
+    group.add_argument(
+        "--script",
+        choices=SCRIPTS,
+        default=d.script,
+        help=f"script of the written text; tw and hk take their regions' words too ({d.script})",
+    )
+
+
+def written_options(args: Any) -> Any:
+    """The written-text flags as a WrittenOptions."""
+    from tui_speech.asr.written import WrittenOptions
+
+    return WrittenOptions(punct=args.punct, itn=args.itn, script=args.script)
+
+
+def written_text(spans: Iterable[Any]) -> Any:
+    """Rich text of written spans: heard ones coloured by their confidence, inserted marks
+    (nobody heard them) dimmed."""
+    from rich.text import Text
+
+    text = Text()
+    for s in spans:
+        style = "dim" if s.confidence is None else confidence_colour(s.confidence)
+        text.append(s.text, style=style)
+    return text
 
 
 def warn(message: str) -> None:

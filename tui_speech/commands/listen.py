@@ -18,6 +18,7 @@ from typing import Any
 
 from tui_speech.asr.model import DEFAULT_MODEL  # light: no numpy, no model
 from tui_speech.audio.rates import ASR_RATE
+from tui_speech.commands._common import add_written_options, written_options
 from tui_speech.config import LISTEN_CHOICES, ListenSettings
 from tui_speech.errors import UsageError
 
@@ -119,6 +120,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument(
         "--queue", type=int, default=d.queue, help=f"capture queue, 0.1 s blocks ({d.queue})"
     )
+    add_written_options(p, d)
     return p
 
 
@@ -141,6 +143,9 @@ def settings_from(args: argparse.Namespace) -> ListenSettings:
         partial_every=args.partial_every,
         max_utterance=args.max_utterance,
         queue=args.queue,
+        punct=args.punct,
+        itn=args.itn,
+        script=args.script,
     )
 
 
@@ -171,8 +176,19 @@ def char_json(c: Any, full: bool) -> dict[str, Any]:
     return d
 
 
-def event_json(e: Any) -> dict[str, Any]:
-    return {
+def written_final(e: Any, options: Any, tracker: Any = None) -> Any:
+    """A final as written (``asr.written``): one utterance, so it ends with its mark; its
+    pauses measured in the audio when a ``punctuation.SilenceTracker`` watched the source."""
+    from tui_speech.asr.written import write
+
+    silences = tracker.silences() if tracker is not None else None
+    return write(e.chars, options, [(0, len(e.chars))], silences)
+
+
+def event_json(e: Any, options: Any = None, tracker: Any = None) -> dict[str, Any]:
+    """A live event as JSON; a final written with ``options`` also carries ``written`` and its
+    ``spans`` (each with the heard characters it came from)."""
+    item = {
         "type": e.type,
         "text": e.text,
         "committed": e.committed,
@@ -182,11 +198,22 @@ def event_json(e: Any) -> dict[str, Any]:
         "latency_s": round(e.latency_s, 4),
         "utterance": e.utterance,
     }
+    if e.type == "final" and options is not None:
+        from tui_speech.asr.written import span_dict
+
+        written = written_final(e, options, tracker)
+        item["written"] = written.text
+        item["spans"] = [span_dict(s, e.chars) for s in written.spans]
+    return item
 
 
 class JsonlOutput:
+    def __init__(self, options: Any, tracker: Any = None) -> None:
+        self.options = options
+        self.tracker = tracker
+
     def event(self, e: Any) -> None:
-        self.line(event_json(e))
+        self.line(event_json(e, self.options, self.tracker))
 
     def line(self, item: dict[str, Any]) -> None:
         sys.stdout.write(json.dumps(item, ensure_ascii=False) + "\n")
@@ -207,9 +234,11 @@ def event_text(e: Any) -> Any:
 class TextOutput:
     """Finals as lines; on a terminal, the current partial below them, live."""
 
-    def __init__(self) -> None:
+    def __init__(self, options: Any, tracker: Any = None) -> None:
         from rich.console import Console
 
+        self.options = options
+        self.tracker = tracker
         self.console = Console(highlight=False)
         self.live: Any = None
         if self.console.is_terminal:
@@ -220,11 +249,14 @@ class TextOutput:
 
     def event(self, e: Any) -> None:
         if e.type == "final":
+            written = written_final(e, self.options, self.tracker)
             if self.live is not None:
+                from tui_speech.commands._common import written_text
+
                 self.live.update("", refresh=True)
-                self.console.print(event_text(e))
+                self.console.print(written_text(written.spans))
             else:
-                sys.stdout.write(e.text + "\n")
+                sys.stdout.write(written.text + "\n")
                 sys.stdout.flush()
         elif self.live is not None:
             self.live.update(event_text(e), refresh=True)
@@ -246,8 +278,15 @@ def run(args: argparse.Namespace) -> int:
     for warning in models.warnings:
         print(f"tui-speech: warning: {warning}", file=sys.stderr)
     label = source_label(source)
+    options = written_options(args)
+    tracker = None
+    if options.punct == "auto":  # pauses measured in the audio itself, as it passes
+        from tui_speech.asr.punctuation import SilenceTracker
+
+        tracker = SilenceTracker(ASR_RATE)
+        source = tracker.watch(source)
     session = LiveSession(models, settings, source, label, save=not args.no_session)
-    out = JsonlOutput() if args.format == "jsonl" else TextOutput()
+    out = JsonlOutput(options, tracker) if args.format == "jsonl" else TextOutput(options, tracker)
 
     import signal
 

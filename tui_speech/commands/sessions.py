@@ -2,7 +2,8 @@
 
 ``list`` shows one line per session (id, start, length, utterances, the start of its text);
 ``show ID`` prints its utterances with their times; ``export ID --format srt|vtt|txt|json``
-writes it through the same writers as ``transcribe``; ``rm ID`` deletes it and its recorded
+writes it through the same writers as ``transcribe``, with the same ``--punct``, ``--itn`` and
+``--script`` (each utterance ends with its mark); ``rm ID`` deletes it and its recorded
 audio. ``ID`` may be a unique prefix or ``last``.
 """
 
@@ -12,6 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 from typing import Any
+
+from tui_speech.commands._common import add_written_options, written_options
 
 EXPORT_FORMATS = ("txt", "json", "jsonl", "srt", "vtt")
 
@@ -26,8 +29,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     export.add_argument("id", metavar="ID", help="session id, a unique prefix, or 'last'")
     export.add_argument("--format", "-f", choices=EXPORT_FORMATS, default="txt")
     export.add_argument("-o", "--output", type=Path, default=None, help="file (default stdout)")
+    add_written_options(export)
     rm = sub.add_parser("rm", help="delete a session and its recorded audio")
     rm.add_argument("id", metavar="ID", help="session id, a unique prefix, or 'last'")
+    fix = sub.add_parser(
+        "correct",
+        help="write NEW where utterance N says OLD (kept beside what was heard; "
+        "NEW = the heard text takes the correction back)",
+    )
+    fix.add_argument("id", metavar="ID", help="session id, a unique prefix, or 'last'")
+    fix.add_argument("utterance", metavar="N", type=int, help="the utterance, 1 = the first")
+    fix.add_argument("old", metavar="OLD", help="the text to replace, as written now")
+    fix.add_argument("new", metavar="NEW", help="what it should say ('' deletes it)")
     return p
 
 
@@ -36,19 +49,14 @@ def _clock(seconds: float) -> str:
     return f"{int(m):02d}:{s:05.2f}"
 
 
-def export_text(info: Any, fmt: str) -> str:
-    from tui_speech.asr.formats import render, timestamp
-    from tui_speech.asr.sessions import session_cues, session_transcript
+def export_text(info: Any, fmt: str, options: Any = None) -> str:
+    """The session in ``fmt``, written with ``options`` (a WrittenOptions; default: as heard),
+    each final one utterance (its own full stop)."""
+    from tui_speech.asr.formats import render
+    from tui_speech.asr.written import AS_HEARD, write_session
 
-    if fmt not in ("srt", "vtt"):
-        return render(session_transcript(info), fmt)
-    sep = "," if fmt == "srt" else "."
-    blocks = []
-    for i, cue in enumerate(session_cues(info), start=1):
-        number = f"{i}\n" if fmt == "srt" else ""
-        times = f"{timestamp(cue.start, sep)} --> {timestamp(cue.end, sep)}"
-        blocks.append(f"{number}{times}\n{cue.text}\n")
-    return ("WEBVTT\n\n" if fmt == "vtt" else "") + "\n".join(blocks)
+    transcript, written, utterances = write_session(info, options or AS_HEARD)
+    return render(transcript, fmt, utterances=utterances, written=written)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -78,13 +86,19 @@ def run(args: argparse.Namespace) -> int:
         plural = "" if n == 1 else "s"
         print(f"deleted session {info.id} ({n} utterance{plural}{audio})", file=sys.stderr)
         return 0
+    if args.action == "correct":
+        from tui_speech.asr.corrections import correct_text
+
+        correct_text(info.path, args.utterance - 1, args.old, args.new)
+        print(final_text(find_session(folder, info.id).finals[args.utterance - 1]))
+        return 0
     if args.action == "show":
         print(f"session {info.id} · started {info.started} · {info.source} · {info.model}")
         for f in info.finals:
             # As written: the user's corrections (Listen pane, enter) over what was heard.
             print(f"[{_clock(float(f['t0']))} → {_clock(float(f['t1']))}] {final_text(f)}")
         return 0
-    text = export_text(info, args.format)
+    text = export_text(info, args.format, written_options(args))
     if args.output is None:
         sys.stdout.write(text)
     else:

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from tui_speech.asr.model import DEFAULT_MODEL  # light: no numpy, no model
+from tui_speech.commands._common import add_written_options, print_error, written_options
 from tui_speech.commands._common import info as info_line
-from tui_speech.commands._common import print_error
 from tui_speech.errors import TuiSpeechError, UsageError
 
 FORMATS = ("txt", "json", "jsonl", "srt", "vtt")
@@ -99,6 +99,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         metavar="WIDTH",
         help="beam search of this width with pyctcdecode (default: greedy)",
     )
+    add_written_options(p)
     p.add_argument(
         "--precision",
         choices=PRECISIONS,
@@ -232,9 +233,9 @@ def _run_files(args: argparse.Namespace, fmt: str) -> int:
                 close()
         results.append(transcript)
         if args.output is not None:
-            atomic_write_text(args.output, render(transcript, fmt))
+            atomic_write_text(args.output, render(transcript, fmt, written_options(args)))
     if args.output is None:
-        _print(results, fmt)
+        _print(results, fmt, written_options(args))
     return status
 
 
@@ -365,14 +366,14 @@ def _load(args: argparse.Namespace):  # -> Recognizer
     return _spec(args).load()
 
 
-def _print(results: list, fmt: str) -> None:
+def _print(results: list, fmt: str, options: Any) -> None:
     from tui_speech.asr.formats import render
 
     if fmt == "json" and len(results) > 1:
         # Several JSON documents back to back are not JSON; an array is.
-        body = ",\n".join(render(t, "json").rstrip("\n") for t in results)
+        body = ",\n".join(render(t, "json", options).rstrip("\n") for t in results)
         sys.stdout.write(f"[\n{body}\n]\n")
         return
     for t in results:
-        sys.stdout.write(render(t, fmt))
+        sys.stdout.write(render(t, fmt, options))
     sys.stdout.flush()
