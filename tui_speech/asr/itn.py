@@ -38,24 +38,33 @@ WORDS = (
 ).split()
 #: Units counted with digits: a one-character number before them becomes a digit.
 DIGIT_UNITS = set("点月日号年岁度分秒时块元毛角页章节楼层米克斤倍%")
-_SINGLE = set("零〇一二两三四五六七八九")
-_DIGIT_VALUES = {c: i for i, c in enumerate("零一二三四五六七八九")}
+#: The digits' names, 0 to 9 (normalize.py reads digits out with them too).
+DIGIT_NAMES = "零一二三四五六七八九"
+_SINGLE = set(DIGIT_NAMES + "〇两")
+_DIGIT_VALUES = {c: i for i, c in enumerate(DIGIT_NAMES)}
 _NUMERAL = "零〇一二两三四五六七八九十"
 _TIME = re.compile(f"([{_NUMERAL}]+)点([{_NUMERAL}]+)分")
 #: Private-use characters stand in for protected words while cn2an runs.
 _MASK0 = 0xE000
 
 
-def _cn2an(text: str) -> str:
+def cn2an_transform(text: str, method: str) -> str | None:
+    """cn2an's ``transform`` (``"cn2an"``: to digits, ``"an2cn"``: to characters), or None
+    where it refuses the text (the one place the project calls cn2an)."""
     import cn2an
 
     with warnings.catch_warnings():
         # cn2an warns (and leaves the text) on shapes it refuses, e.g. 三点十五.
         warnings.simplefilter("ignore")
         try:
-            return str(cn2an.transform(text, "cn2an"))
+            return str(cn2an.transform(text, method))
         except (ValueError, KeyError, IndexError):
-            return text
+            return None
+
+
+def _cn2an(text: str) -> str:
+    out = cn2an_transform(text, "cn2an")
+    return text if out is None else out
 
 
 def _times(text: str) -> str:

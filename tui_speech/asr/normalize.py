@@ -16,6 +16,7 @@ characters are checked against the vocabulary or turned into CTC labels:
    dropped (Chinese is written without spaces).
 
 What remains may still hold characters the vocabulary lacks; :func:`unknown_chars` lists them.
+The way back, digits from characters for people to read, is :mod:`tui_speech.asr.itn`.
 """
 
 from __future__ import annotations
@@ -34,14 +35,13 @@ def _strip_symbols(text: str) -> str:
 
 
 def _digits_to_chinese(text: str) -> str:
-    import cn2an
+    from tui_speech.asr.itn import DIGIT_NAMES, cn2an_transform
 
-    try:
-        return str(cn2an.transform(text, "an2cn"))
-    except (ValueError, KeyError, IndexError):
+    out = cn2an_transform(text, "an2cn")
+    if out is None:
         # cn2an refuses some shapes (very long digit runs); read those digit by digit.
-        names = "零一二三四五六七八九"
-        return _DIGITS.sub(lambda m: names[int(m.group())], text)
+        return _DIGITS.sub(lambda m: DIGIT_NAMES[int(m.group())], text)
+    return out
 
 
 def normalize_text(
