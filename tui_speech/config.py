@@ -140,6 +140,9 @@ class ListenSettings:
     """Numbers, dates, times, money and percentages written in digits (二百五十六 -> 256)."""
     script: str = "simplified"
     """Script of the written text: simplified (as heard), traditional, tw or hk."""
+    hotwords: str = ""
+    """Hotwords file (one term per line, optionally ``term<TAB>weight``) the search is biased
+    towards; "" = ``hotwords.txt`` in the config folder (the Listen pane's list) if it exists."""
 
     def __post_init__(self) -> None:
         from tui_speech.errors import UsageError
@@ -166,6 +169,14 @@ class ListenSettings:
 
 def listen_settings_path() -> Path:
     return get_paths().config / LISTEN_SETTINGS_FILE
+
+
+HOTWORDS_FILE = "hotwords.txt"
+
+
+def hotwords_path() -> Path:
+    """The hotwords list the Listen pane edits, used by live sessions without ``hotwords``."""
+    return get_paths().config / HOTWORDS_FILE
 
 
 def load_listen_settings() -> ListenSettings:

@@ -35,6 +35,7 @@ from tui_speech.errors import TuiSpeechError, UsageError
 from tui_speech.fileio import atomic_write_text
 
 if TYPE_CHECKING:
+    from tui_speech.asr.hotwords import Hotword
     from tui_speech.asr.model import ModelInfo
     from tui_speech.asr.recognizer import Recognizer, Transcript
     from tui_speech.audio.reader import AudioInfo
@@ -120,6 +121,7 @@ class RecognizerSpec:
     chunk_s: float | None = None
     stride_s: float | None = None
     beam: int = 0
+    hotwords: tuple[Hotword, ...] = ()  # a beam search of DEFAULT_WIDTH when beam is 0
 
     def load(self) -> Recognizer:
         from tui_speech.asr.recognizer import Recognizer
@@ -133,15 +135,16 @@ class RecognizerSpec:
             "chunk_s": self.chunk_s,
             "stride_s": self.stride_s,
         }
-        if self.beam:
-            from tui_speech.asr.beam import BeamRecognizer
+        if self.beam or self.hotwords:
+            from tui_speech.asr.beam import DEFAULT_WIDTH, BeamRecognizer
 
             return BeamRecognizer.load(
                 self.model,
                 self.backend,
                 self.threads,
                 self.precision,
-                beam_width=self.beam,
+                beam_width=self.beam or DEFAULT_WIDTH,
+                hotwords=self.hotwords,  # type: ignore[arg-type]
                 **options,
             )
         return Recognizer.load(self.model, self.backend, self.threads, self.precision, **options)

@@ -33,6 +33,8 @@ from tui_speech.asr.ctc import CharResult, GreedyDecoder, _Span, softmax
 from tui_speech.asr.hotwords import ContextGraph, Hotword
 from tui_speech.asr.recognizer import SILENCE_RMS, Progress, Recognizer
 
+#: Beam width when hotwords are given without ``--beam``.
+DEFAULT_WIDTH = 8
 #: Tokens expanded per frame at most.
 TOP_TOKENS = 8
 #: Tokens less likely than the frame's best by more than this factor (e^5 ~ 150) are not
@@ -282,7 +284,7 @@ class BeamRecognizer(Recognizer):
     :attr:`warnings`)."""
 
     def __init__(
-        self, *args, beam_width: int = 8, hotwords: Iterable[Hotword] = (), **kwargs
+        self, *args, beam_width: int = DEFAULT_WIDTH, hotwords: Iterable[Hotword] = (), **kwargs
     ) -> None:
         super().__init__(*args, **kwargs)
         self.beam_width = max(1, int(beam_width))

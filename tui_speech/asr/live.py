@@ -35,6 +35,7 @@ from tui_speech.hub.embedded import WHISPER_ID
 
 if TYPE_CHECKING:
     from tui_speech.asr.ctc import CharResult
+    from tui_speech.asr.hotwords import Hotword
     from tui_speech.asr.recognizer import Recognizer, Transcript
     from tui_speech.asr.sessions import SessionWriter
     from tui_speech.audio.sources import AudioSource
@@ -63,14 +64,35 @@ def load_recognizer(settings: ListenSettings, model: str | None = None) -> Recog
     if is_embedded(spec):  # the embedded Whisper: one backend, one precision
         return WhisperRecognizer.load(settings.threads or None)  # type: ignore[return-value]
     backend = pick_backend(settings.backend, spec, settings.precision)
+    if hotwords := session_hotwords(settings):  # partials and finals both search with them
+        from tui_speech.asr.beam import BeamRecognizer
+
+        return BeamRecognizer.load(
+            spec,
+            backend,
+            settings.threads or None,
+            settings.precision,
+            hotwords=hotwords,  # type: ignore[arg-type]
+        )
     return Recognizer.load(spec, backend, settings.threads or None, settings.precision)
+
+
+def session_hotwords(settings: ListenSettings) -> tuple[Hotword, ...]:
+    """The terms of ``settings.hotwords``, else of the Listen pane's list if it exists."""
+    from tui_speech.asr.hotwords import read_hotwords
+    from tui_speech.config import hotwords_path
+
+    if settings.hotwords:
+        return read_hotwords(settings.hotwords)
+    saved = hotwords_path()
+    return read_hotwords(saved) if saved.is_file() else ()
 
 
 def load_models(settings: ListenSettings, model: str | None = None) -> LiveModels:
     """The recogniser (as :func:`load_recognizer`) and, when ``draft`` is auto, its draft."""
     recognizer = load_recognizer(settings, model)
     threads = settings.threads or None
-    draft, warnings = recognizer, []
+    draft, warnings = recognizer, list(getattr(recognizer, "warnings", ()))  # hotwords left out
     if settings.draft == "auto":
         from tui_speech.asr.tuning import draft_is_faster
 
@@ -325,5 +347,6 @@ __all__ = [
     "load_recognizer",
     "make_vad",
     "on_session_clock",
+    "session_hotwords",
     "source_label",
 ]

@@ -21,6 +21,19 @@ def read_text_arg(text: str) -> str:
         raise UsageError(f"standard input is not UTF-8 text (byte {exc.start})") from None
 
 
+def add_hotwords_option(parser: Any, default: str | None = None) -> None:
+    """``--hotwords FILE``, the same in every command that transcribes."""
+    from tui_speech.asr.hotwords import DEFAULT_WEIGHT  # light: no numpy
+
+    parser.add_argument(
+        "--hotwords",
+        default=default,
+        metavar="FILE",
+        help="terms to bias the beam search towards: one per line, optionally "
+        f"TERM<TAB>WEIGHT (bonus per character, default {DEFAULT_WEIGHT:g})",
+    )
+
+
 def add_written_options(parser: Any, defaults: Any = None) -> None:
     """``--punct``, ``--itn`` and ``--script``: how heard characters are written, the same in
     ``transcribe``, ``listen`` and ``sessions export`` (``defaults``: a WrittenOptions)."""

@@ -18,7 +18,11 @@ from typing import Any
 
 from tui_speech.asr.model import DEFAULT_MODEL  # light: no numpy, no model
 from tui_speech.audio.rates import ASR_RATE
-from tui_speech.commands._common import add_written_options, written_options
+from tui_speech.commands._common import (
+    add_hotwords_option,
+    add_written_options,
+    written_options,
+)
 from tui_speech.config import LISTEN_CHOICES, ListenSettings
 from tui_speech.errors import UsageError
 
@@ -120,6 +124,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument(
         "--queue", type=int, default=d.queue, help=f"capture queue, 0.1 s blocks ({d.queue})"
     )
+    add_hotwords_option(p, d.hotwords)  # "": the Listen pane's list, if saved
     add_written_options(p, d)
     return p
 
@@ -143,6 +148,7 @@ def settings_from(args: argparse.Namespace) -> ListenSettings:
         partial_every=args.partial_every,
         max_utterance=args.max_utterance,
         queue=args.queue,
+        hotwords=args.hotwords or "",
         punct=args.punct,
         itn=args.itn,
         script=args.script,

@@ -17,7 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from tui_speech.asr.model import DEFAULT_MODEL  # light: no numpy, no model
-from tui_speech.commands._common import add_written_options, print_error, written_options
+from tui_speech.commands._common import (
+    add_hotwords_option,
+    add_written_options,
+    print_error,
+    warn,
+    written_options,
+)
 from tui_speech.commands._common import info as info_line
 from tui_speech.errors import TuiSpeechError, UsageError
 
@@ -97,8 +103,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         type=int,
         default=0,
         metavar="WIDTH",
-        help="beam search of this width with pyctcdecode (default: greedy)",
+        help="CTC prefix beam search of this width (default: greedy; 8 with --hotwords)",
     )
+    add_hotwords_option(p)
     add_written_options(p)
     p.add_argument(
         "--precision",
@@ -218,6 +225,8 @@ def _run_files(args: argparse.Namespace, fmt: str) -> int:
     if not inputs:
         return status
     recognizer = _load(args)
+    for line in getattr(recognizer, "warnings", ()):  # hotwords the model cannot spell
+        warn(line)
     results = []
     for audio in inputs:
         show = sys.stderr.isatty() and audio.duration >= PROGRESS_MIN_SECONDS
@@ -335,6 +344,7 @@ def _clock(seconds: float) -> str:
 
 def _spec(args: argparse.Namespace):  # -> RecognizerSpec
     from tui_speech.asr.batch import RecognizerSpec
+    from tui_speech.asr.hotwords import read_hotwords
     from tui_speech.asr.model import default_model
     from tui_speech.commands import _first_use as first_use
 
@@ -359,6 +369,7 @@ def _spec(args: argparse.Namespace):  # -> RecognizerSpec
         chunk_s=args.chunk,
         stride_s=args.stride,
         beam=args.beam,
+        hotwords=read_hotwords(args.hotwords) if args.hotwords else (),
     )
 
 
