@@ -41,8 +41,10 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_models
     if not embedded.exists():
         monkeypatch.setenv("TUI_SPEECH_HOME", str(shared_models))
         from tui_speech.hub.embedded import embedded_model_path
+        from tui_speech.tts.durations import timed_model
 
-        embedded_model_path()
+        # Its timed copy too (tts.durations), so each test's home links it instead of copying.
+        timed_model(embedded_model_path())
     target = home / "cache" / "models" / "embedded"
     target.parent.mkdir(parents=True)
     # Hard links keep the 90 MB model shared; the .verified marker matches (same inode).

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     import numpy as np
 
     from tui_speech.audio.playback import Player
+    from tui_speech.tts.captions import Timeline
+    from tui_speech.tts.pipeline import SpeechChunk
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -45,6 +47,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--phonemes", action="store_true", help="TEXT is phonemes: skip G2P")
     p.add_argument("--backend", choices=("onnx", "torch"), default="onnx")
     p.add_argument("--model", help="a Kokoro model path (ONNX file, or a torch model folder)")
+    p.add_argument(
+        "--captions", metavar="FILE",
+        help="also write word-timed captions: FILE.srt, .vtt or .json (words and cues)",
+    )  # fmt: skip
+    p.add_argument(
+        "--caption-unit", choices=("word", "phrase"), default="phrase",
+        help="one caption cue per word or per phrase (default phrase)",
+    )  # fmt: skip
+    p.add_argument(
+        "--check", action="store_true",
+        help="proof-listen (Mandarin): transcribe the take and list the characters heard "
+        "differently or unsurely",
+    )  # fmt: skip
+    p.add_argument("--check-model", metavar="MODEL", help="the ASR model --check listens with")
     return p
 
 
@@ -66,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
         from tui_speech.audio.writer import check_writable
 
         check_writable(Path(output))
+    timeline = _timeline_for(args)
+    take: list[SpeechChunk] | None = [] if args.check else None
     # Open the device before synthesis, so "no device" is said at once, with a hint.
     sink: _Sink | None = _open_player() if output is None else None
     try:
@@ -83,6 +101,10 @@ def run(args: argparse.Namespace) -> int:
                     warn(message)
             sink.write(chunk.audio, chunk.sample_rate)
             total += chunk.duration
+            if timeline is not None:
+                timeline.add(chunk)
+            if take is not None:
+                take.append(chunk)
         sink.finish()
     except BaseException:
         # Ctrl-C or an error mid-way: no temp file left behind, the device released.
@@ -91,6 +113,45 @@ def run(args: argparse.Namespace) -> int:
         raise
     if output not in (None, "-"):
         info(f"wrote {output} ({total:.1f} s)")
+    if timeline is not None:
+        from tui_speech.tts.captions import write_captions
+
+        count = write_captions(Path(args.captions), timeline, args.caption_unit)
+        info(f"wrote {args.captions} ({count} {args.caption_unit} cues)")
+    if take is not None:
+        return _proof_listen(args, take)
+    return 0
+
+
+def _timeline_for(args: argparse.Namespace) -> Timeline | None:
+    """A timeline to collect word timings in when --captions asks for them (the file name
+    is checked first, so a wrong suffix fails before any synthesis)."""
+    if not args.captions:
+        return None
+    from tui_speech.tts.captions import Timeline, check_caption_path
+
+    check_caption_path(Path(args.captions))
+    return Timeline()
+
+
+def _proof_listen(args: argparse.Namespace, take: list[SpeechChunk]) -> int:
+    """Transcribe the take and say which characters were heard otherwise (exit 0 either
+    way: the take was made; the marks are advice)."""
+    import numpy as np
+
+    from tui_speech.asr.proof import load_checker, proof_listen
+
+    checker = load_checker(args.check_model)
+    text = "".join(c.graphemes for c in take)
+    audio = np.concatenate([c.audio for c in take])
+    result = proof_listen(text, audio, take[0].sample_rate, checker)
+    info(f"heard: {result.heard}")
+    if not result.chars:
+        warn("proof-listen checks Mandarin characters; the text has none")
+    for mark in result.marked:
+        heard = f"heard {mark.heard!r}" if mark.heard else "not heard"
+        info(f"  {mark.char} (character {mark.index + 1}): {mark.verdict}, {heard}")
+    info(f"{len(result.marked)} of {len(result.chars)} characters marked")
     return 0
 
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from tui_speech.audio.rates import TTS_RATE
 from tui_speech.errors import Action, UsageError
+from tui_speech.tts.durations import checked_durations, timed_model
 
 #: Kokoro's rate under the name engine_torch and pipeline import (one value: audio.rates).
 SAMPLE_RATE = TTS_RATE
@@ -109,7 +110,7 @@ class OnnxKokoro:
         }
         outputs = self._session.run(None, feed, self._run_options)
         audio = np.asarray(outputs[0], dtype=np.float32).reshape(-1)
-        durations = np.asarray(outputs[1]).reshape(-1) if len(outputs) > 1 else None
+        durations = checked_durations(outputs[1] if len(outputs) > 1 else None, len(audio))
         if self._after_first is not None:
             hook, self._after_first = self._after_first, None
             hook()
@@ -148,13 +149,15 @@ def load_engine(backend: str = "onnx", model: str | Path | None = None) -> Kokor
 
 def _embedded_engine() -> OnnxKokoro:
     """The embedded model as measured fastest on this CPU (variant, threads per run, chunks at
-    once: ``tts.tuning``). Until this CPU is measured: int8 on every core, one chunk at a time,
-    and a measurement starts in the background after the first synthesis."""
+    once: ``tts.tuning``), in its timed copy (``tts.durations``). Until this CPU is measured:
+    int8 on every core, one chunk at a time, and a measurement starts in the background after
+    the first synthesis."""
     from tui_speech.tts import tuning
 
     chosen = tuning.current()
     after_first = None if chosen.measured else tuning.start_background
-    return OnnxKokoro(chosen.model, chosen.threads, chosen.runs, after_first)
+    # The timed copy: the same audio, plus each token's duration (word timings, captions).
+    return OnnxKokoro(timed_model(chosen.model), chosen.threads, chosen.runs, after_first)
 
 
 def _onnx_model_path(model: str | Path) -> Path:

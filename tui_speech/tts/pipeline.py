@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tui_speech.errors import UsageError
+from tui_speech.tts.durations import WordTiming, word_timings
 from tui_speech.tts.engine import (
     SAMPLE_RATE,
     EngineOutput,
@@ -87,6 +88,9 @@ class SpeechChunk:
     audio: np.ndarray  # float32 mono
     sample_rate: int
     warnings: tuple[str, ...] = ()
+    #: When each word sounds in ``audio`` (``tts.durations``); empty when the model gives no
+    #: durations (a model file without the timed output) and for a pause tag's silence.
+    words: tuple[WordTiming, ...] = ()
 
     @property
     def duration(self) -> float:
@@ -381,6 +385,7 @@ class Pipeline:
         work = ((chunk, ids) for chunk, ids in planned if ids or chunk.pause)
         spoken = said = 0
         for chunk, out in _in_order(engine, work, self._synthesize_or_pause):
+            words: tuple[WordTiming, ...] = ()
             if out is None:  # a pause tag: exactly the silence it asks for
                 audio = np.zeros(round(chunk.pause * SAMPLE_RATE), dtype=np.float32)
             else:
@@ -388,9 +393,14 @@ class Pipeline:
                 lead_in = 0.0 if chunk.after_pause else LEAD_IN
                 audio = shape_pauses(out.audio, pause, lead_in=lead_in)
                 said += 1
+                # Timings move with the trim: what shape_pauses cut from the front is lost.
+                cut = kept_span(out.audio, pause, lead_in=lead_in)[0] if len(audio) else 0
+                words = word_timings(
+                    chunk.tokens, out.durations, offset=cut, length=len(audio), audio=out.audio
+                )
             yield SpeechChunk(
                 spoken, chunk.graphemes, chunk.phonemes, chunk.tokens, audio,
-                SAMPLE_RATE, chunk.warnings,
+                SAMPLE_RATE, chunk.warnings, words,
             )  # fmt: skip
             spoken += 1
         if said == 0:
