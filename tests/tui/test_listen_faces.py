@@ -38,6 +38,7 @@ OPTIONS = {
     "--partial-every": 0.5,
     "--max-utterance": 20.0,
     "--queue": 32,
+    "--hotwords": "terms.txt",
 }
 
 

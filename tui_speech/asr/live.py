@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -77,15 +78,23 @@ def load_recognizer(settings: ListenSettings, model: str | None = None) -> Recog
     return Recognizer.load(spec, backend, settings.threads or None, settings.precision)
 
 
-def session_hotwords(settings: ListenSettings) -> tuple[Hotword, ...]:
-    """The terms of ``settings.hotwords``, else of the Listen pane's list if it exists."""
-    from tui_speech.asr.hotwords import read_hotwords
+def hotwords_file(settings: ListenSettings) -> Path:
+    """The hotwords file a session reads (and the Listen pane edits): ``settings.hotwords``,
+    else the list in the config folder."""
     from tui_speech.config import hotwords_path
 
-    if settings.hotwords:
-        return read_hotwords(settings.hotwords)
-    saved = hotwords_path()
-    return read_hotwords(saved) if saved.is_file() else ()
+    return Path(settings.hotwords).expanduser() if settings.hotwords else hotwords_path()
+
+
+def session_hotwords(settings: ListenSettings) -> tuple[Hotword, ...]:
+    """The terms of :func:`hotwords_file`; none when the config folder's list was never saved
+    (a file named in the settings must exist)."""
+    from tui_speech.asr.hotwords import read_hotwords
+
+    path = hotwords_file(settings)
+    if not settings.hotwords and not path.is_file():
+        return ()
+    return read_hotwords(path)
 
 
 def load_models(settings: ListenSettings, model: str | None = None) -> LiveModels:
@@ -345,6 +354,7 @@ __all__ = [
     "LiveSession",
     "load_models",
     "load_recognizer",
+    "hotwords_file",
     "make_vad",
     "on_session_clock",
     "session_hotwords",

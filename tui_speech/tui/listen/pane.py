@@ -119,6 +119,7 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         Binding("f6", "pause", "Pause"),
         Binding("f7", "stop", "Stop"),
         Binding("f9", "sessions", "Sessions"),
+        Binding("ctrl+k", "hotwords", "Hotwords"),
         Binding("ctrl+s", "export", "Export"),
         Binding("ctrl+z", "undo_correction", "Undo correction", show=False),
         Binding("ctrl+r", "refresh", "Refresh", show=False),
@@ -281,6 +282,26 @@ class ListenPane(ReportsWorkerErrors, Vertical):
                 self._transcribe(path, self.model)
 
         self.app.push_screen(SessionsScreen(), reopen)
+
+    def action_hotwords(self) -> None:
+        """Edit the hotwords the next live session is biased towards."""
+        from tui_speech.asr.live import hotwords_file
+        from tui_speech.config import load_listen_settings
+        from tui_speech.errors import TuiSpeechError
+        from tui_speech.tui.errors import describe_error
+        from tui_speech.tui.listen.hotwords import HotwordsScreen
+
+        try:
+            path = hotwords_file(load_listen_settings())
+        except TuiSpeechError as exc:  # a mistake in listen.toml
+            self.notify(describe_error(exc), severity="error", markup=False)
+            return
+
+        def saved(count: int | None) -> None:
+            if count is not None:
+                self.say(f"{count} hotword(s) saved to {path}; the next live session uses them")
+
+        self.app.push_screen(HotwordsScreen(path), saved)
 
     def _load_recognizer(self, model: str | None) -> Any:
         """The recogniser for ``model``, as a live session would load it (listen.toml's
