@@ -23,7 +23,6 @@ def s16(audio) -> bytes:
 def test_corrected_recorded_sessions_become_a_dataset_that_finetune_takes(
     cli, trained_model, phrase_clips, isolated_home, tmp_path
 ) -> None:
-    from tui_speech.asr.corrections import correct
     from tui_speech.asr.sessions import list_sessions
     from tui_speech.config import get_paths
 
@@ -33,12 +32,17 @@ def test_corrected_recorded_sessions_become_a_dataset_that_finetune_takes(
     for extra in (["--record"], []):  # one session with its audio, one without
         run = cli(*listen, *extra, stdin=audio)
         assert run.returncode == 0, run.stderr.decode()
-        assert run.stdout.decode().splitlines() == list(PHRASES[:2])
     recorded, plain = list_sessions(get_paths().sessions)
+    for info in (recorded, plain):  # what the model heard, as the session file keeps it
+        assert [f["text"] for f in info.finals] == list(PHRASES[:2])
     assert recorded.audio is not None and plain.audio is None
     # The user writes 真 over the 很 the model heard in the first utterance of each session.
     for info in (recorded, plain):
-        assert correct(info.path, 0, 4, 5, "真") == ()
+        fixed = cli("sessions", "correct", info.id, "1", "很", "真")
+        assert fixed.returncode == 0, fixed.stderr.decode()
+        assert fixed.stdout.decode() == "今天天气真好\n"
+    wrong = cli("sessions", "correct", recorded.id, "1", "再见", "x")
+    assert wrong.returncode == 2 and "utterance 1 says “今天天气真好”" in wrong.stderr.decode()
 
     shown = cli("sessions", "show", recorded.id)
     assert shown.returncode == 0, shown.stderr.decode()

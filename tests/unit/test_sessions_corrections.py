@@ -65,6 +65,22 @@ def test_a_correction_is_stored_beside_the_heard_chars_and_read_as_written(tmp_p
     assert "corrections" not in json.loads(path.read_text().splitlines()[1])
 
 
+def test_a_run_named_by_its_text_keeps_the_rest_of_a_correction(tmp_path) -> None:
+    from tui_speech.asr.corrections import correct_text
+
+    path = session(tmp_path)
+    correct(path, 0, 2, 4, "天气真")  # 汽很 -> 天气真
+    # 真 lies inside that correction: the rest of it stays as written.
+    correct_text(path, 0, "真", "很")
+    assert find_session(tmp_path, "s1").finals[0]["corrections"] == [
+        {"start": 2, "end": 4, "text": "天气很"}
+    ]
+    with pytest.raises(UsageError, match="is there 2 times"):
+        correct_text(path, 0, "天", "x")
+    with pytest.raises(UsageError, match="has no utterance 3"):
+        correct_text(path, 2, "我", "x")
+
+
 def test_a_crash_mid_write_leaves_the_old_file(tmp_path, monkeypatch) -> None:
     path = session(tmp_path / "sessions")
     correct(path, 1, 0, 1, "你")

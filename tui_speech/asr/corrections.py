@@ -2,7 +2,8 @@
 corrected utterances written out as a fine-tuning dataset.
 
 - :func:`correct` writes one correction into a session file and returns the final's
-  corrections from before, which :func:`set_corrections` puts back (undo). The file is
+  corrections from before, which :func:`set_corrections` puts back (undo);
+  :func:`correct_text` names the run by its text (for scripts). The file is
   rewritten atomically (a temp file renamed over it: a crash leaves the old file whole), and
   never while a ``listen`` is still appending to it (the writer holds the file's lock).
 - :func:`sessions_dataset` writes the corrected utterances of sessions recorded with audio as
@@ -129,6 +130,34 @@ def correct(path: Path, final: int, start: int, end: int, text: str) -> tuple[Co
         return merged(final_corrections(record), heard, start, end, text)
 
     return _rewrite(path, final, change)
+
+
+def correct_text(path: Path, final: int, old: str, new: str) -> tuple[Correction, ...]:
+    """Write ``new`` over the one place final number ``final`` says ``old`` (as written now):
+    the face for scripts, where a run is named by its text rather than selected. Returns the
+    final's corrections from before, as :func:`correct` does."""
+    from tui_speech.asr.sessions import load_session, written_chars
+
+    info = load_session(path)
+    n = len(info.finals)
+    if not 0 <= final < n:
+        raise UsageError(f"session {info.id} has no utterance {final + 1} (it has {n})")
+    written = written_chars(info.finals[final])
+    text = "".join(c.char for c, _, _ in written)
+    count = text.count(old) if old else 0
+    if count != 1:
+        said = f"utterance {final + 1} says “{text}”"
+        if count == 0:
+            raise UsageError(f"“{old}” is not in it: {said}")
+        raise UsageError(f"“{old}” is there {count} times: {said}", "give more of the text")
+    i = text.index(old)
+    j = i + len(old)
+    # The heard run under the text, widened to whole corrections: what of them lies outside
+    # the match is kept as written.
+    start, end = written[i][1], written[j - 1][2]
+    inside = [k for k, (_, s, e) in enumerate(written) if s >= start and e <= end]
+    replacement = text[inside[0] : i] + new + text[j : inside[-1] + 1]
+    return correct(path, final, start, end, replacement)
 
 
 def set_corrections(path: Path, final: int, corrections: Sequence[Correction]) -> None:

@@ -4,7 +4,8 @@
 ``show ID`` prints its utterances with their times; ``export ID --format srt|vtt|txt|json``
 writes it through the same writers as ``transcribe``, with the same ``--punct``, ``--itn`` and
 ``--script`` (each utterance ends with its mark); ``rm ID`` deletes it and its recorded
-audio. ``ID`` may be a unique prefix or ``last``.
+audio; ``correct ID N OLD NEW`` writes NEW where utterance N says OLD, beside what was heard,
+as the Listen pane's editor does. ``ID`` may be a unique prefix or ``last``.
 """
 
 from __future__ import annotations
