@@ -193,6 +193,23 @@ def audio_silences(source: str) -> Silences | None:
         return None
 
 
+def write_heard(
+    chars: Sequence[CharResult],
+    options: WrittenOptions,
+    samples: Any = None,
+    rate: int = 16_000,
+    utterances: Utterances | None = None,
+) -> Written:
+    """:func:`write` with the pauses measured in ``samples`` (the heard audio on the same
+    clock as the characters, at ``rate``), when there are any."""
+    silences = None
+    if options.punct == "auto" and samples is not None and len(samples):
+        from tui_speech.asr.punctuation import find_silences
+
+        silences = find_silences([samples], rate)
+    return write(chars, options, utterances, silences)
+
+
 def write_transcript(
     transcript: Any, options: WrittenOptions, utterances: Utterances | None = None
 ) -> Written:

@@ -41,14 +41,38 @@ def pinyin_of(char: str) -> str:
     return " / ".join(pinyin(char, style=Style.TONE, heteronym=True)[0][:3])
 
 
+def render_written(
+    spans: tuple[Any, ...], threshold: float, lo: int | None, hi: int | None
+) -> Content:
+    """Written spans (``asr.written.Span``): each coloured by the lowest confidence of what was
+    heard in it; inserted marks, which nobody heard, muted; a span reversed when a heard
+    character of it is in the cursor's run [lo, hi]."""
+    parts: list[str | tuple[str, str]] = []
+    for s in spans:
+        if s.confidence is None:
+            parts.append((s.text, "$text-muted"))
+            continue
+        style = f"$confidence-{bucket(s.confidence)}"
+        if s.confidence < threshold:
+            style += " bold underline"
+        if lo is not None and hi is not None and any(lo <= i <= hi for i in s.heard):
+            style += " reverse"
+        parts.append((s.text, style))
+    return Content.assemble(*parts)
+
+
 def render_chars(
     chars: tuple[Any, ...],
     threshold: float,
     cursor: int | None,
     selected: tuple[int, int] | None = None,
+    written: Any = None,
 ) -> Content:
-    """``selected``: a run (first, last index) shown reversed like the cursor."""
+    """``selected``: a run (first, last index) shown reversed like the cursor; ``written``:
+    the characters' written form (``asr.written.Written``), shown instead of them."""
     lo, hi = selected if selected is not None else (cursor, cursor)
+    if written is not None:
+        return render_written(written.spans, threshold, lo, hi)
     parts: list[str | tuple[str, str]] = []
     for i, c in enumerate(chars):
         style = f"$confidence-{bucket(c.confidence)}"
@@ -126,6 +150,9 @@ class TranscriptView(VerticalScroll, can_focus=True):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.chars: tuple[Any, ...] = ()
+        #: The characters as written (``asr.written.Written``: marks, digits, script); None:
+        #: shown as heard. The cursor still moves over the heard characters.
+        self.written: Any = None
         self._partial: tuple[Any, ...] = ()
         self._committed = 0
         #: Where a shift+arrow selection started (the cursor is its other end); None: none.
@@ -135,16 +162,23 @@ class TranscriptView(VerticalScroll, can_focus=True):
         yield Static("", classes="transcript-text")
         yield Static("", classes="transcript-detail")
 
-    def show(self, chars: tuple[Any, ...]) -> None:
+    def show(self, chars: tuple[Any, ...], written: Any = None) -> None:
         self.chars = chars
+        self.written = written
         self._partial = ()
         self.select_from = None
         doubtful = self._doubtful()
         self.cursor = doubtful[0] if doubtful else (0 if chars else None)
         self._refresh()
 
-    def add_final(self, chars: tuple[Any, ...]) -> None:
-        """A finished utterance (live): its characters join the transcript for good."""
+    def add_final(self, chars: tuple[Any, ...], written: Any = None) -> None:
+        """A finished utterance (live): its characters (and their ``written`` form) join the
+        transcript for good."""
+        if written is not None and (self.written is not None or not self.chars):
+            before = self.written.spans if self.written is not None else ()
+            self.written = type(written)(before + written.shifted(len(self.chars)).spans)
+        else:
+            self.written = None  # a final without its written form: all shown as heard
         self.chars = self.chars + tuple(chars)
         self._partial = ()
         self.cursor = None  # review starts when listening ends
@@ -165,7 +199,7 @@ class TranscriptView(VerticalScroll, can_focus=True):
         ]
 
     def _refresh(self) -> None:
-        text = render_chars(self.chars, self.threshold, self.cursor, self.selection)
+        text = render_chars(self.chars, self.threshold, self.cursor, self.selection, self.written)
         if self._partial:
             text = text + render_partial(self._partial, self._committed, self.threshold)
         self.query_one(".transcript-text", Static).update(text)

@@ -153,6 +153,7 @@ class ListenPane(ReportsWorkerErrors, Vertical):
     @dataclass
     class LiveEvent(Message):
         event: StreamEvent  # partials and finals: never replaced
+        written: Any = None  # a final's asr.written.Written
 
     @dataclass
     class LiveLevel(Message):
@@ -171,6 +172,7 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         transcript: Transcript
         samples: np.ndarray | None  # float32 at ASR_RATE, kept for replay; None: none kept
         session: str | None = None  # the live session saved on disk, if any
+        written: Any = None  # the transcript's asr.written.Written (None: shown as heard)
 
     def __init__(self, settings: Settings | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -179,6 +181,7 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         #: default rule (``tui_speech.asr.model.default_model``).
         self.model: str | None = None
         self.transcript: Any = None
+        self._written: tuple[Any, Any] = (None, None)  # (transcript, its Written as shown)
         self._samples: Any = None
         self._player = LazyPlayer()
         self._paused = threading.Event()
@@ -303,6 +306,13 @@ class ListenPane(ReportsWorkerErrors, Vertical):
 
         self.app.push_screen(HotwordsScreen(path), saved)
 
+    def _written_options(self) -> Any:
+        """How the transcript is written: listen.toml's punct, itn and script."""
+        from tui_speech.asr.written import WrittenOptions
+        from tui_speech.config import load_listen_settings
+
+        return WrittenOptions.of(load_listen_settings())
+
     def _load_recognizer(self, model: str | None) -> Any:
         """The recogniser for ``model``, as a live session would load it (listen.toml's
         backend, precision and threads; with no model, listen.toml's or the default rule)."""
@@ -324,11 +334,12 @@ class ListenPane(ReportsWorkerErrors, Vertical):
             return
         if path.suffix.lower() == ".jsonl":  # a live session (saved as it was heard)
             from tui_speech.asr import sessions
+            from tui_speech.asr.written import write_session
 
             session = sessions.load_session(path)
             audio = read_audio(session.audio) if session.audio is not None else None
-            transcript = sessions.session_transcript(session)
-            self.post_message(self.Transcribed(transcript, audio, session.id))
+            transcript, written, _ = write_session(session, self._written_options())
+            self.post_message(self.Transcribed(transcript, audio, session.id, written))
             return
 
         info = probe(path)  # a bad file is reported before the model loads
@@ -339,7 +350,11 @@ class ListenPane(ReportsWorkerErrors, Vertical):
 
         transcript = recognizer.transcribe_file(path, progress=report)
         samples = read_audio(path, target_rate=recognizer.sample_rate)
-        self.post_message(self.Transcribed(transcript, samples))
+        from tui_speech.asr.written import write_heard
+
+        options = self._written_options()
+        written = write_heard(transcript.chars, options, samples, recognizer.sample_rate)
+        self.post_message(self.Transcribed(transcript, samples, None, written))
 
     def on_listen_pane_progress(self, message: Progress) -> None:
         self.query_one(ProgressBar).update(total=max(message.total, 0.001), progress=message.done)
@@ -353,7 +368,8 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         bar = self.query_one(ProgressBar)
         bar.update(total=1, progress=1)
         view = self.query_one(TranscriptView)
-        view.show(t.chars)
+        view.show(t.chars, message.written)
+        self._written = (t, message.written)
         view.focus()
         name = Path(t.source).name or "audio"
         if message.session:  # the id first: at 80 columns the end of the line is cut
@@ -437,21 +453,37 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         for warning in models.warnings:
             self.post_message(self.Warned(warning))
         worker = get_current_worker()
+        from tui_speech.asr.punctuation import SilenceTracker
+        from tui_speech.asr.written import WrittenOptions, write, write_heard
+
+        options = WrittenOptions.of(settings)
+        tracker = SilenceTracker(ASR_RATE)  # a final's pauses, measured in the audio it had
+
+        def on_event(event: StreamEvent) -> None:
+            written = None
+            if event.type == "final":
+                n = len(event.chars)
+                written = write(event.chars, options, [(0, n)], tracker.silences())
+            self.post_message(self.LiveEvent(event, written))
+
         hooks = LiveHooks(
-            on_event=lambda event: self.post_message(self.LiveEvent(event)),
+            on_event=on_event,
             on_level=lambda elapsed, rms: self.post_message(self.LiveLevel(elapsed, rms)),
             paused=self._paused.is_set,
             cancelled=lambda: worker.is_cancelled,
         )
         try:
-            session = LiveSession(models, settings, source, source_label(source), keep_audio=True)
+            label = source_label(source)
+            session = LiveSession(models, settings, tracker.watch(source), label, keep_audio=True)
             result = session.run(hooks)
         finally:
             if device == STDIN and piped is not None:
                 remember_stdin(piped, source)
         for warning in result.warnings:
             self.post_message(self.Warned(warning))
-        self.post_message(self.Transcribed(result.transcript, result.samples, result.session))
+        t = result.transcript
+        written = write_heard(t.chars, options, result.samples, ASR_RATE)
+        self.post_message(self.Transcribed(t, result.samples, result.session, written))
         if result.error is not None:
             raise result.error  # shown as a notification, after what came before it
 
@@ -465,7 +497,7 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         event = message.event
         view = self.query_one(TranscriptView)
         if event.type == "final":
-            view.add_final(event.chars)
+            view.add_final(event.chars, message.written)
         else:
             view.show_partial(event.chars, len(event.committed))
 
@@ -527,7 +559,10 @@ class ListenPane(ReportsWorkerErrors, Vertical):
             raise UsageError(f"cannot export {path.name}: use one of .{', .'.join(EXPORT_FORMATS)}")
         if not path.parent.is_dir():
             raise UsageError(f"cannot write {path}: folder {path.parent} does not exist")
-        atomic_write_text(path, render(self.transcript, fmt))
+        # Written as shown, if what is shown is still that transcript (a correction replaces it).
+        shown, written = self._written
+        written = written if shown is self.transcript else None
+        atomic_write_text(path, render(self.transcript, fmt, written=written))
         self.app.call_from_thread(self.app.notify, f"exported to {path}", markup=False)
 
     def on_unmount(self) -> None:
