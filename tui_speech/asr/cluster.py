@@ -109,6 +109,7 @@ class RayEngine:
             revision  # the driver's; a worker with another copy of the model stops the run
         )
         self.ray = import_ray()  # before any work: a missing extra is one line
+        self.retried = 0  # files run again because their worker died or failed
 
     def results(self, jobs: Sequence[Job], advance: Advance) -> Iterator[Outcome]:
         """Outcomes as workers finish them (lazy); closing the iterator stops the workers."""
@@ -184,11 +185,11 @@ class RayEngine:
                 continue
             yield Outcome(job, transcript=transcript, error=error)
 
-    @staticmethod
     def _again(
-        pending: deque[tuple[Job, int]], job: Job, attempt: int, why: str, exc: BaseException
+        self, pending: deque[tuple[Job, int]], job: Job, attempt: int, why: str, exc: BaseException
     ) -> Iterator[Outcome]:
         if attempt < ATTEMPTS:
+            self.retried += 1
             pending.appendleft((job, attempt + 1))
             return
         lines = [line for line in str(exc).strip().splitlines() if line.strip()]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -258,13 +259,20 @@ def _run_batch(args: argparse.Namespace, formats: tuple[str, ...]) -> int:
         plan_inputs,
         run_batch,
     )
+    from tui_speech.asr.formats import render
     from tui_speech.asr.model import find_model
 
     outdir: Path = args.output
+    if args.ray is not None:
+        from tui_speech.asr.cluster import import_ray
+
+        import_ray()  # a missing extra is said before any model work
     items = plan_inputs(args.files, args.glob)
     spec = _spec(args)
     info = find_model(spec.model, need=spec.backend, precision=_graph_precision(spec))
-    settings = BatchSettings(info.name, model_revision(info), spec.text_options())
+    written = written_options(args)  # how text is written changes the outputs too
+    options = {**spec.text_options(), "written": asdict(written)}
+    settings = BatchSettings(info.name, model_revision(info), options)
     engine: Any
     if args.ray is not None:
         from tui_speech.asr.cluster import RayEngine
@@ -278,7 +286,9 @@ def _run_batch(args: argparse.Namespace, formats: tuple[str, ...]) -> int:
     if bar is not None:
         hooks.progress = bar.show
     try:
-        report = run_batch(items, outdir, formats, settings, engine, hooks)
+        report = run_batch(
+            items, outdir, formats, settings, engine, hooks, lambda t, f: render(t, f, written)
+        )
     except KeyboardInterrupt:
         if bar is not None:
             bar.stop()
@@ -292,6 +302,8 @@ def _run_batch(args: argparse.Namespace, formats: tuple[str, ...]) -> int:
             bar.stop()
     for failure in report.failed:
         print_error(failure.error)
+    if getattr(engine, "retried", 0):
+        info_line(f"{engine.retried} file(s) run again: their Ray worker was lost")
     info_line(
         f"{len(report.done)} transcribed, {len(report.skipped)} already done, "
         f"{len(report.failed)} failed; outputs in {outdir}"
