@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 from textual.widgets import Input, Select, Static, TextArea
 
-from tests.tui.helpers import settle, type_text
+from tests.tui.helpers import settle, type_text, wait_until
 from tui_speech.config import get_paths
 from tui_speech.tui.speak.blend import BlendScreen
 from tui_speech.tui.speak.dialogs import PhonemeEditScreen, SavePathScreen
@@ -269,9 +269,9 @@ async def test_preview_says_it_is_loading_the_g2p_until_the_first_result(make_ap
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         app.query_one("#speak-editor", TextArea).insert("Hello.")
-        await pilot.pause(0.5)
         status = app.query_one(".preview-status", Static)
-        assert "loading G2P for en-us" in str(status.visual)
+        # Said once the typing pauses (debounced), while the G2P is still loading.
+        await wait_until(pilot, lambda: "loading G2P for en-us" in str(status.visual), 5)
         release.set()
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()

@@ -1,4 +1,10 @@
-"""The Speak pane: text editor, language/voice/speed, live phonemes, synthesis, takes.
+"""The Speak pane: drafts, text editor, language/voice/speed, live phonemes, synthesis, takes.
+
+The text is a draft (``tts.drafts``): named, autosaved with its settings and its sentence takes,
+switched in the drafts selector, opened from and saved to .txt/.md files. F6 renders the draft
+sentence by sentence, reusing every sentence's take that still fits (the sentences list shows
+which); a sentence can be re-rendered, locked or played from, and the draft exported whole or
+per chapter, through the same core functions as ``speak --file``.
 
 Heavy work runs in thread workers: G2P (spaCy/misaki take seconds to load the first time) and
 synthesis (Kokoro through onnxruntime, imported at the first synthesis, never at start-up).
@@ -24,17 +30,28 @@ from textual.worker import get_current_worker
 
 from tui_speech.audio.rates import TTS_RATE
 from tui_speech.errors import Action, AudioDeviceError, UsageError
+from tui_speech.tts.captions import Timeline
+from tui_speech.tts.drafts import Draft, DraftStore, Unit, draft_units
 from tui_speech.tts.g2p import LANGUAGES, G2PResult
+from tui_speech.tts.pauses import strip_pauses
 from tui_speech.tui.errors import ReportsWorkerErrors, action_words
 from tui_speech.tui.messages import ErrorRaised, StatusInfo
-from tui_speech.tui.player import LazyPlayer
+from tui_speech.tui.player import LazyPlayer, PlayClock
+from tui_speech.tui.prompt import PromptScreen
 from tui_speech.tui.speak.blend import BlendScreen
-from tui_speech.tui.speak.dialogs import PhonemeEditScreen, SavePathScreen
+from tui_speech.tui.speak.dialogs import (
+    NameScreen,
+    PhonemeEditScreen,
+    SavePathScreen,
+    ToLexicon,
+)
 from tui_speech.tui.speak.overrides import apply_override, token_spans
 from tui_speech.tui.speak.preview import PhonemePreview
+from tui_speech.tui.speak.sentences import SentencesList
 from tui_speech.tui.speak.takes import Take, TakesList
 from tui_speech.tui.speak.voice_select import VoiceSelect
-from tui_speech.tui.state import Settings, load_draft, save_draft, save_settings
+from tui_speech.tui.speak.waveform import TakeWaveform
+from tui_speech.tui.state import Settings, load_draft, save_settings
 
 G2P_DEBOUNCE_S = 0.3
 DRAFT_DEBOUNCE_S = 1.0
@@ -70,8 +87,20 @@ def parse_speed(text: str) -> float:
         raise UsageError(f"speed {text!r} is not a number", f"use {low} to {high}") from None
 
 
+def open_drafts(store: DraftStore, settings: Settings) -> Draft:
+    """The draft the pane opens on: the last one used, else the first, else a new one (holding
+    the single draft file of earlier versions, so nobody's text is lost in the move)."""
+    name = store.current or next(iter(store.names()), None)
+    if name is None:
+        lang, voice, speed = settings.lang, settings.voice, settings.speed
+        draft = store.create("draft", load_draft(), lang=lang, voice=voice, speed=speed)
+        name = draft.name
+    store.current = name
+    return store.load(name)
+
+
 class SpeakPane(ReportsWorkerErrors, Vertical):
-    HELP_WIDGETS = (PhonemePreview, TakesList)
+    HELP_WIDGETS = (PhonemePreview, SentencesList, TakesList)
     BINDINGS = [
         # Priority: the TextArea binds F6/F7 (select line/all), these must win in the editor.
         Binding("f5", "play", "Play", priority=True),
@@ -82,6 +111,14 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         Binding("ctrl+g", "focus_phonemes", "Phonemes"),
         Binding("ctrl+t", "focus_takes", "Takes", show=False),
         Binding("ctrl+e", "focus_editor", "Editor", show=False),
+        Binding("ctrl+l", "proof_listen", "Proof-listen"),
+        Binding("shift+f6", "fix_in_lexicon", "Fix in lexicon", show=False),
+        Binding("ctrl+n", "new_draft", "New draft", show=False),
+        Binding("ctrl+o", "open_draft", "Open .txt/.md", show=False),
+        Binding("f8", "export_draft", "Export", show=False),
+        Binding("shift+f8", "export_chapters", "Export chapters", show=False),
+        Binding("f9", "save_draft_text", "Save text", show=False),
+        Binding("ctrl+r", "focus_sentences", "Sentences", show=False),
     ]
 
     @dataclass
@@ -105,6 +142,12 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         stopped: bool
 
     @dataclass
+    class DraftChanged(Message):
+        """A render saved a take: the sentences list shows it."""
+
+        draft: Draft
+
+    @dataclass
     class Notice(Message):
         text: str
         severity: str = "information"
@@ -118,13 +161,23 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         self._draft_timer: Timer | None = None
         self._g2p_ready: set[str] = set()
         self._player = LazyPlayer()
+        self._clock = PlayClock()
+        self._follow_timer: Timer | None = None
+        self._proof_words: list[tuple[str, str]] = []
         self._takes = 0
         self.audio_problem: str | None = None
+        self.store = DraftStore()
+        self.draft = open_drafts(self.store, settings)
+        self._apply_draft_settings(self.draft)
 
     # --- layout ---------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="speak-controls"):
+            yield Select(
+                [(name, name) for name in self.store.names()],
+                value=self.draft.name, allow_blank=False, id="speak-draft",
+            )  # fmt: skip
             yield Select(
                 [(f"{name} ({code})", code) for code, name in LANGUAGES.items()],
                 value=self.settings.lang,
@@ -134,11 +187,14 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
             yield Input(f"{self.settings.speed:g}", id="speak-speed", placeholder="speed")
         with Horizontal(id="speak-main"):
             # Kept as an attribute: the draft is saved on unmount, after children are gone.
-            self._saved_draft = load_draft()
+            self._saved_draft = self.draft.text
             self._editor = TextArea(self._saved_draft, id="speak-editor", soft_wrap=True)
             yield self._editor
-            yield TakesList(id="speak-takes")
+            with Vertical(id="speak-side"):
+                yield SentencesList(id="speak-sentences")
+                yield TakesList(id="speak-takes")
         yield PhonemePreview(id="speak-preview")
+        yield TakeWaveform(id="speak-wave")
         with Horizontal(id="speak-status"):
             yield ProgressBar(total=100, show_eta=False, id="speak-progress")
             yield Static("F5 play · F6 synthesize · ctrl+s save", id="speak-message")
@@ -146,6 +202,12 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
     def on_mount(self) -> None:
         self.query_one("#speak-speed").border_title = "speed"
         self.query_one("#speak-takes").border_title = "takes"
+        self.query_one("#speak-draft").border_title = "draft"
+        self.query_one("#speak-sentences").border_title = "sentences"
+        side = self.query_one("#speak-side")
+        side.styles.width = 34
+        self.query_one("#speak-draft").styles.width = 18
+        self._show_sentences()
         self.query_one("#speak-preview").border_title = "phonemes"
         if self.editor.text.strip():
             self._start_g2p()
@@ -203,13 +265,17 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         if isinstance(event.value, str) and event.value != self.settings.lang:
             self.settings.lang = event.value
             save_settings(self.settings)
+            self.draft = self.store.update(self.draft.name, lang=event.value)
             self._start_g2p()
+            self._show_sentences()
 
     @on(Select.Changed, "#speak-voice")
     def _voice_changed(self, event: Select.Changed) -> None:
         if isinstance(event.value, str) and event.value != self.settings.voice:
             self.settings.voice = event.value
             save_settings(self.settings)
+            self.draft = self.store.update(self.draft.name, voice=event.value)
+            self._show_sentences()
 
     @on(Input.Changed, "#speak-speed")
     def _speed_changed(self, event: Input.Changed) -> None:
@@ -221,6 +287,9 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         if low <= speed <= high and speed != self.settings.speed:
             self.settings.speed = speed
             save_settings(self.settings)
+        if low <= speed <= high and speed != self.draft.speed:
+            self.draft = self.store.update(self.draft.name, speed=speed)
+            self._show_sentences()
 
     @on(TextArea.Changed, "#speak-editor")
     def _text_changed(self) -> None:
@@ -228,13 +297,181 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
             if timer is not None:
                 timer.stop()
         self._g2p_timer = self.set_timer(G2P_DEBOUNCE_S, self._start_g2p)
-        self._draft_timer = self.set_timer(DRAFT_DEBOUNCE_S, self.save_draft_now)
+        self._draft_timer = self.set_timer(DRAFT_DEBOUNCE_S, self._autosave)
 
     def save_draft_now(self) -> None:
         text = self.editor.text
         if text != self._saved_draft:  # opening and closing the app writes nothing
-            save_draft(text)
+            self.draft = self.store.update(self.draft.name, text=text)
             self._saved_draft = text
+
+    def _autosave(self) -> None:
+        self.save_draft_now()
+        self._show_sentences()
+
+    def _apply_draft_settings(self, draft: Draft) -> None:
+        """A draft carries its own language, voice and speed; the pane takes them on."""
+        if draft.lang in LANGUAGES:
+            self.settings.lang = draft.lang
+        self.settings.voice = draft.voice
+        self.settings.speed = draft.speed
+
+    def _show_sentences(self) -> None:
+        try:
+            units = draft_units(self.draft.text)
+        except UsageError as exc:  # a malformed pause tag: said here, and again on F6
+            self.say(exc.message)
+            units = []
+        self.query_one(SentencesList).show(self.draft, units)
+
+    @property
+    def units(self) -> list[Unit]:
+        return self.query_one(SentencesList).units
+
+    def switch_draft(self, name: str) -> None:
+        self.save_draft_now()
+        self.workers.cancel_group(self, "synth")
+        self.draft = self.store.load(name)
+        self.store.current = name
+        self._apply_draft_settings(self.draft)
+        save_settings(self.settings)
+        self._saved_draft = self.draft.text
+        self.editor.load_text(self.draft.text)
+        self.query_one("#speak-lang", Select).value = self.settings.lang
+        self.voice_select.reload(self.settings.voice or None)
+        self.query_one("#speak-speed", Input).value = f"{self.settings.speed:g}"
+        draft_select = self.query_one("#speak-draft", Select)
+        draft_select.set_options([(n, n) for n in self.store.names()])
+        draft_select.value = name
+        self._show_sentences()
+        self._start_g2p()
+        self.say(f"draft {name!r}")
+
+    @on(Select.Changed, "#speak-draft")
+    def _draft_chosen(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str) and event.value != self.draft.name:
+            self.switch_draft(event.value)
+
+    def action_new_draft(self) -> None:
+        def create(name: str | None) -> None:
+            if name is None:
+                return
+            try:
+                self.store.create(name, lang=self.settings.lang, voice=self.settings.voice,
+                                  speed=self.settings.speed)  # fmt: skip
+            except UsageError as exc:
+                self.post_message(ErrorRaised(exc, "draft"))
+                return
+            self.switch_draft(name.strip())
+
+        self.app.push_screen(NameScreen("Name of the new draft"), create)
+
+    def action_open_draft(self) -> None:
+        from tui_speech.tts.drafts import read_text_file
+
+        def open_file(path: Path | None) -> None:
+            if path is None:
+                return
+            try:
+                text = read_text_file(path)
+                name = self._free_name(path.stem)
+                self.store.create(name, text, lang=self.settings.lang,
+                                  voice=self.settings.voice, speed=self.settings.speed)  # fmt: skip
+            except UsageError as exc:
+                self.post_message(ErrorRaised(exc, "open"))
+                return
+            self.switch_draft(name)
+
+        hint = "enter opens it as a new draft · .txt or .md · escape cancels"
+        self.app.push_screen(SavePathScreen("Open a text file", Path.cwd(), hint), open_file)
+
+    def _free_name(self, stem: str) -> str:
+        from tui_speech.tts.drafts import check_name
+
+        base = check_name(stem)
+        name, n = base, 1
+        while self.store.exists(name):
+            n += 1
+            name = f"{base} {n}"
+        return name
+
+    def action_save_draft_text(self) -> None:
+        from tui_speech.tts.drafts import write_text_file
+
+        self.save_draft_now()
+
+        def save(path: Path | None) -> None:
+            if path is None:
+                return
+            try:
+                write_text_file(path, self.draft.text)
+            except (UsageError, OSError) as exc:
+                error = exc if isinstance(exc, UsageError) else UsageError(str(exc))
+                self.post_message(ErrorRaised(error, "save"))
+                return
+            self.say(f"saved the text of {self.draft.name!r} to {path}")
+
+        default = Path.cwd() / f"{self.draft.name}.md"
+        hint = "enter saves the text · .txt or .md · escape cancels"
+        self.app.push_screen(SavePathScreen("Save the draft's text as", default, hint), save)
+
+    def action_export_draft(self, chapters: bool = False) -> None:
+        self.save_draft_now()
+        default = Path.cwd() / f"{self.draft.name}.opus"
+        title = "Export one file per chapter as" if chapters else "Export the draft as"
+
+        def export_to(path: Path | None) -> None:
+            if path is not None:
+                self.query_one(ProgressBar).update(total=100, progress=0)
+                self._export(self.draft, path, chapters)
+
+        self.app.push_screen(SavePathScreen(title, default), export_to)
+
+    def action_export_chapters(self) -> None:
+        self.action_export_draft(chapters=True)
+
+    @work(thread=True, exclusive=True, group="synth", exit_on_error=False)
+    def _export(self, draft: Draft, path: Path, chapters: bool) -> None:
+        from tui_speech.tts.drafts import export
+
+        def progress(done: int, total: int) -> None:
+            self.post_message(self.Progress(done, total, done))
+
+        files = export(draft, path, self.store, chapters=chapters, progress=progress)
+        self.post_message(self.DraftChanged(self.store.load(draft.name)))
+        names = ", ".join(str(f) for f in files)
+        self.post_message(self.Notice(f"exported {draft.name!r} to {names}"))
+
+    def on_speak_pane_draft_changed(self, message: DraftChanged) -> None:
+        if message.draft.name == self.draft.name:
+            self.draft = message.draft
+            self._show_sentences()
+
+    @on(SentencesList.Requested)
+    def _sentence_requested(self, event: SentencesList.Requested) -> None:
+        if event.what == "play":
+            self._synthesize(play=True, start=event.index)
+        elif event.what == "rerender":
+            self._synthesize(play=False, redo=frozenset({event.index}))
+        elif event.what == "lock":
+            self._lock(event.index)
+
+    def _lock(self, index: int) -> None:
+        from tui_speech.tts.drafts import take_for
+
+        unit = next((u for u in self.units if u.index == index), None)
+        take = take_for(self.draft, unit) if unit is not None else None
+        if unit is None or take is None:
+            self.post_message(
+                ErrorRaised(UsageError("no take yet: render it with r or F6"), "lock")
+            )
+            return
+        self.draft = self.store.set_locked(self.draft.name, take.file, not take.locked)
+        self._show_sentences()
+        self.say(("unlocked" if take.locked else "locked") + f" the take of {unit.text[:30]!r}")
+
+    def action_focus_sentences(self) -> None:
+        self.query_one(SentencesList).focus()
 
     def on_unmount(self) -> None:
         self.save_draft_now()
@@ -252,7 +489,7 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
     def _phonemize(self, text: str, lang: str) -> None:
         from tui_speech.tts.g2p import phonemize
 
-        result = phonemize(text, lang)
+        result = phonemize(strip_pauses(text), lang)  # a pause tag has no phonemes
         if not get_current_worker().is_cancelled:
             self.post_message(self.PhonemesReady(text, lang, result))
 
@@ -262,19 +499,37 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         if message.text == self.editor.text and message.lang == self.settings.lang:
             self.preview.show_result(message.result)
 
+    def _save_to_lexicon(self, word: str, phonemes: str, lang: str) -> None:
+        """The edit dialog's ctrl+g: the word's phonemes (or pinyin) kept in the lexicon, for
+        every draft and the CLI, instead of an inline override in this text."""
+        from tui_speech.tts import lexicon
+
+        try:
+            entry = lexicon.add(word, phonemes, lang)
+        except UsageError as exc:
+            self.post_message(ErrorRaised(exc, "lexicon"))
+            return
+        self.say(f"lexicon: {entry.word} = /{entry.phonemes}/ in every {lang} draft")
+        self._start_g2p()
+        self._show_sentences()
+        self.preview.focus()
+
     @on(PhonemePreview.EditRequested)
     def _edit_phonemes(self, event: PhonemePreview.EditRequested) -> None:
         token = event.result.tokens[event.index]
         text = self.editor.text
         span = token_spans(text, event.result.tokens)[event.index]
-        if span is None or event.result.text != text:
+        if span is None or event.result.text != strip_pauses(text):
             self.post_message(
                 ErrorRaised(UsageError(f"cannot find {token.grapheme!r} in the text"), "edit")
             )
             return
 
-        def write(phonemes: str | None) -> None:
+        def write(phonemes: str | ToLexicon | None) -> None:
             if phonemes is None:
+                return
+            if isinstance(phonemes, ToLexicon):
+                self._save_to_lexicon(token.grapheme, phonemes.phonemes, event.result.lang)
                 return
             try:
                 new_text = apply_override(self.editor.text, span, phonemes)
@@ -295,40 +550,57 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
     def action_synthesize(self) -> None:
         self._synthesize(play=False)
 
-    def _synthesize(self, play: bool) -> None:
+    def _synthesize(self, play: bool, start: int = 0, redo: frozenset[int] = frozenset()) -> None:
         try:
             speed = parse_speed(self.query_one("#speak-speed", Input).value)
         except UsageError as exc:
             self.post_message(ErrorRaised(exc, "speed"))
             return
+        self.save_draft_now()
         self.query_one(ProgressBar).update(total=100, progress=0)
         self.say("loading the model…" if not self._takes else "synthesizing…")
-        self._synthesis(self.editor.text, self.settings.lang, self.settings.voice, speed, play)
+        draft = dataclasses.replace(
+            self.draft, lang=self.settings.lang, voice=self.settings.voice, speed=speed
+        )
+        self._synthesis(draft, play, start, redo)
 
     @work(thread=True, exclusive=True, group="synth", exit_on_error=False)
-    def _synthesis(self, text: str, lang: str, voice: str, speed: float, play: bool) -> None:
+    def _synthesis(self, draft: Draft, play: bool, start: int, redo: frozenset[int]) -> None:
+        """Render the draft from unit ``start``: sentences with a take are read back, the
+        others synthesized and saved as takes (``redo`` ones synthesized again)."""
         import numpy as np
 
+        from tui_speech.tts.drafts import render
         from tui_speech.tts.pipeline import Pipeline
 
         worker = get_current_worker()
+        text, lang, voice, speed = draft.text, draft.lang, draft.voice, draft.speed
         pipeline = Pipeline(lang, voice or None, speed)  # validates voice and speed first
-        self.post_message(StatusInfo("tts", engine_label(pipeline.load())))
+        engine = pipeline.load()
+        self.post_message(StatusInfo("tts", engine_label(engine)))
+        draft = self.store.update(draft.name, lang=lang, voice=voice, speed=speed)
         player = self._get_player() if play else None
-        total = max(1, len(text.strip()))
+        total = max(1, sum(1 for u in draft_units(text)[start:] if u.spoken))
         done, chunks, rate = 0, [], TTS_RATE
-        for chunk in pipeline(text):
+        timeline = Timeline()  # the take's words, for its waveform and highlight
+        for rendered in render(draft, self.store, redo=redo, start=start, engine=engine):
             if worker.is_cancelled:
                 break
-            chunks.append(chunk.audio)
-            rate = chunk.sample_rate
+            chunks.append(rendered.audio)
+            words = rendered.take.words if rendered.take is not None else ()
+            timeline.add_audio(words, len(rendered.audio), rendered.sample_rate)
+            rate = rendered.sample_rate
             if player is not None:
-                player.play_chunk(chunk.audio, chunk.sample_rate)
-            done = min(total, done + len(chunk.graphemes) + 1)
+                player.play_chunk(rendered.audio, rendered.sample_rate)
+            if rendered.unit.spoken:
+                done = min(total, done + 1)
+            if rendered.synthesized:
+                self.post_message(self.DraftChanged(self.store.load(draft.name)))
             self.post_message(self.Progress(done, total, len(chunks)))
         if chunks:
             audio = np.concatenate(chunks).astype(np.float32)
-            take = Take(0, text, lang, voice or pipeline.voice, speed, audio, rate)
+            words = tuple(timeline.words)
+            take = Take(0, text, lang, voice or pipeline.voice, speed, audio, rate, words)
             self.post_message(self.TakeReady(take, worker.is_cancelled))
 
     def _get_player(self) -> Any:
@@ -347,12 +619,13 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
 
     def on_speak_pane_progress(self, message: Progress) -> None:
         self.query_one(ProgressBar).update(total=message.total, progress=message.done)
-        self.say(f"synthesized {message.chunks} chunk(s)…")
+        self.say(f"rendered {message.done} of {message.total} sentence(s)…")
 
     def on_speak_pane_take_ready(self, message: TakeReady) -> None:
         self._takes += 1
         take = dataclasses.replace(message.take, number=self._takes)
         self.query_one(TakesList).add_take(take)
+        self.query_one(TakeWaveform).show(take.audio, take.sample_rate, take.words)
         bar = self.query_one(ProgressBar)
         bar.update(progress=bar.total or 100)
         state = "stopped" if message.stopped else "done"
@@ -362,6 +635,7 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
     def action_stop(self) -> None:
         self.workers.cancel_group(self, "synth")
         self._player.stop()
+        self._clock.stop()
         self.say("stopped")
 
     @on(TakesList.PlayRequested)
@@ -373,6 +647,89 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         player = self._get_player()
         if player is not None:
             player.play_chunk(take.audio, take.sample_rate)
+            self.app.call_from_thread(self.follow_take, take)
+
+    # --- word timings and proof-listen (the waveform: tui/speak/waveform.py) -------------------
+
+    def follow_take(self, take: Take) -> None:
+        """Show ``take``'s waveform and highlight the sounding word while it plays."""
+        wave = self.query_one(TakeWaveform)
+        if wave.audio is not take.audio:
+            wave.show(take.audio, take.sample_rate, take.words)
+        self._clock.start(take.duration)
+        if self._follow_timer is None:
+            self._follow_timer = self.set_interval(0.05, self._follow_tick)
+
+    def _follow_tick(self) -> None:
+        position = self._clock.position()
+        self.query_one(TakeWaveform).set_position(position)
+        if position is None and self._follow_timer is not None:
+            self._follow_timer.stop()
+            self._follow_timer = None
+
+    def action_proof_listen(self) -> None:
+        take = self.query_one(TakesList).selected_take
+        if take is None:
+            self.post_message(ErrorRaised(UsageError("no take yet: synthesize with F6"), "proof"))
+            return
+        if not take.lang.startswith("zh"):
+            error = UsageError("proof-listening checks Mandarin takes", "make a zh take")
+            self.post_message(ErrorRaised(error, "proof"))
+            return
+        self.say(f"proof-listening to take #{take.number}…")
+        self._proof_listen(take)
+
+    @work(thread=True, exclusive=True, group="proof", exit_on_error=False)
+    def _proof_listen(self, take: Take) -> None:
+        from tui_speech.asr.proof import load_checker, proof_listen
+
+        text = "".join(w.text + w.tail for w in take.words) or take.text
+        result = proof_listen(text, take.audio, take.sample_rate, load_checker())
+        self.app.call_from_thread(self._show_proof, take, result)
+
+    def _show_proof(self, take: Take, result: Any) -> None:
+        """Mark the words holding a character heard otherwise; shift+f6 fixes the first."""
+        spans, pos = [], 0
+        for i, word in enumerate(take.words):
+            spans.append((pos, pos + len(word.text), i))
+            pos += len(word.text) + len(word.tail)
+        hits = {c.index for c in result.marked}
+        marked = [i for a, b, i in spans if any(a <= h < b for h in hits)]
+        wave = self.query_one(TakeWaveform)
+        if wave.audio is not take.audio:
+            wave.show(take.audio, take.sample_rate, take.words)
+        wave.set_marks(frozenset(marked))
+        self._proof_words = [(take.words[i].text, take.lang) for i in marked]
+        if not result.marked:
+            self.say(f"proof-listen: heard {result.heard!r}, every character as written")
+            return
+        what = ", ".join(f"{c.char}→{c.heard or '∅'}" for c in result.marked[:6])
+        fix = " · shift+f6 fix in lexicon" if self._proof_words else ""
+        self.say(f"proof-listen: heard {result.heard!r}; {len(result.marked)} marked: {what}{fix}")
+
+    def action_fix_in_lexicon(self) -> None:
+        """The first word the proof-listen marked, to a lexicon entry (pinyin or phonemes)."""
+        if not self._proof_words:
+            error = UsageError("no marked word yet", "proof-listen a Mandarin take with ctrl+l")
+            self.post_message(ErrorRaised(error, "lexicon"))
+            return
+        word, lang = self._proof_words[0]
+
+        def add(written: str | None) -> None:
+            if not written:
+                return
+            from tui_speech.tts import lexicon
+
+            try:
+                entry = lexicon.add(word, written, lang)
+            except UsageError as exc:
+                self.post_message(ErrorRaised(exc, "lexicon"))
+                return
+            self._proof_words = self._proof_words[1:]
+            self.say(f"lexicon: {entry.word} = /{entry.phonemes}/ in every {lang} draft · F6 again")
+
+        hint = "pinyin with tone numbers, e.g. yin2 hang2"
+        self.app.push_screen(PromptScreen(f"How {word} is said ({lang})", "", hint), add)
 
     def action_save_take(self) -> None:
         take = self.query_one(TakesList).selected_take

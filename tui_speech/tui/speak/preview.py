@@ -2,8 +2,9 @@
 
 Symbols outside Kokoro's vocabulary (the model would drop them silently) are highlighted with
 ``$phoneme-oov``, words no G2P could read with ``$phoneme-unknown``, and inline overrides with
-``$phoneme-override``. A cursor moves over tokens (left/right) and enter asks the pane to edit
-the token's phonemes.
+``$phoneme-override`` (italic when they come from the pronunciation lexicon). A cursor moves over
+tokens (left/right); enter asks the pane to edit the token's phonemes (the edit dialog's
+ctrl+g saves them to the lexicon instead).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from tui_speech.tts.g2p import G2PResult, G2PToken
 _OOV = "bold reverse $phoneme-oov"
 _UNKNOWN = "bold underline $phoneme-unknown"
 _OVERRIDE = "$phoneme-override"
+_LEXICON = "italic $phoneme-override"
 
 
 def is_word(token: G2PToken) -> bool:
@@ -43,9 +45,10 @@ def render_tokens(result: G2PResult, oov: set[str], cursor: int | None) -> Conte
             parts.append((" /?/", _UNKNOWN))
             parts.append("  ")
             continue
-        parts.append((token.grapheme, ("$text" if token.override else "$text-muted") + selected))
+        chosen = token.override or token.lexicon
+        parts.append((token.grapheme, ("$text" if chosen else "$text-muted") + selected))
         parts.append(" /")
-        base = _OVERRIDE if token.override else "$text"
+        base = _OVERRIDE if token.override else _LEXICON if token.lexicon else "$text"
         for ch in token.phonemes:
             parts.append((ch, _OOV if ch in oov else base))
         parts.append("/  ")
@@ -57,6 +60,7 @@ def legend() -> Content:
         ("x", _OOV), " not in vocab  ",
         ("word", _UNKNOWN), " unknown  ",
         ("/ph/", _OVERRIDE), " override  ",
+        ("/ph/", _LEXICON), " lexicon  ",
         ("^g ←/→ enter: edit", "$text-muted"),
     )  # fmt: skip
 
