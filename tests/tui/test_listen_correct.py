@@ -36,7 +36,8 @@ def stored(path) -> dict:
 
 
 def shown(app) -> str:
-    return app.query_one(".transcript-text", Static).visual.plain
+    """The transcript as shown, without the utterance's end mark (listen.toml's punct)."""
+    return app.query_one(".transcript-text", Static).visual.plain.removesuffix("。")
 
 
 async def test_edit_cancel_undo_and_the_session_file(make_app):
@@ -58,6 +59,7 @@ async def test_edit_cancel_undo_and_the_session_file(make_app):
         labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         assert labels == ["气   30%", "器   10%"]
         await pilot.press("enter")
+        await settle(pilot)
         assert not isinstance(app.screen, CorrectScreen)
         assert shown(app) == "今天天气很好"
         record = stored(path)
@@ -80,14 +82,17 @@ async def test_edit_cancel_undo_and_the_session_file(make_app):
         assert field.has_focus and field.value == "气很"
         field.value = "气真"
         await pilot.press("enter")
+        await settle(pilot)
         assert shown(app) == "今天天气真好"
         assert stored(path)["corrections"] == [{"start": 3, "end": 5, "text": "气真"}]
 
         # ctrl+z undoes one correction at a time, back to what the model heard.
         await pilot.press("ctrl+z")
+        await settle(pilot)
         assert stored(path)["corrections"] == [{"start": 3, "end": 4, "text": "气"}]
         assert shown(app) == "今天天气很好"
         await pilot.press("ctrl+z")
+        await settle(pilot)
         assert "corrections" not in stored(path) and shown(app) == "今天天汽很好"
         await pilot.press("ctrl+z")
         assert "no correction to undo" in [n.message for n in app._notifications]

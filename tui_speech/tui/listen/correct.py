@@ -244,17 +244,39 @@ class Corrector:
         self.pane.notify(f"correction undone (session {last.path.stem})", markup=False)
 
     def _show(self, path: Path, final: int, at: float) -> None:
-        """The session again, as written now, with the cursor back on the edited run."""
-        from tui_speech.asr.sessions import load_session, session_chars, session_transcript
+        """The session again, as written now (the pane's punctuation, numbers and script; read
+        in a worker: the pauses are measured in the recording), the cursor back on the run."""
 
-        info = load_session(path)
-        transcript = session_transcript(info)
-        if self.pane.session != info.id:
+        def work() -> None:
+            from tui_speech.asr.sessions import load_session, session_chars
+            from tui_speech.asr.written import AS_HEARD, WrittenOptions, write_session
+            from tui_speech.config import load_listen_settings
+
+            info = load_session(path)
+            try:
+                options = WrittenOptions.of(load_listen_settings())
+            except UsageError:
+                options = AS_HEARD  # a broken listen.toml is reported when listening starts
+            transcript, written, _ = write_session(info, options)
+            cursor = next(
+                (
+                    i
+                    for i, (c, origin) in enumerate(session_chars(info))
+                    if origin is not None and origin[0] == final and c.t1 > at
+                ),
+                None,
+            )
+            self.pane.app.call_from_thread(self._shown, info.id, transcript, written, cursor)
+
+        self.pane.run_worker(work, thread=True, group="correct", exit_on_error=False)
+
+    def _shown(self, sid: str, transcript: Any, written: Any, cursor: int | None) -> None:
+        pane = self.pane
+        if pane.session != sid:
             return  # the pane moved on to another transcript meanwhile
-        self.pane.transcript = transcript
-        view = self.pane.query_one(TranscriptView)
-        view.show(transcript.chars)
-        for i, (c, origin) in enumerate(session_chars(info)):
-            if origin is not None and origin[0] == final and c.t1 > at:
-                view.cursor = i
-                break
+        # The pane's own way of showing a transcript: the view, the status line, export.
+        pane.on_listen_pane_transcribed(
+            pane.Transcribed(transcript, pane._samples, sid, written)  # the same audio
+        )
+        if cursor is not None:
+            pane.query_one(TranscriptView).cursor = cursor
