@@ -293,7 +293,7 @@ def _run_batch(args: argparse.Namespace, formats: tuple[str, ...]) -> int:
         if bar is not None:
             bar.stop()
         info_line(
-            f"interrupted: {len(done)} file(s) finished in {outdir} are kept; "
+            f"interrupted: the {len(done)} file(s) finished in this run are kept in {outdir}; "
             "the same command resumes from there"
         )
         return 130
