@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 from tui_speech.errors import Action, UsageError
 
 if TYPE_CHECKING:
+    from tui_speech.tts.durations import WordTiming
     from tui_speech.tts.pipeline import SpeechChunk
 
 Unit = Literal["word", "phrase"]
@@ -67,21 +68,24 @@ class Timeline:
         self.untimed = 0
 
     def add(self, chunk: SpeechChunk) -> None:
-        rate = chunk.sample_rate
-        if chunk.tokens and not chunk.words:
-            self.untimed += 1
-        for word in chunk.words:
-            self.words.append(
-                TimedWord(
-                    word.text,
-                    self.duration + word.start / rate,
-                    self.duration + word.end / rate,
-                    chunk.index,
-                    word.token,
-                    _tail(chunk, word.token),
-                )
-            )
-        self.duration += chunk.duration
+        untimed = bool(chunk.tokens) and not chunk.words
+        self.add_audio(chunk.words, len(chunk.audio), chunk.sample_rate, chunk.index, untimed)
+
+    def add_audio(
+        self,
+        words: Sequence[WordTiming],
+        samples: int,
+        rate: int,
+        index: int = 0,
+        untimed: bool = False,
+    ) -> None:
+        """A piece of the take: ``samples`` of audio holding ``words`` (times in samples of
+        the piece), e.g. a draft's sentence take read back."""
+        self.untimed += untimed
+        for word in words:
+            start, end = self.duration + word.start / rate, self.duration + word.end / rate
+            self.words.append(TimedWord(word.text, start, end, index, word.token, word.tail))
+        self.duration += samples / rate
 
     def word_at(self, seconds: float) -> TimedWord | None:
         """The word sounding at ``seconds`` (None in a pause)."""
@@ -91,17 +95,6 @@ class Timeline:
         if i >= 0 and seconds < self.words[i].end:
             return self.words[i]
         return None
-
-
-def _tail(chunk: SpeechChunk, index: int) -> str:
-    """The token's whitespace, plus the punctuation tokens (and their spaces) after it."""
-    tokens = chunk.tokens
-    tail = tokens[index].whitespace
-    for token in tokens[index + 1 :]:
-        if any(ch.isalnum() for ch in token.grapheme):
-            break
-        tail += token.grapheme + token.whitespace
-    return tail
 
 
 def cues(words: Sequence[TimedWord], unit: Unit = "phrase") -> list[Cue]:

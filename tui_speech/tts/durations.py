@@ -265,6 +265,8 @@ class WordTiming:
     text: str
     start: int
     end: int
+    #: Punctuation and space that follow it in the text (kept in phrase captions).
+    tail: str = ""
 
 
 def is_word(token: G2PToken) -> bool:
@@ -348,8 +350,18 @@ def word_timings(
         previous_end = b
         start = min(max(0, a - offset), limit)
         end = min(max(start, b - offset), limit)
-        words.append(WordTiming(i, tokens[i].grapheme, start, end))
+        words.append(WordTiming(i, tokens[i].grapheme, start, end, _tail(tokens, i)))
     return tuple(words)
+
+
+def _tail(tokens: Sequence[G2PToken], index: int) -> str:
+    """The token's whitespace, plus the punctuation tokens (and their spaces) after it."""
+    tail = tokens[index].whitespace
+    for token in tokens[index + 1 :]:
+        if is_word(token):
+            break
+        tail += token.grapheme + token.whitespace
+    return tail
 
 
 #: Energy frames for trimming a word's silent edges (10 ms); a frame is speech when within

@@ -7,6 +7,7 @@ reason; the panes turn that into a one-line explanation and keep working (takes 
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from tui_speech.errors import AudioDeviceError
@@ -41,3 +42,32 @@ class LazyPlayer:
         if self._player is not None:
             self._player.close()
             self._player = None
+
+
+class PlayClock:
+    """Where playback of one take is: seconds since it started, from the wall clock.
+
+    The player writes blocks at the device's rate and blocks while it plays them, so the wall
+    clock since the first block follows the sound to within the device's latency; the Speak
+    pane reads it to highlight the sounding word. ``stop()`` ends it at once.
+    """
+
+    def __init__(self) -> None:
+        self._started: float | None = None
+        self._length = 0.0
+
+    def start(self, length: float) -> None:
+        self._started, self._length = time.monotonic(), length
+
+    def stop(self) -> None:
+        self._started = None
+
+    def position(self) -> float | None:
+        """Seconds into the take, or None when nothing plays (stopped or played out)."""
+        if self._started is None:
+            return None
+        elapsed = time.monotonic() - self._started
+        if elapsed >= self._length:
+            self._started = None
+            return None
+        return elapsed

@@ -14,6 +14,8 @@ from textual.widgets.option_list import Option
 if TYPE_CHECKING:
     import numpy as np
 
+    from tui_speech.tts.captions import TimedWord
+
 
 @dataclass(frozen=True)
 class Take:
@@ -24,6 +26,8 @@ class Take:
     speed: float
     audio: np.ndarray  # float32 mono
     sample_rate: int
+    #: When each word sounds (``tts.captions.TimedWord``): the waveform's marks, the highlight.
+    words: tuple[TimedWord, ...] = ()
 
     @property
     def duration(self) -> float:
