@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -270,6 +270,8 @@ def _run_batch(args: argparse.Namespace, formats: tuple[str, ...]) -> int:
     items = plan_inputs(args.files, args.glob)
     spec = _spec(args)
     info = find_model(spec.model, need=spec.backend, precision=_graph_precision(spec))
+    if Path(spec.model).expanduser().is_dir():  # a Ray worker's folder is not ours
+        spec = replace(spec, model=str(info.path))
     written = written_options(args)  # how text is written changes the outputs too
     options = {**spec.text_options(), "written": asdict(written)}
     settings = BatchSettings(info.name, model_revision(info), options)
