@@ -13,7 +13,7 @@ with its phrases, s2twp) and ``hk`` (Hong Kong, s2hk).
 written spans keep their times when a phrase changes length (U盘 -> 隨身碟).
 
 OpenCC's C++ library (the ``opencc`` wheel) is used rather than opencc-python-reimplemented: the
-same dictionaries, newer, and 70x faster per character (bench/written.py).
+same dictionaries, newer, and 10x faster per character (bench/written.py).
 """
 
 from __future__ import annotations
