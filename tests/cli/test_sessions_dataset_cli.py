@@ -44,6 +44,8 @@ def test_corrected_recorded_sessions_become_a_dataset_that_finetune_takes(
     wrong = cli("sessions", "correct", recorded.id, "1", "再见", "x")
     assert wrong.returncode == 2 and "utterance 1 says “今天天气真好”" in wrong.stderr.decode()
 
+    listed = cli("sessions", "list").stdout.decode()
+    assert "[audio] [1 corrected]" in listed and listed.count("[1 corrected]") == 2
     shown = cli("sessions", "show", recorded.id)
     assert shown.returncode == 0, shown.stderr.decode()
     assert "] 今天天气真好" in shown.stdout.decode()

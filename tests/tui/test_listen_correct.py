@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import DataTable, Input, OptionList, Static
 
 from tests.tui.helpers import settle
 from tui_speech.tui.listen.correct import CorrectScreen
@@ -65,6 +65,13 @@ async def test_edit_cancel_undo_and_the_session_file(make_app):
         record = stored(path)
         assert record["text"] == "今天天汽很好"  # what was heard stays
         assert record["corrections"] == [{"start": 3, "end": 4, "text": "气"}]
+
+        # The sessions list marks the corrected utterance and shows the text as corrected.
+        await pilot.press("f9")
+        await settle(pilot)
+        row = [str(c) for c in app.screen.query_one(DataTable).get_row_at(0)]
+        assert row[3:] == ["1 ✎1", "今天天气很好"]
+        await pilot.press("escape")
 
         # Escape cancels: the file is left as it was.
         before = path.read_bytes()

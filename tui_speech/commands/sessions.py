@@ -74,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         for s in sessions:
             text = s.text if len(s.text) <= 30 else s.text[:29] + "…"
             audio = " [audio]" if s.audio else ""
+            audio += f" [{s.corrected} corrected]" if s.corrected else ""
             print(
                 f"{s.id:<20} {s.started:<21} {_clock(s.duration):>8} {len(s.finals):>5}  "
                 f"{text}{audio}"

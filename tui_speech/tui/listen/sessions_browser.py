@@ -64,7 +64,8 @@ def session_row(info: Any) -> tuple[str, str, str, str, str]:
         info.id,
         local_time(info.started),
         f"{minutes}:{seconds:02d}",
-        str(len(info.finals)),
+        # ✎N: N utterances corrected (their text is shown as corrected).
+        str(len(info.finals)) + (f" ✎{n}" if (n := getattr(info, "corrected", 0)) else ""),
         preview(info.text) or "(nothing heard)",
     )
 
