@@ -56,6 +56,9 @@ LOW_LOGPROB = -1.0
 MAX_COMPRESSION = 2.4
 #: A unit (1-8 characters) repeated more often than this in a row is a decoding loop.
 MAX_REPEATS = 4
+#: The most tokens a second of audio may decode to (~8 characters a second, some of them
+#: spelt in two or three byte tokens).
+TOKENS_PER_S = 15
 #: Beam widths: finals and files search; partials are provisional and re-decoded often.
 FINAL_BEAM = 5
 PARTIAL_BEAM = 1
@@ -247,6 +250,9 @@ class WhisperRecognizer:
             word_timestamps=True,
             vad_filter=False,  # the live VAD (or the file's own silence rule) does this
             without_timestamps=False,
+            # Mandarin speech runs to ~8 characters a second: more tokens than this for a
+            # window is a loop or a hallucination, and bounding it bounds its cost.
+            max_new_tokens=int(TOKENS_PER_S * min(len(samples) / ASR_RATE, WINDOW_S)) + 8,
         )
         chars: list[CharResult] = []
         for seg in segments:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from tui_speech.errors import UsageError
-from tui_speech.hub.embedded import EMBEDDED_ID
+from tui_speech.hub.embedded import EMBEDDED_ID, WHISPER_ID
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,15 @@ CATALOG: dict[str, CatalogEntry] = {
             embedded=True,
             size_hint="90 MB",
             variants=("onnx-int8",),
+        ),
+        CatalogEntry(
+            WHISPER_ID,
+            "asr",
+            "Whisper base int8 (faster-whisper), shipped with tui-speech: Listen until the "
+            "wav2vec2 model is pulled",
+            embedded=True,
+            size_hint="145 MB",
+            variants=("ctranslate2-int8",),
         ),
     )
 }

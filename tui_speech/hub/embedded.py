@@ -248,3 +248,23 @@ def embedded_whisper_dir() -> Path:
         if not whisper_verified(folder):
             _assemble_whisper(folder, [packaged_file(d, n) for d, n in WHISPER_PARTS])
         return folder
+
+
+def verify_whisper() -> bool | None:
+    """Hash the assembled model.bin slice by slice against the parts' RECORD hashes (what
+    ``models verify`` does); None when it has not been assembled yet."""
+    model = whisper_dir() / WHISPER_MODEL_FILE
+    if not model.is_file():
+        return None
+    parts = [packaged_file(d, n) for d, n in WHISPER_PARTS]
+    if model.stat().st_size != sum(p.size for p in parts):
+        return False
+    with model.open("rb") as f:
+        for part in parts:
+            digest, left = hashlib.sha256(), part.size
+            while left and (block := f.read(min(left, 1 << 20))):
+                digest.update(block)
+                left -= len(block)
+            if digest.hexdigest() != part.sha256:
+                return False
+    return True

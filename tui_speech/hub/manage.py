@@ -12,7 +12,7 @@ from tui_speech.errors import Action, ModelMissingError, UsageError
 from tui_speech.fileio import sha256_file
 from tui_speech.hub import store
 from tui_speech.hub.catalog import CATALOG, entry_for
-from tui_speech.hub.embedded import EMBEDDED_ID
+from tui_speech.hub.embedded import EMBEDDED_ID, WHISPER_ID
 from tui_speech.hub.ids import MANIFEST_NAME, validate_model_id
 
 TORCH_SUFFIXES = (".safetensors", ".bin", ".pth")
@@ -59,6 +59,8 @@ def variants_in(folder: Path, manifest: store.Manifest | None) -> tuple[str, ...
 
 def describe(model_id: str) -> ModelEntry:
     entry = entry_for(model_id)
+    if model_id == WHISPER_ID:
+        return _describe_whisper()
     if entry.embedded:
         return _describe_embedded()
     manifest = store.read_manifest(model_id)
@@ -106,6 +108,24 @@ def _describe_embedded() -> ModelEntry:
     )
 
 
+def _describe_whisper() -> ModelEntry:
+    from tui_speech.hub import embedded
+
+    folder = embedded.whisper_dir()
+    entry = CATALOG[WHISPER_ID]
+    return ModelEntry(
+        id=WHISPER_ID,
+        kind=entry.kind,
+        title=entry.title,
+        present=True,  # assembled from the installed packages on first use
+        size=store.dir_size(folder) if folder.is_dir() else 0,
+        variants=entry.variants,
+        verified=True if embedded.whisper_verified(folder) else None,
+        path=str(folder),
+        source="embedded",
+    )
+
+
 def list_models() -> list[ModelEntry]:
     """The catalog's models (present or not) followed by every other model in the store."""
     ids = list(CATALOG)
@@ -130,6 +150,16 @@ def verify(model_id: str, on_file: Callable[[str], None] | None = None) -> Verif
     validate_model_id(model_id)
     if model_id == EMBEDDED_ID:
         return _verify_embedded()
+    if model_id == WHISPER_ID:
+        from tui_speech.hub.embedded import WHISPER_MODEL_FILE, verify_whisper
+
+        ok = verify_whisper()
+        return VerifyReport(
+            WHISPER_ID,
+            1,
+            () if ok is not False else (WHISPER_MODEL_FILE,),
+            (WHISPER_MODEL_FILE,) if ok is None else (),
+        )
     with store.model_lock(model_id):
         manifest = store.read_manifest(model_id)
         if manifest is None:
@@ -168,6 +198,8 @@ def remove(model_id: str, variant: str | None = None) -> list[str]:
     validate_model_id(model_id)
     if model_id == EMBEDDED_ID and variant in (None, "onnx-int8", "int8"):
         raise UsageError(f"{EMBEDDED_ID} ships with tui-speech and cannot be removed")
+    if model_id == WHISPER_ID:
+        raise UsageError(f"{WHISPER_ID} ships with tui-speech and cannot be removed")
     if variant is not None:
         variant = _ALIASES.get(variant, variant)
         if variant not in VARIANTS:

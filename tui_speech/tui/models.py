@@ -44,13 +44,16 @@ def human_size(n: int) -> str:
 
 def in_use(entries: list[ModelEntry]) -> dict[str, str]:
     """Which pane uses which model: Speak the embedded Kokoro (its ONNX engine), Listen the
-    first ASR model in the store (the one it loads when no other is chosen)."""
+    one it loads when no other is chosen (``asr.model.default_model``: the embedded Whisper
+    until a wav2vec2 model is in the store)."""
+    from tui_speech.asr.model import default_model
     from tui_speech.hub.embedded import EMBEDDED_ID
 
     used = {EMBEDDED_ID: "Speak"}
-    asr = [e.id for e in entries if e.kind == "asr" and e.present]
-    if asr:
-        used[asr[0]] = "Listen"
+    stored = sorted(
+        e.id for e in entries if e.kind == "asr" and e.present and e.source != "embedded"
+    )
+    used[default_model(stored)] = "Listen"
     return used
 
 
