@@ -138,8 +138,9 @@ class CorrectScreen(ModalScreen[str | None]):
                 yield OptionList(*(Option(label) for _, label in self.options))
             yield Input(run.current, placeholder="the text (empty deletes the run)")
             yield Static(
-                ("↑/↓ enter picks an alternative · tab types · " if self.options else "")
-                + "enter confirms · escape cancels",
+                "↑↓ enter picks an alternative · tab types · escape cancels"
+                if self.options
+                else "enter confirms (empty deletes) · escape cancels",
                 classes="dialog-hint",
                 markup=False,
             )
