@@ -64,13 +64,15 @@ def clips(home: Path):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--weight", type=float, default=None, help="bonus per token")
-    parser.add_argument("--beam", type=int, default=8)
+    parser.add_argument(
+        "--beam", type=int, default=0, help="0: hotwords alone, as --hotwords without --beam"
+    )
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     os.environ.setdefault("TUI_SPEECH_TUNE", "0")
 
     from tests.asr_models import TRAINED_DIR
-    from tui_speech.asr.beam import BeamRecognizer
+    from tui_speech.asr.beam import DEFAULT_WIDTH, BeamRecognizer
     from tui_speech.asr.ctc import softmax
     from tui_speech.asr.hotwords import DEFAULT_WEIGHT, Hotword
     from tui_speech.tts.tuning import simd_flags
@@ -79,7 +81,7 @@ def main() -> None:
     hotwords = [Hotword(t, weight) for t in TERMS]
     with tempfile.TemporaryDirectory() as tmp:
         material = clips(Path(tmp))
-    plain = BeamRecognizer.load(str(TRAINED_DIR), "torch", 1, beam_width=args.beam)
+    plain = BeamRecognizer.load(str(TRAINED_DIR), "torch", 1, beam_width=DEFAULT_WIDTH)
     biased = BeamRecognizer.load(
         str(TRAINED_DIR), "torch", 1, beam_width=args.beam, hotwords=hotwords
     )

@@ -121,7 +121,7 @@ class RecognizerSpec:
     chunk_s: float | None = None
     stride_s: float | None = None
     beam: int = 0
-    hotwords: tuple[Hotword, ...] = ()  # a beam search of DEFAULT_WIDTH when beam is 0
+    hotwords: tuple[Hotword, ...] = ()
 
     def load(self) -> Recognizer:
         from tui_speech.asr.recognizer import Recognizer
@@ -136,14 +136,14 @@ class RecognizerSpec:
             "stride_s": self.stride_s,
         }
         if self.beam or self.hotwords:
-            from tui_speech.asr.beam import DEFAULT_WIDTH, BeamRecognizer
+            from tui_speech.asr.beam import BeamRecognizer
 
             return BeamRecognizer.load(
                 self.model,
                 self.backend,
                 self.threads,
                 self.precision,
-                beam_width=self.beam or DEFAULT_WIDTH,
+                beam_width=self.beam,  # 0 with hotwords: searched where a term can start
                 hotwords=self.hotwords,  # type: ignore[arg-type]
                 **options,
             )
@@ -468,10 +468,11 @@ def run_batch(
         if close is not None:
             close()  # an engine's workers stop with the run, also on an interrupt
     finished = set(done)
+    order = {item: n for n, item in enumerate(items)}  # workers finish in any order; say it in ours
     return BatchReport(
         tuple(done),
         skipped,
-        tuple(failed),
+        tuple(sorted(failed, key=lambda f: order[f.item])),
         sum(j.audio.duration for j in jobs if j.item in finished),
         time.perf_counter() - tally.start,
         cancelled,

@@ -57,6 +57,12 @@ def _lse(a: float, b: float) -> float:
 _Step = tuple[list[int], list[float], float]
 
 
+def _run_starts(values: np.ndarray) -> np.ndarray:
+    """Where each run of equal values begins (np.r_ costs more than the work here)."""
+    starts = np.flatnonzero(values[1:] != values[:-1]) + 1
+    return np.concatenate(([0], starts))
+
+
 def _steps(probs: np.ndarray, prune: float = PRUNE) -> list[_Step]:
     """The frames of ``probs`` (frames, vocab) as search steps (see the module docstring)."""
     n = len(probs)
@@ -69,7 +75,7 @@ def _steps(probs: np.ndarray, prune: float = PRUNE) -> list[_Step]:
     single = count == 1
     # Frames in one run share a key: a single candidate's token; any other frame its own.
     key = np.where(single, winner, -1 - np.arange(n))
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    starts = _run_starts(key)
     log_best = np.log(np.maximum(best, _LOG_FLOOR))
     run_sum = np.add.reduceat(log_best, starts)
     steps: list[_Step] = []
@@ -184,36 +190,39 @@ def force_align(log_probs: np.ndarray, tokens: tuple[int, ...], blank: int) -> n
     states = [blank]
     for t in tokens:
         states += [t, blank]
-    s = np.array(states)
-    score = np.full(len(s), _NEG)
-    score[0] = log_probs[0, s[0]]
-    if len(s) > 1:
-        score[1] = log_probs[0, s[1]]
-    back = np.zeros((n, len(s)), np.int32)
+    ns = len(states)
     # A skip over a blank is allowed between two different tokens only.
-    skip_ok = np.zeros(len(s), bool)
-    skip_ok[2:] = (s[2:] != blank) & (s[2:] != s[:-2])
-    idx = np.arange(len(s))
+    skip_ok = [i >= 2 and states[i] != blank and states[i] != states[i - 2] for i in range(ns)]
+    # Plain Python over the few states of a stretch: numpy's per-call cost is larger here.
+    rows = log_probs[:, states].tolist()
+    score = [_NEG] * ns
+    score[0] = rows[0][0]
+    if ns > 1:
+        score[1] = rows[0][1]
+    back: list[list[int]] = [[0] * ns]
     for f in range(1, n):
-        stay = score
-        step = np.r_[_NEG, score[:-1]]
-        skip = np.where(skip_ok, np.r_[_NEG, _NEG, score[:-2]], _NEG)
-        choices = np.stack([stay, step, skip])
-        best = choices.argmax(axis=0)
-        back[f] = idx - best
-        score = choices[best, idx] + log_probs[f, s]
-    end = len(s) - 1 if len(s) == 1 or score[-1] >= score[-2] else len(s) - 2
+        row, prev = rows[f], score
+        score, moves = [0.0] * ns, [0] * ns
+        for i in range(ns):
+            best, move = prev[i], 0
+            if i >= 1 and prev[i - 1] > best:
+                best, move = prev[i - 1], 1
+            if skip_ok[i] and prev[i - 2] > best:
+                best, move = prev[i - 2], 2
+            score[i], moves[i] = best + row[i], move
+        back.append(moves)
+    end = ns - 1 if ns == 1 or score[-1] >= score[-2] else ns - 2
     path = np.empty(n, np.int64)
     for f in range(n - 1, -1, -1):
-        path[f] = s[end]
-        end = back[f, end]
+        path[f] = states[end]
+        end -= back[f][end]
     return path
 
 
 def _collapse(path: np.ndarray, blank: int) -> tuple[int, ...]:
     if len(path) == 0:
         return ()
-    starts = np.flatnonzero(np.r_[True, path[1:] != path[:-1]])
+    starts = _run_starts(path)
     return tuple(t for t in path[starts].tolist() if t != blank)
 
 
@@ -221,8 +230,8 @@ def _spans(path: np.ndarray, blank: int) -> list[tuple[int, int]]:
     """(start, end) frames of each non-blank run in an alignment."""
     if len(path) == 0:
         return []
-    starts = np.flatnonzero(np.r_[True, path[1:] != path[:-1]])
-    ends = np.r_[starts[1:], len(path)]
+    starts = _run_starts(path)
+    ends = np.append(starts[1:], len(path))
     return [(s, e) for s, e in zip(starts.tolist(), ends.tolist(), strict=True) if path[s] != blank]
 
 
@@ -284,10 +293,13 @@ class BeamRecognizer(Recognizer):
     :attr:`warnings`)."""
 
     def __init__(
-        self, *args, beam_width: int = DEFAULT_WIDTH, hotwords: Iterable[Hotword] = (), **kwargs
+        self, *args, beam_width: int = 0, hotwords: Iterable[Hotword] = (), **kwargs
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.beam_width = max(1, int(beam_width))
+        # 0: hotwords alone (no --beam): a search of DEFAULT_WIDTH where a term can start,
+        # greedy decoding where none can (no bonus can change anything there).
+        self.only_hotwords = int(beam_width) <= 0
+        self.beam_width = DEFAULT_WIDTH if self.only_hotwords else int(beam_width)
         self.hotwords = tuple(hotwords)
         index = {tok: i for i, tok in enumerate(self.info.vocab) if tok}
         graph, warnings = ContextGraph.build(
@@ -301,6 +313,7 @@ class BeamRecognizer(Recognizer):
         draft = super().draft(threads)
         if isinstance(draft, BeamRecognizer) and draft is not self:
             draft.beam_width, draft.hotwords = self.beam_width, self.hotwords
+            draft.only_hotwords = self.only_hotwords
             draft.context, draft.warnings = self.context, ()
         return draft
 
@@ -333,10 +346,19 @@ class BeamRecognizer(Recognizer):
             return ()
         return tuple(self.search(self.new_decoder(), softmax(logits)))
 
+    def _term_may_start(self, probs: np.ndarray) -> bool:
+        """Whether a term's first token is a candidate anywhere (as :func:`_steps` keeps)."""
+        if self.context is None:
+            return False
+        floor = probs.max(axis=1) * math.exp(-PRUNE)
+        return bool((probs[:, self.context.first_tokens] >= floor[:, None]).any())
+
     def search(self, decoder: GreedyDecoder, probs: np.ndarray) -> list[CharResult]:
         """The characters of the best prefix of ``probs`` (frames, vocab)."""
         blank = self.info.blank_id
         greedy = probs.argmax(axis=1)
+        if self.only_hotwords and not self._term_may_start(probs):
+            return decoder.feed(probs) + decoder.flush()
         tokens = _search(_steps(probs), blank, self.beam_width, self.context)
         if tokens == _collapse(greedy, blank):
             return decoder.feed(probs) + decoder.flush()  # the greedy characters, as they are

@@ -107,6 +107,11 @@ class ContextGraph:
         """Number of trie nodes besides the root (0: no terms)."""
         return len(self._nodes) - 1
 
+    @property
+    def first_tokens(self) -> list[int]:
+        """The tokens a match can start with."""
+        return list(self._nodes[self.ROOT].children)
+
     def _add(self, tokens: tuple[int, ...], weight: float) -> None:
         if not tokens:
             return
