@@ -144,6 +144,8 @@ def lock_session(fd: int) -> bool:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return False
+    except OSError:  # a file system without locks (some network mounts): go on unlocked
+        return True
     return True
 
 
