@@ -190,14 +190,15 @@ def default_backend(
 ) -> str:
     """The fp32 backend ``transcribe`` runs with no ``--backend``: the one measured fastest on
     this CPU. Builds the ONNX export first when the model has none, or one that is broken or
-    older than the weights (``export=False``: never; then onnx only if a sound export exists).
+    older than the weights (``export=False``: never; then onnx only if an export is there).
     Blocking: the first call on a model takes as long as an export (a minute or two for the
     real model) plus two trial windows."""
     from tui_speech.asr.export import export_is_sound, export_onnx
 
     hooks = hooks or FirstUse()
-    if not export:
-        return (chosen_backend(info.path) or "onnx") if export_is_sound(info) else "torch"
+    if not export:  # the rule without first use: an export there is used
+        has_export = (info.path / ONNX_FILE).is_file()
+        return (chosen_backend(info.path) or "onnx") if has_export else "torch"
     with _model_lock(info):
         if not export_is_sound(info):
             hooks.on_start(
@@ -227,9 +228,12 @@ def draft_is_faster(recognizer: Recognizer, threads: int | None = None) -> bool:
     if finals == "onnx-int8":
         return False
     what = f"draft:{finals}"
-    recorded = read_record(info.path).get(what, {}).get("choice")
-    if recorded in ("int8", "finals"):
-        return bool(recorded == "int8")
+    # A rebuilt (or replaced) variant is measured again: the record names the file it timed.
+    stat = (info.path / onnx_file("int8")).stat()
+    variant = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    recorded = read_record(info.path).get(what, {})
+    if recorded.get("int8_file") == variant and recorded.get("choice") in ("int8", "finals"):
+        return bool(recorded["choice"] == "int8")
     samples = _trial(DRAFT_TRIAL_SECONDS, info.sample_rate)
     int8 = Recognizer(load_backend("onnx", info, threads, "int8"))
     seconds = {"int8": time_recognizer(int8, samples), finals: time_recognizer(recognizer, samples)}
@@ -239,6 +243,7 @@ def draft_is_faster(recognizer: Recognizer, threads: int | None = None) -> bool:
         "choice": "int8" if faster else "finals",
         "seconds": {k: round(v, 4) for k, v in seconds.items()},
         "trial_s": DRAFT_TRIAL_SECONDS,
+        "int8_file": variant,
     }
     _remember(info.path, what, result)
     return faster
