@@ -141,7 +141,15 @@ class DraftStore:
 
         self.folder = folder or get_paths().drafts
         self._lock = threading.RLock()
-        self._drafts: dict[str, Draft] = {}
+        #: name -> (the file's mtime and size when read or written, the draft)
+        self._drafts: dict[str, tuple[tuple[int, int], Draft]] = {}
+
+    def _stamp(self, name: str) -> tuple[int, int] | None:
+        try:
+            stat = self.path(name).stat()
+        except OSError:
+            return None
+        return stat.st_mtime_ns, stat.st_size
 
     def path(self, name: str) -> Path:
         return self.folder / f"{name}.json"
@@ -159,8 +167,10 @@ class DraftStore:
 
     def load(self, name: str) -> Draft:
         with self._lock:
-            if name in self._drafts:
-                return self._drafts[name]
+            # Read again when another store (another process) has written it since.
+            cached = self._drafts.get(name)
+            if cached is not None and cached[0] == self._stamp(name):
+                return cached[1]
             try:
                 data = json.loads(self.path(name).read_text("utf-8"))
             except FileNotFoundError:
@@ -168,7 +178,9 @@ class DraftStore:
             except (OSError, ValueError) as exc:
                 raise UsageError(f"draft {name!r} cannot be read: {exc}") from None
             draft = _from_json(name, data)
-            self._drafts[name] = draft
+            stamp = self._stamp(name)
+            if stamp is not None:
+                self._drafts[name] = (stamp, draft)
             return draft
 
     def save(self, draft: Draft) -> Draft:
@@ -177,7 +189,9 @@ class DraftStore:
         check_name(draft.name)
         with self._lock:
             atomic_write_text(self.path(draft.name), _to_json(draft))
-            self._drafts[draft.name] = draft
+            stamp = self._stamp(draft.name)
+            if stamp is not None:
+                self._drafts[draft.name] = (stamp, draft)
         return draft
 
     def update(self, name: str, **changes: Any) -> Draft:

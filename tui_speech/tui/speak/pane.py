@@ -338,13 +338,17 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         self._saved_draft = self.draft.text
         self.editor.load_text(self.draft.text)
         self.query_one("#speak-lang", Select).value = self.settings.lang
-        self.voice_select.reload(self.settings.voice or None)
+        voice = self.settings.voice or None
+        if self.voice_select.loaded:
+            self.voice_select.reload(voice)
+        else:  # the full list is read when the selector is first used
+            self.voice_select._set_options([("default voice", "")], voice)
         self.query_one("#speak-speed", Input).value = f"{self.settings.speed:g}"
         draft_select = self.query_one("#speak-draft", Select)
-        draft_select.set_options([(n, n) for n in self.store.names()])
-        draft_select.value = name
-        self._show_sentences()
-        self._start_g2p()
+        with draft_select.prevent(Select.Changed):  # or this would switch drafts again
+            draft_select.set_options([(n, n) for n in self.store.names()])
+            draft_select.value = name
+        self._show_sentences()  # the new text's phonemes follow from load_text's change
         self.say(f"draft {name!r}")
 
     @on(Select.Changed, "#speak-draft")
