@@ -137,7 +137,8 @@ def test_silence_is_an_empty_transcript_and_success(
 
 
 def test_the_missing_default_model_tells_how_to_get_it(cli, clips_dir: Path) -> None:
-    proc = cli("transcribe", str(clips_dir / "two.wav"))
+    model = "jonatasgrosman/wav2vec2-large-xlsr-53-chinese-zh-cn"  # with none named: Whisper
+    proc = cli("transcribe", "--model", model, str(clips_dir / "two.wav"))
     err = assert_clean_error(proc, 3, "~1.3 GB")
     assert "`tui-speech models pull jonatasgrosman/wav2vec2-large-xlsr-53-chinese-zh-cn`" in err
     assert len(lines(proc.stderr)) == 1

@@ -11,6 +11,7 @@ import soundfile as sf
 from textual.widgets import Input, OptionList, Static, TabbedContent
 
 from tests.tui.helpers import settle
+from tests.whisper_fixtures import whisper_store  # noqa: F401  (fixture)
 from tui_speech.tui.listen.pane import ListenPane
 from tui_speech.tui.listen.source_picker import SourcePicker
 from tui_speech.tui.prompt import PromptScreen
@@ -117,15 +118,24 @@ async def test_transcribe_review_replay_and_export(make_app, tiny_asr, speech_fi
         assert "-->" in srt
 
 
-async def test_without_a_model_the_pane_points_to_models(make_app, speech_file):
+async def test_on_a_fresh_store_the_pane_transcribes_with_the_embedded_recogniser(
+    make_app,
+    speech_file,
+    whisper_store,  # noqa: F811
+):
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("f2")
         await settle(pilot)
-        assert "F4 Models to pull one" in str(app.query_one("#listen-state", Static).visual)
+        state = str(app.query_one("#listen-state", Static).visual)
+        assert "embedded/whisper-base" in state and "no alternatives" in state
+        assert "pull one" not in state  # no dead end: it listens from the first start
         await open_file(pilot, speech_file)
-        errors = [n.message for n in app._notifications if n.severity == "error"]
-        assert errors and "pull" in errors[-1]
+        await settle(pilot)
+        assert not [n.message for n in app._notifications if n.severity == "error"]
+        transcript = app.query_one(ListenPane).transcript
+        assert transcript.model == "embedded/whisper-base"
+        assert len(set(transcript.text) & set("你好世界今天天气很好")) >= 4, transcript.text
 
 
 async def test_a_file_that_is_not_audio_is_reported(make_app, tmp_path, tiny_asr):

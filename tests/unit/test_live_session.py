@@ -11,6 +11,7 @@ from tests.asr_fixtures import speech_with_pauses
 from tui_speech.asr.live import LiveHooks, LiveSession, load_models
 from tui_speech.asr.model import DEFAULT_MODEL, default_model
 from tui_speech.config import ListenSettings, get_paths
+from tui_speech.hub.embedded import WHISPER_ID
 
 
 def put_in_store(model_id: str, model_type: str = "wav2vec2") -> None:
@@ -20,9 +21,9 @@ def put_in_store(model_id: str, model_type: str = "wav2vec2") -> None:
 
 
 def test_with_no_model_named_the_default_wins_when_stored_else_the_first_stored():
-    assert default_model() == DEFAULT_MODEL  # nothing stored: loading it says how to pull it
+    assert default_model() == WHISPER_ID  # nothing stored: the embedded recogniser
     put_in_store("hexgrad/Kokoro-82M", "kokoro")  # not an ASR model
-    assert default_model() == DEFAULT_MODEL
+    assert default_model() == WHISPER_ID
     put_in_store("zz/fine-tuned")
     put_in_store("local/mine")
     assert default_model() == "local/mine"
