@@ -7,8 +7,9 @@ import json
 
 from textual.widgets import DataTable, Input, OptionList, Static
 
-from tests.tui.helpers import settle
+from tests.tui.helpers import settle, wait_until
 from tui_speech.tui.listen.correct import CorrectScreen
+from tui_speech.tui.listen.sessions_browser import SessionsScreen
 from tui_speech.tui.transcript import TranscriptView
 
 
@@ -45,10 +46,12 @@ async def test_edit_cancel_undo_and_the_session_file(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("f2", "f9")
-        await settle(pilot)
+        await wait_until(pilot, lambda: isinstance(app.screen, SessionsScreen) and bool(
+            app.screen.query_one(DataTable).row_count
+        ))  # fmt: skip
         await pilot.press("enter")  # reopen the session
-        await settle(pilot)
         view = app.query_one(TranscriptView)
+        await wait_until(pilot, lambda: shown(app) == "今天天汽很好")
         assert view.cursor == 3  # on the doubtful 汽
 
         # Enter opens the editor with the model's alternatives first; enter picks the first.
@@ -59,9 +62,8 @@ async def test_edit_cancel_undo_and_the_session_file(make_app):
         labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         assert labels == ["气   30%", "器   10%"]
         await pilot.press("enter")
-        await settle(pilot)
         assert not isinstance(app.screen, CorrectScreen)
-        assert shown(app) == "今天天气很好"
+        await wait_until(pilot, lambda: shown(app) == "今天天气很好")
         record = stored(path)
         assert record["text"] == "今天天汽很好"  # what was heard stays
         assert record["corrections"] == [{"start": 3, "end": 4, "text": "气"}]
@@ -89,17 +91,15 @@ async def test_edit_cancel_undo_and_the_session_file(make_app):
         assert field.has_focus and field.value == "气很"
         field.value = "气真"
         await pilot.press("enter")
-        await settle(pilot)
-        assert shown(app) == "今天天气真好"
+        await wait_until(pilot, lambda: shown(app) == "今天天气真好")
         assert stored(path)["corrections"] == [{"start": 3, "end": 5, "text": "气真"}]
 
         # ctrl+z undoes one correction at a time, back to what the model heard.
         await pilot.press("ctrl+z")
-        await settle(pilot)
+        await wait_until(pilot, lambda: shown(app) == "今天天气很好")
         assert stored(path)["corrections"] == [{"start": 3, "end": 4, "text": "气"}]
-        assert shown(app) == "今天天气很好"
         await pilot.press("ctrl+z")
-        await settle(pilot)
-        assert "corrections" not in stored(path) and shown(app) == "今天天汽很好"
+        await wait_until(pilot, lambda: shown(app) == "今天天汽很好")
+        assert "corrections" not in stored(path)
         await pilot.press("ctrl+z")
         assert "no correction to undo" in [n.message for n in app._notifications]
