@@ -42,9 +42,10 @@ CLIP_PAD_S = 0.1
 
 
 def merged(
-    existing: Sequence[Correction], heard: str, start: int, end: int, text: str
+    existing: Sequence[Correction], heard: Sequence[str], start: int, end: int, text: str
 ) -> tuple[Correction, ...]:
-    """A final's corrections after the user wrote ``text`` over its heard run [start, end).
+    """A final's corrections after the user wrote ``text`` over its heard run [start, end)
+    (``heard``: the final's characters, one string each, as the model gave them).
 
     Corrections inside the run are replaced (what the user saw there was their text); text
     equal to what was heard removes them and adds none (the way back to the model's reading).
@@ -57,7 +58,7 @@ def merged(
         if c.start < end and start < c.end and not (start <= c.start and c.end <= end):
             raise UsageError("the run cuts through a correction; take all of it or none")
     kept = [c for c in existing if c.end <= start or c.start >= end]
-    if text != heard[start:end]:
+    if text != "".join(heard[start:end]):
         kept.append(Correction(start, end, text))
     return tuple(sorted(kept, key=lambda c: c.start))
 
@@ -126,7 +127,7 @@ def correct(path: Path, final: int, start: int, end: int, text: str) -> tuple[Co
     of the session file ``path``; returns that final's corrections from before (for undo)."""
 
     def change(record: dict[str, Any]) -> tuple[Correction, ...]:
-        heard = "".join(c.char for c in final_chars(record))
+        heard = [c.char for c in final_chars(record)]
         return merged(final_corrections(record), heard, start, end, text)
 
     return _rewrite(path, final, change)
@@ -152,10 +153,11 @@ def correct_text(path: Path, final: int, old: str, new: str) -> tuple[Correction
         raise UsageError(f"“{old}” is there {count} times: {said}", "give more of the text")
     i = text.index(old)
     j = i + len(old)
-    # The heard run under the text, widened to whole corrections: what of them lies outside
-    # the match is kept as written.
-    start, end = written[i][1], written[j - 1][2]
-    inside = [k for k, (_, s, e) in enumerate(written) if s >= start and e <= end]
+    owner = [k for k, (c, _, _) in enumerate(written) for _ in c.char]  # text index -> char
+    # The heard run under the text, widened to whole characters and corrections: what of them
+    # lies outside the match is kept as written.
+    start, end = written[owner[i]][1], written[owner[j - 1]][2]
+    inside = [p for p, k in enumerate(owner) if start <= written[k][1] and written[k][2] <= end]
     replacement = text[inside[0] : i] + new + text[j : inside[-1] + 1]
     return correct(path, final, start, end, replacement)
 
