@@ -124,12 +124,37 @@ def _parse(text: str, path: Path) -> dict[str, dict[str, str]]:
     return sections
 
 
-def _render(sections: dict[str, dict[str, str]]) -> str:
-    lines = [_HEADER]
-    for lang, words in sections.items():
-        if words:
-            lines.append(f"[{lang}]\n" + "".join(f"{w} = {p}\n" for w, p in words.items()))
-    return "\n".join(lines)
+def _edit(text: str, lang: str, word: str, written: str | None) -> str:
+    """``text`` with ``word``'s line in ``lang`` replaced (or added, or, for None, removed);
+    every other line (comments, order, other sections) is left as the user wrote it."""
+    from tui_speech.tts.g2p import normalise_language
+
+    lines = text.splitlines() if text.strip() else _HEADER.splitlines()
+    section: str | None = None
+    found = last = None  # the word's line; the last line of lang's section
+    for i, raw in enumerate(lines):
+        line = raw.strip()
+        head = _SECTION_RE.match(line)
+        if head:
+            try:
+                section = normalise_language(head.group(1))
+            except UsageError:
+                section = None
+            if section == lang:
+                last = i
+            continue
+        if section == lang and line and not line.startswith("#"):
+            last = i
+            if line.partition("=")[0].strip() == word:
+                found = i
+    entry = [] if written is None else [f"{word} = {written}"]
+    if found is not None:
+        lines[found : found + 1] = entry
+    elif last is not None:
+        lines[last + 1 : last + 1] = entry
+    elif entry:
+        lines += ["", f"[{lang}]", *entry]
+    return "\n".join(lines) + "\n"
 
 
 _cache: dict[Path, tuple[tuple[int, int], dict[str, dict[str, Entry]]]] = {}
@@ -187,9 +212,8 @@ def add(word: str, written: str, lang: str = "en-us") -> Entry:
     phonemes = to_phonemes(written, lang)
     path = lexicon_path()
     with _lock:
-        sections = _read_sections(path)
-        sections.setdefault(lang, {})[word] = written
-        atomic_write_text(path, _render(sections))
+        text = _read_text(path)
+        atomic_write_text(path, _edit(text, lang, word, written))
     return Entry(lang, word, written, phonemes)
 
 
@@ -201,15 +225,14 @@ def remove(word: str, lang: str = "en-us") -> None:
     lang = normalise_language(lang)
     path = lexicon_path()
     with _lock:
-        sections = _read_sections(path)
-        if word not in sections.get(lang, {}):
+        text = _read_text(path)
+        if word not in _parse(text, path).get(lang, {}):
             raise UsageError(f"{word!r} is not in the {lang} lexicon", f"see the entries in {path}")
-        del sections[lang][word]
-        atomic_write_text(path, _render(sections))
+        atomic_write_text(path, _edit(text, lang, word, None))
 
 
-def _read_sections(path: Path) -> dict[str, dict[str, str]]:
+def _read_text(path: Path) -> str:
     try:
-        return _parse(path.read_text(encoding="utf-8"), path)
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return {}
+        return ""
