@@ -11,7 +11,7 @@ Reported, all on the same logits (the model runs once per clip):
   those the beam search with the terms listed reads with the term;
 - CER on the term-free clips: greedy, beam without hotwords, beam with hotwords;
 - decoding time of beam + hotwords against greedy decoding of the same logits (softmax
-  included in both), interleaved, the ratio of the totals over all clips.
+  included in both), interleaved; per clip the fastest of the repeats, the ratio of the sums.
 
 Run: ``.venv/bin/python bench/hotwords.py [--weight W] [--beam WIDTH] [--repeats N]``
 """
@@ -114,16 +114,18 @@ def main() -> None:
             free["beam"].append(cer(phrase, b))
             free["beam+hotwords"].append(cer(phrase, h))
 
-    # Timing: each clip decoded both ways in turn, repeats interleaved.
-    spent = {"greedy": 0.0, "beam+hotwords": 0.0}
+    # Timing: each clip decoded both ways in turn, repeats interleaved; per clip the fastest
+    # of the repeats counts (on a shared machine the others measure its load, not the code).
+    best = {"greedy": [float("inf")] * len(logits), "beam+hotwords": [float("inf")] * len(logits)}
     for _ in range(args.repeats):
-        for lg in logits:
+        for i, lg in enumerate(logits):
             t = time.perf_counter()
             greedy(lg)
-            spent["greedy"] += time.perf_counter() - t
+            best["greedy"][i] = min(best["greedy"][i], time.perf_counter() - t)
             t = time.perf_counter()
             beam(biased, lg)
-            spent["beam+hotwords"] += time.perf_counter() - t
+            best["beam+hotwords"][i] = min(best["beam+hotwords"][i], time.perf_counter() - t)
+    spent = {k: sum(v) for k, v in best.items()}
 
     frames = sum(len(lg) for lg in logits)
     print(f"CPU flags: {simd_flags()}")
@@ -142,7 +144,10 @@ def main() -> None:
     for name, values in free.items():
         print(f"| CER term-free ({n} clips), {name} | {sum(values) / max(1, n):.4f} |")
     ratio = spent["beam+hotwords"] / spent["greedy"]
-    print(f"| decode time, beam+hotwords / greedy (same logits, x{args.repeats}) | {ratio:.2f}x |")
+    print(
+        f"| decode time, beam+hotwords / greedy (same logits, best of {args.repeats}) "
+        f"| {ratio:.2f}x |"
+    )
 
 
 if __name__ == "__main__":

@@ -104,7 +104,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         type=int,
         default=0,
         metavar="WIDTH",
-        help="CTC prefix beam search of this width (default: greedy; 8 with --hotwords)",
+        help="CTC prefix beam search of this width (default: greedy; with --hotwords, a "
+        "search wherever a term may start)",
     )
     add_hotwords_option(p)
     add_written_options(p)
