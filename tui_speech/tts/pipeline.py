@@ -346,15 +346,22 @@ class Pipeline:
                 continue
             after = n > 0 and isinstance(parts[n - 1], Pause)
             before = n + 1 < len(parts) and isinstance(parts[n + 1], Pause)
+            # Before a tag, the last chunk must be known as last: hold one back (only then, so
+            # the first audio of a text never waits for a second chunk's G2P).
             held: PhonemeChunk | None = None
+            first = True
             for chunk in self._plan_text(part, is_phonemes):
+                chunk = dataclasses.replace(chunk, index=index, after_pause=after and first)
+                first = False
+                index += 1
+                if not before:
+                    yield chunk
+                    continue
                 if held is not None:
                     yield held
-                first = held is None
-                held = dataclasses.replace(chunk, index=index, after_pause=after and first)
-                index += 1
+                held = chunk
             if held is not None:
-                yield dataclasses.replace(held, before_pause=before)
+                yield dataclasses.replace(held, before_pause=True)
 
     def _plan_text(self, text: str, is_phonemes: bool) -> Iterator[PhonemeChunk]:
         warnings: list[str] = []
