@@ -102,7 +102,9 @@ def load_models(settings: ListenSettings, model: str | None = None) -> LiveModel
     recognizer = load_recognizer(settings, model)
     threads = settings.threads or None
     draft, warnings = recognizer, list(getattr(recognizer, "warnings", ()))  # hotwords left out
-    if settings.draft == "auto":
+    if settings.draft == "auto" and recognizer.info.name == WHISPER_ID:
+        draft = recognizer.draft(threads)  # the same Whisper, searching greedily
+    elif settings.draft == "auto":
         from tui_speech.asr.tuning import draft_is_faster
 
         try:  # int8 only where it was measured faster than the finals' recogniser on this CPU
