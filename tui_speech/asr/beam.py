@@ -13,6 +13,7 @@ greedy decoding of the same logits):
   most ``TOP_TOKENS`` of them; beams more than ``BEAM_PRUNE`` below the best are dropped;
 - runs of frames with a single candidate (CTC's long stretches of sure blank, a sure
   character held over several frames) are one step: their log-probabilities add up exactly;
+- with hotwords alone (no ``--beam``), a window where no term can start is decoded greedily;
 - when the best prefix is the greedy text, the greedy characters are the answer; otherwise only
   the stretch of frames where the two differ is aligned again (Viterbi forced alignment), so
   every character keeps a span of frames. Timing, confidence (the mean probability of the
@@ -309,8 +310,9 @@ class BeamRecognizer(Recognizer):
         self, *args, beam_width: int = 0, hotwords: Iterable[Hotword] = (), **kwargs
     ) -> None:
         super().__init__(*args, **kwargs)
-        # 0: hotwords alone (no --beam): a search of DEFAULT_WIDTH where a term can start,
-        # greedy decoding where none can (no bonus can change anything there).
+        # 0: hotwords alone (no --beam): a window in which no term's first token is ever a
+        # candidate is decoded greedily (no bonus can change it); others are searched with
+        # DEFAULT_WIDTH beams.
         self.only_hotwords = int(beam_width) <= 0
         self.beam_width = DEFAULT_WIDTH if self.only_hotwords else int(beam_width)
         self.hotwords = tuple(hotwords)
