@@ -53,6 +53,7 @@ def test_a_draft_survives_kill_9_of_the_app(isolated_home):
     in its draft when the app comes back."""
     script = textwrap.dedent("""
         import asyncio, time
+        from tui_speech.tts.drafts import DraftStore
         from tui_speech.tui.app import SpeechApp
 
         async def main():
@@ -61,7 +62,12 @@ def test_a_draft_survives_kill_9_of_the_app(isolated_home):
                 editor = app.query_one("#speak-editor")
                 editor.focus()
                 editor.insert("Words typed just before the crash.")
-                await pilot.pause(1.5)  # the debounced autosave, as when a user stops typing
+                # The debounced autosave, as when a user stops typing (slow on a busy machine).
+                store, deadline = DraftStore(), time.monotonic() + 60
+                while time.monotonic() < deadline:
+                    await pilot.pause(0.2)
+                    if store.current and store.load(store.current).text.startswith("Words"):
+                        break
                 print("typed", flush=True)
                 time.sleep(60)  # killed here, never closing the app
 

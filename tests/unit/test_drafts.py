@@ -16,7 +16,7 @@ import soundfile as sf
 
 from tests.conftest import ROOT
 from tui_speech.errors import UsageError
-from tui_speech.tts.drafts import DraftStore, draft_units, export, render
+from tui_speech.tts.drafts import DraftStore, SentenceTake, draft_units, export, render
 from tui_speech.tts.engine import SAMPLE_RATE, load_engine
 from tui_speech.tts.pauses import split_pauses
 from tui_speech.tts.pipeline import Pipeline
@@ -153,3 +153,18 @@ def test_a_draft_survives_kill_9_mid_save(tmp_path: Path):
     text = DraftStore(folder).load("d").text
     n = int(text.rsplit(" ", 1)[1])
     assert n >= 20 and text == "word " * n * 50 + str(n)
+
+
+def test_takes_of_sentences_gone_from_the_text_are_pruned_unless_locked(tmp_path: Path):
+    store = DraftStore(tmp_path / "drafts")
+    store.create("d", "Kept. Gone. Locked.")
+    silence = np.zeros(2400, np.float32)
+    for n, sentence in enumerate(("Kept.", "Gone.", "Locked.")):
+        take = SentenceTake(f"k{n}", sentence, f"t{n}.flac", 0.1)
+        store.add_take("d", take, silence, SAMPLE_RATE)
+    store.set_locked("d", "t2.flac", True)
+    store.update("d", text="Kept. New.")
+    draft = store.prune("d")
+    assert [t.sentence for t in draft.takes] == ["Kept.", "Locked."]
+    assert sorted(p.name for p in store.takes_folder("d").iterdir()) == ["t0.flac", "t2.flac"]
+    assert DraftStore(tmp_path / "drafts").load("d").takes == draft.takes

@@ -256,6 +256,25 @@ class DraftStore:
             )
             return self.save(dataclasses.replace(draft, takes=takes))
 
+    def prune(self, name: str) -> Draft:
+        """Forget the takes of sentences the text no longer has (locked ones are kept), and
+        their audio files, so a draft edited for months does not keep every old take."""
+        with self._lock:
+            draft = self.load(name)
+            try:
+                sentences = {u.text for u in draft_units(draft.text) if u.spoken}
+            except UsageError:  # a malformed pause tag: keep everything until it is fixed
+                return draft
+            kept = tuple(t for t in draft.takes if t.locked or t.sentence in sentences)
+            if len(kept) == len(draft.takes):
+                return draft
+            draft = self.save(dataclasses.replace(draft, takes=kept))
+            named = {t.file for t in kept}
+            for path in self.takes_folder(name).glob("*.flac"):
+                if path.name not in named:
+                    path.unlink(missing_ok=True)
+            return draft
+
     def audio(self, name: str, take: SentenceTake) -> tuple[np.ndarray, int]:
         import soundfile as sf
 

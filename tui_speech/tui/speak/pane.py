@@ -96,7 +96,7 @@ def open_drafts(store: DraftStore, settings: Settings) -> Draft:
         draft = store.create("draft", load_draft(), lang=lang, voice=voice, speed=speed)
         name = draft.name
     store.current = name
-    return store.load(name)
+    return store.prune(name)  # takes of sentences no longer in the text go
 
 
 class SpeakPane(ReportsWorkerErrors, Vertical):
@@ -331,7 +331,7 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
     def switch_draft(self, name: str) -> None:
         self.save_draft_now()
         self.workers.cancel_group(self, "synth")
-        self.draft = self.store.load(name)
+        self.draft = self.store.prune(name)  # takes of sentences no longer in the text go
         self.store.current = name
         self._apply_draft_settings(self.draft)
         save_settings(self.settings)
