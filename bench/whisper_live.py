@@ -137,6 +137,9 @@ def main() -> None:
         f"compute: model CPU {ledger.spent:.1f} s for {ledger.heard_s:.1f} s heard"
         f" ({ledger.spent / max(ledger.heard_s, 1e-9):.2f} CPU-s per second)"
     )
+    for kind, cost in ledger.models.items():  # per call: what a quieter machine would wait
+        fixed, per_s = cost.fit()
+        print(f"  {kind}: {cost.n} calls, {fixed:.2f} CPU-s + {per_s:.3f} CPU-s per audio second")
 
 
 if __name__ == "__main__":
