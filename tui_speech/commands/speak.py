@@ -71,6 +71,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("say what to speak: TEXT, - for standard input, or --file DRAFT")
     if args.chapters and (args.file is None or args.output in (None, "-")):
         raise UsageError("--chapters writes one file per heading: it needs --file and -o FILE")
+    if args.file is not None and (args.captions or args.check):
+        # Not silently dropped: a draft's sentence takes carry their timings, but the draft
+        # renderer does not write captions or proof-listen yet.
+        raise UsageError(
+            "--captions and --check work with TEXT, not yet with --file",
+            "pipe its text in instead: tui-speech speak - < DRAFT.txt",
+        )
     if args.file is not None:
         return _speak_file(args)
     text = read_text_arg(args.text)
