@@ -58,6 +58,9 @@ def test_punctuation_on_speech_follows_the_pauses(trained_model, phrase_clips) -
     from the trained model's character times and the audio's silences."""
     recognizer = Recognizer.load(str(trained_model), "onnx", threads=1)
     clips = [phrase_clips[p] for p in PHRASES]
+    for phrase, clip in zip(PHRASES, clips, strict=True):  # said fluently: one full stop
+        chars = recognizer.decode(clip).chars
+        assert write(chars, silences=find_silences([clip], RATE)).text == phrase + "。"
     for k in range(0, len(clips), 4):
         audio, junctions = paused_speech(clips[k : k + 4])
         chars = recognizer.decode(audio).chars

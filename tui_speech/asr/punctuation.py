@@ -75,7 +75,9 @@ def _frame_rms(x: np.ndarray, frame: int) -> np.ndarray:
 
 def _quiet_runs(rms: np.ndarray, loud: float, min_s: float) -> list[tuple[float, float]]:
     """Runs of frames ``SILENCE_DB`` below ``loud`` (a NaN frame, audio we never got, is not
-    quiet), as seconds, at least ``min_s`` long."""
+    quiet), as seconds, at least ``min_s`` long, with speech on both sides: the silence before
+    the speech starts or after it ends (so far) is no pause, however a model times the
+    characters next to it (the tiny test model puts a clip's last one at its very end)."""
     import numpy as np
 
     with np.errstate(invalid="ignore"):
@@ -84,14 +86,15 @@ def _quiet_runs(rms: np.ndarray, loud: float, min_s: float) -> list[tuple[float,
     return [
         (s * FRAME_S, e * FRAME_S)
         for s, e in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True)
-        if (e - s) * FRAME_S >= min_s - 1e-9
+        if (e - s) * FRAME_S >= min_s - 1e-9 and 0 < s and e < len(rms)
     ]
 
 
 def find_silences(
     blocks: Iterable[np.ndarray], rate: int, min_s: float = 0.1
 ) -> list[tuple[float, float]]:
-    """Silent stretches (at least ``min_s`` long) of audio given as blocks of float samples.
+    """Pauses: silent stretches (at least ``min_s`` long) between speech, in audio given as
+    blocks of float samples.
 
     Memory is one number per 20 ms frame (180 000 for an hour), so long files stream through.
     """

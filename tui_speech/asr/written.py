@@ -169,9 +169,17 @@ def write(
         while start < end and spans and spans[-1].inserted and not chars[start].char.strip():
             start += 1
         text = "".join(c.char for c in chars[start:end])
+        # A token may be several characters long (<unk>, a Latin word): pieces are over the
+        # text, spans over the heard tokens.
+        owner = [k for k in range(start, end) for _ in chars[k].char]
         for piece, a, b in _clause_pieces(text, options):
-            if b > a:
-                spans.append(_span(chars, piece, range(start + a, start + b)))
+            heard = sorted(set(owner[a:b]))
+            if heard and spans and not spans[-1].inserted and spans[-1].heard[-1] >= heard[0]:
+                last = spans.pop()  # two pieces of one token: one span
+                heard = sorted(set(last.heard) | set(heard))
+                piece = last.text + piece
+            if heard:
+                spans.append(_span(chars, piece, heard))
         mark = marks.get(end - 1)
         if mark and end > start:
             t = chars[end - 1].t1

@@ -153,6 +153,7 @@ class TranscriptView(VerticalScroll, can_focus=True):
         #: The characters as written (``asr.written.Written``: marks, digits, script); None:
         #: shown as heard. The cursor still moves over the heard characters.
         self.written: Any = None
+        self._written_to = 0  # the characters ``written`` covers: chars[:_written_to]
         self._partial: tuple[Any, ...] = ()
         self._committed = 0
         #: Where a shift+arrow selection started (the cursor is its other end); None: none.
@@ -165,25 +166,31 @@ class TranscriptView(VerticalScroll, can_focus=True):
     def show(self, chars: tuple[Any, ...], written: Any = None) -> None:
         self.chars = chars
         self.written = written
+        self._written_to = len(chars) if written is not None else 0
         self._partial = ()
         self.select_from = None
         doubtful = self._doubtful()
         self.cursor = doubtful[0] if doubtful else (0 if chars else None)
         self._refresh()
 
-    def add_final(self, chars: tuple[Any, ...], written: Any = None) -> None:
-        """A finished utterance (live): its characters (and their ``written`` form) join the
-        transcript for good."""
-        if written is not None and (self.written is not None or not self.chars):
-            before = self.written.spans if self.written is not None else ()
-            self.written = type(written)(before + written.shifted(len(self.chars)).spans)
-        else:
-            self.written = None  # a final without its written form: all shown as heard
+    def add_final(self, chars: tuple[Any, ...]) -> None:
+        """A finished utterance (live): its characters join the transcript for good (shown as
+        heard until :meth:`add_written` gives their written form)."""
         self.chars = self.chars + tuple(chars)
         self._partial = ()
         self.cursor = None  # review starts when listening ends
         self._refresh()
         self.scroll_end(animate=False)
+
+    def add_written(self, written: Any, count: int) -> None:
+        """The written form of the final just added (its ``count`` characters)."""
+        first = len(self.chars) - count
+        if first != self._written_to:  # an earlier final has none: this one is shown as heard
+            return
+        before = self.written.spans if self.written is not None else ()
+        self.written = type(written)(before + written.shifted(first).spans)
+        self._written_to = len(self.chars)
+        self._refresh()
 
     def show_partial(self, chars: tuple[Any, ...], committed: int) -> None:
         """The utterance being heard: its first ``committed`` characters will not change any
@@ -200,6 +207,9 @@ class TranscriptView(VerticalScroll, can_focus=True):
 
     def _refresh(self) -> None:
         text = render_chars(self.chars, self.threshold, self.cursor, self.selection, self.written)
+        if self.written is not None and self._written_to < len(self.chars):
+            rest = self.chars[self._written_to :]  # finals that came without a written form
+            text = text + render_chars(rest, self.threshold, None)
         if self._partial:
             text = text + render_partial(self._partial, self._committed, self.threshold)
         self.query_one(".transcript-text", Static).update(text)

@@ -497,7 +497,9 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         event = message.event
         view = self.query_one(TranscriptView)
         if event.type == "final":
-            view.add_final(event.chars, message.written)
+            view.add_final(event.chars)
+            if message.written is not None:
+                view.add_written(message.written, len(event.chars))
         else:
             view.show_partial(event.chars, len(event.committed))
 
