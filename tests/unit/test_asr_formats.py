@@ -89,3 +89,21 @@ def test_an_empty_transcript_is_still_a_valid_file(fmt: str) -> None:
         assert json.loads(out)["chars"] == []
     else:
         assert out == {"txt": "\n", "jsonl": "", "srt": "", "vtt": "WEBVTT\n\n"}[fmt]
+
+
+def test_written_text_in_every_format_with_the_heard_kept_beside_it() -> None:
+    from tui_speech.asr.written import WrittenOptions
+
+    options = WrittenOptions(script="tw")  # no audio at clip.wav: the gaps are the pauses
+    assert render(SAMPLE, "txt", options) == "今天好。明天。見。\n"
+    srt = render(SAMPLE, "srt", options)
+    assert [b.splitlines()[2] for b in srt.strip().split("\n\n")] == ["今天好。", "明天。", "見。"]
+    data = json.loads(render(SAMPLE, "json", options))
+    assert data["text"] == "今天好明天见" and data["written"] == "今天好。明天。見。"
+    see = data["spans"][-2]
+    assert see == {**see, "text": "見", "heard": "见", "chars": [5], "t0": 3724.0}
+    assert data["spans"][-1] == {**data["spans"][-1], "text": "。", "confidence": None}
+    cues = [json.loads(line) for line in render(SAMPLE, "jsonl", options).splitlines()]
+    assert [(c["text"], c["written"]) for c in cues][1] == ("明天", "明天。")
+    assert [s["chars"] for s in cues[1]["spans"]] == [[0], [1], []]  # counted in the cue
+    assert render(SAMPLE, "txt") == "今天好明天见\n"  # the default of the function: as heard
