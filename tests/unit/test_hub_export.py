@@ -45,6 +45,7 @@ def test_wav2vec2_export_records_parity_and_shows_as_a_variant(hub) -> None:
     # (the ASR export keeps its weights in model.onnx.data, memory-mapped at load time).
     assert sorted(remove(ASR_ID, "onnx")) == [
         "onnx/model.onnx", "onnx/model.onnx.data", "onnx/model.onnx.json",
+        "onnx/model.onnx.verified",
     ]  # fmt: skip
     assert describe(ASR_ID).variants == ("torch",)
 

@@ -25,9 +25,10 @@ from tui_speech.asr.model import DEFAULT_MODEL, ModelInfo, find_model
 from tui_speech.errors import UsageError
 
 #: Window length and context on each side. 30 s keeps typical clips to one pass on PyTorch.
-#: onnxruntime keeps its arena at the largest window's activations: 20 s windows with 2 s of
-#: context each side peak near 1.9 GB for the real model (30 s: 2.2 GB) and cost about the
-#: same per second of audio kept (bench/asr.py), so onnx takes those.
+#: onnxruntime keeps its arena at the largest window's activations: 20 s windows peak near
+#: 1.9 GB for the real model (30 s: 2.2 GB). 2 s of context each side: the pipeline's
+#: (a sixth of the window) was 7 % slower and did not give the pipeline's text either
+#: (bench/asr_speed.py).
 CHUNK_SECONDS = 30.0
 STRIDE_SECONDS = 4.0
 WINDOWS = {"torch": (CHUNK_SECONDS, STRIDE_SECONDS), "onnx": (20.0, 2.0)}
