@@ -134,8 +134,9 @@ class OnnxBackend:
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # Speed first: pre-packed weights, the arena and memory patterns (onnxruntime's
-        # defaults) ran the full-size model 3-4x faster than without them (bench/asr.py); with
-        # 20 s windows the process peaks near 1.9 GB, inside the 2.5 GB bound.
+        # defaults) ran 20 s windows of the full-size model 1.4x faster than without them
+        # (bench/asr_speed.py); with 20 s windows `transcribe` peaks near 1.9 GB, inside the
+        # 2.5 GB bound.
         try:
             self.session = ort.InferenceSession(str(path), opts, providers=onnx_providers())
         except Exception as exc:  # onnxruntime raises its own untyped Fail/InvalidGraph errors
