@@ -26,12 +26,13 @@ from tui_speech.errors import UsageError
 
 #: Window length and context on each side. 30 s keeps typical clips to one pass on PyTorch.
 #: onnxruntime keeps its arena at the largest window's activations: 20 s windows peak near
-#: 1.9 GB for the real model (30 s: 2.2 GB). 2 s of context each side: the pipeline's
-#: (a sixth of the window) was 7 % slower and did not give the pipeline's text either
-#: (bench/asr_speed.py).
+#: 1.9 GB for the real model (30 s: 2.2 GB). Their context is transformers' for
+#: ``chunk_length_s=20`` (a sixth of the window each side), so the windows are the pipeline's
+#: and so is the text (60 s of the full-size model: equal); 2 s of context was 7 % faster
+#: but changed the text (bench/asr_speed.py).
 CHUNK_SECONDS = 30.0
 STRIDE_SECONDS = 4.0
-WINDOWS = {"torch": (CHUNK_SECONDS, STRIDE_SECONDS), "onnx": (20.0, 2.0)}
+WINDOWS = {"torch": (CHUNK_SECONDS, STRIDE_SECONDS), "onnx": (20.0, 20.0 / 6)}
 #: Windows quieter than this (RMS, full scale = 1) are digital silence: normalising them would
 #: blow the noise floor up to speech level and the model would "hear" characters in it.
 SILENCE_RMS = 10 ** (-70 / 20)

@@ -136,7 +136,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         type=float,
         default=None,
         metavar="S",
-        help="context seconds on each side of a window (default 4 with torch, 2 with onnx)",
+        help="context seconds on each side of a window (default 4 with torch, 3.33 with "
+        "onnx: the windows of transformers' chunk_length_s=20)",
     )
     return p
 
