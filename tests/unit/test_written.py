@@ -52,6 +52,17 @@ def test_options_are_checked() -> None:
     assert write(_chars("三点", [1, 1]), WrittenOptions(punct="none")).text == "三点"
 
 
+def test_without_the_audio_only_utterance_ends_are_marked() -> None:
+    # A session kept without its recording: a long gap between CTC times inside a word is no
+    # pause (CTC spikes sit anywhere in a sound), so it gets no comma; each utterance its end.
+    chars = _chars("今天天气很好我们去学校", [0.9] * 11)
+    chars[1] = CharResult("天", 1.5, 1.55, 0.9, 0.9)
+    later = [CharResult(c.char, c.t0 + 2, c.t1 + 2, 0.9, 0.9) for c in chars[2:]]
+    chars = chars[:2] + later
+    assert write(chars, utterances=[(0, 6), (6, 11)]).text == "今天天气很好。我们去学校。"
+    assert write(chars).text == "今天天气很好我们去学校。"
+
+
 def test_punctuation_on_speech_follows_the_pauses(trained_model, phrase_clips) -> None:
     """Four phrases said with a pause of 0.4 s, none, and 1.2 s between them: a comma at the
     short pause, nothing where there was none, a full stop at the long one and at the end –

@@ -16,7 +16,9 @@ A pause is the silence in the audio between two characters' CTC times (:func:`fi
 20 ms frames 30 dB below the loud ones), not the gap between the times alone: CTC marks a
 character with a short spike that can sit anywhere in its sound, so two characters of fluent
 speech can be a second apart (the tiny test model) while the audio between them never falls
-silent. Without the audio (a session recorded without ``--record``) the gap is the pause.
+silent. So without the audio (a session recorded without ``--record``) there are no commas,
+only the end marks of the utterances its VAD cut: a gap between CTC times is no evidence of a
+pause, and a comma inside a word is worse than none.
 
 The thresholds were set by measurement (``python -m bench.written punct``): inside Kokoro's
 phrases the audio is never silent for more than 0.04 s, and a pause of 0.2-1.0 s measures just
@@ -184,7 +186,10 @@ def _heard(c: CharResult) -> bool:
 def pause_utterances(
     chars: Sequence[CharResult], silences: Silences | None, pause_s: float = SENTENCE_PAUSE_S
 ) -> list[tuple[int, int]]:
-    """The utterances of a file: runs of characters split where the speaker pauses long."""
+    """The utterances of a file: runs of characters split where the speaker pauses long.
+    Without the audio's silences nothing tells a pause, so it is all one utterance."""
+    if silences is None:
+        return [(0, len(chars))] if chars else []
     out: list[tuple[int, int]] = []
     start = 0
     for i in range(1, len(chars)):
@@ -213,7 +218,8 @@ class PausePunctuator:
             heard = [i for i in range(start, end) if _heard(chars[i])]
             if not heard:
                 continue
-            for a, b in zip(heard, heard[1:], strict=False):
+            pairs = zip(heard, heard[1:], strict=False) if silences is not None else ()
+            for a, b in pairs:
                 if pause_between(chars[a], chars[b], silences) >= self.comma_pause_s:
                     out[a] = self._end_mark(chars[a], COMMA)
             out[heard[-1]] = self._end_mark(chars[heard[-1]], PERIOD)

@@ -153,8 +153,8 @@ def write(
 
     ``utterances``: ``(start, end)`` index ranges the speaker said as one (a live session's
     finals); by default a file's are found from its long pauses. ``silences``: the audio's
-    silent stretches (``punctuation.find_silences``), which tell pauses best; without them the
-    gaps between the character times stand in.
+    silent stretches (``punctuation.find_silences``), which tell the pauses; without them
+    there are no commas, only the utterances' end marks (CTC times alone do not tell a pause).
     """
     if options.as_heard:
         return Written(tuple(_span(chars, c.char, (i,)) for i, c in enumerate(chars)))
