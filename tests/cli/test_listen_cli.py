@@ -87,8 +87,8 @@ def test_a_wav_stream_on_stdin_is_detected_resampled_and_mixed_down(
     sf.write(buf, np.stack([audio, audio], axis=1), 48_000, format="WAV", subtype="FLOAT")
     r = cli(*listen_args(trained_model, "--stdin", "--no-session"), stdin=buf.getvalue())
     assert r.returncode == 0, r.stderr.decode()
-    # Text mode in a pipe: one line per final.
-    assert r.stdout.decode().splitlines() == list(PHRASES[:2])
+    # Text mode in a pipe: one line per final, written with its end mark.
+    assert r.stdout.decode().splitlines() == [f"{p}。" for p in PHRASES[:2]]
 
 
 def test_eof_finalises_the_utterance_still_being_spoken(cli, trained_model, phrase_clips) -> None:
@@ -214,7 +214,7 @@ def test_bad_input_gets_one_line_and_no_traceback(cli, trained_model, phrase_cli
     model = listen_args(trained_model)
     # An odd byte count: the stray byte is reported, everything before it transcribed.
     r = cli(*model, "--stdin", "--no-session", stdin=s16(speech(phrase_clips, n=1)) + b"\x01")
-    assert r.returncode == 0 and r.stdout.decode().splitlines() == [PHRASES[0]]
+    assert r.returncode == 0 and r.stdout.decode().splitlines() == [f"{PHRASES[0]}。"]
     assert b"1 stray byte(s) dropped" in r.stderr
     cases = [
         (["--stdin", "--rate", "0"], b"", 2, "0 Hz is not an audio sample rate; try 16000"),

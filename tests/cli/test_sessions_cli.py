@@ -23,16 +23,17 @@ def test_list_show_and_export_a_session(cli, trained_model, phrase_clips, tmp_pa
     assert [line.split("] ")[1] for line in shown[1:]] == list(PHRASES[:2])
 
     srt = cli("sessions", "export", sid, "--format", "srt").stdout.decode()
-    assert srt.startswith("1\n00:00:01,") and f"\n{PHRASES[1]}\n" in srt and "\n2\n" in srt
+    assert srt.startswith("1\n00:00:01,") and f"\n{PHRASES[1]}。\n" in srt and "\n2\n" in srt
     vtt = cli("sessions", "export", "last", "-f", "vtt").stdout.decode()
     assert vtt.startswith("WEBVTT") and PHRASES[0] in vtt
     out = tmp_path / "s.json"
     assert cli("sessions", "export", sid, "-f", "json", "-o", str(out)).returncode == 0
     data = json.loads(out.read_text())
-    assert data["text"] == f"{PHRASES[0]} {PHRASES[1]}"
+    assert data["text"] == f"{PHRASES[0]} {PHRASES[1]}"  # as heard; and as written:
+    assert data["written"] == f"{PHRASES[0]}。{PHRASES[1]}。"
     assert data["chars"][0]["alternatives"]
     txt = cli("sessions", "export", sid, "-f", "txt").stdout.decode()
-    assert txt == f"{PHRASES[0]} {PHRASES[1]}\n"
+    assert txt == f"{PHRASES[0]}。{PHRASES[1]}。\n"
 
     missing = cli("sessions", "show", "nope")
     assert missing.returncode == 2 and "no session 'nope'" in missing.stderr.decode()

@@ -83,9 +83,13 @@ async def test_transcribe_review_replay_and_export(make_app, tiny_asr, speech_fi
         assert "tiny-zh (torch)" in app.sub_title
         assert chars and view.chars == chars
         content = app.query_one(".transcript-text", Static).visual
-        assert content.plain == "".join(c.char for c in chars)
-        # Every character carries the colour of its confidence step.
-        for i, c in enumerate(chars):
+        # Shown as written: the heard characters in order, with inserted marks between them.
+        plain = content.plain
+        heard_at = [i for i, ch in enumerate(plain) if ch not in "，。？"]
+        assert "".join(plain[i] for i in heard_at) == "".join(c.char for c in chars)
+        assert plain.endswith("。")
+        # Every heard character carries the colour of its confidence step.
+        for i, c in zip(heard_at, chars, strict=True):
             styles = " ".join(str(s.style) for s in content.spans if s.start <= i < s.end)
             assert f"$confidence-{bucket(c.confidence)}" in styles
 
@@ -361,7 +365,7 @@ async def test_audio_piped_into_the_app_is_transcribed_live(trained_model, phras
             # The sentences arrived one by one while the pipe was read, then the whole of it.
             assert finals == list(PHRASES[:2])
             text = app.query_one(".transcript-text", Static).visual.plain
-            assert text == "".join(PHRASES[:2])
+            assert text == "".join(f"{p}。" for p in PHRASES[:2])
             (session,) = get_paths().sessions.glob("*.jsonl")
             assert '"source": "stdin"' in session.read_text(encoding="utf-8")
 

@@ -39,6 +39,8 @@ OPTIONS = {
     "--max-utterance": 20.0,
     "--queue": 32,
     "--hotwords": "terms.txt",
+    "--punct": "none",
+    "--script": "tw",
 }
 
 
@@ -64,10 +66,10 @@ def test_the_flags_and_listen_toml_are_the_same_settings(tmp_path):
     listen.add_parser(parser.add_subparsers())
     options = {**OPTIONS, "--model": "local/tiny", "--precision": "int8"}
     flags = [str(x) for kv in options.items() for x in kv]
-    args = parser.parse_args(["listen", "--record", "--no-vad", *flags])
+    args = parser.parse_args(["listen", "--record", "--no-vad", "--itn", *flags])
     from_cli = listen.settings_from(args)
     listen_settings_path().parent.mkdir(parents=True, exist_ok=True)
-    toml = listen_toml(options, record=True) + "vad = false\n"
+    toml = listen_toml(options, record=True) + "vad = false\nitn = true\n"
     listen_settings_path().write_text(toml, encoding="utf-8")
     from_pane = load_listen_settings()
     assert from_pane == from_cli
@@ -120,17 +122,21 @@ async def test_both_faces_make_the_same_session_from_the_same_options(
     # No model named in either face: both take the store's only ASR model (the default rule).
     model_id = register_model(trained_model)
 
-    flags = [str(x) for kv in OPTIONS.items() for x in kv]
+    terms = tmp_path / "terms.txt"
+    terms.write_text("学校\t2\n", encoding="utf-8")
+    options = {**OPTIONS, "--hotwords": str(terms)}
+    flags = [str(x) for kv in options.items() for x in kv]
     cli = subprocess.run(
         [sys.executable, "-m", "tui_speech", "listen", "--file", str(wav), "--realtime",
-         "--record", "--format", "jsonl", *flags],
+         "--record", "--itn", "--format", "jsonl", *flags],
         capture_output=True, env=cli_env, cwd=ROOT, timeout=300,
     )  # fmt: skip
     assert cli.returncode == 0, cli.stderr.decode()
     (from_cli,) = sessions(isolated_home)
 
     listen_settings_path().parent.mkdir(parents=True, exist_ok=True)
-    listen_settings_path().write_text(listen_toml(OPTIONS, record=True), encoding="utf-8")
+    toml = listen_toml(options, record=True) + "itn = true\n"
+    listen_settings_path().write_text(toml, encoding="utf-8")
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("f2")

@@ -55,7 +55,7 @@ async def test_sessions_list_opens_and_deletes(make_app):
         await settle(pilot)
         assert not isinstance(app.screen, SessionsScreen)
         view = app.query_one(TranscriptView)
-        assert app.query_one(".transcript-text", Static).visual.plain == "你好世界 今天天气很好"
+        assert app.query_one(".transcript-text", Static).visual.plain == "你好世界。今天天气很好。"
         assert "session 20250101-090000" in str(app.query_one("#listen-status", Static).visual)
         assert view.has_focus
         view.cursor = 0
