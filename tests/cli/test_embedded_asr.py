@@ -54,6 +54,15 @@ def test_transcribe_with_no_model_pulled_uses_the_embedded_recogniser(
     assert explicit.returncode == 0
     # The text format may punctuate; the characters heard are the same.
     assert _han(explicit.stdout.decode()) == _han(data["text"])
+    # A folder of them: the batch runs on the embedded recogniser too, and a rerun skips it.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    wav.rename(folder / "two.wav")
+    batch = cli("transcribe", str(folder), "-o", str(tmp_path / "out"), "-f", "txt")
+    assert batch.returncode == 0, batch.stderr.decode()
+    assert _han((tmp_path / "out" / "two.txt").read_text()) == _han(data["text"])
+    again = cli("transcribe", str(folder), "-o", str(tmp_path / "out"), "-f", "txt")
+    assert again.returncode == 0 and "1 already done" in again.stderr.decode()
 
 
 def test_listen_stdin_with_no_model_pulled_gives_a_final_per_sentence(cli, two_sentences) -> None:

@@ -36,7 +36,6 @@ from tui_speech.fileio import atomic_write_text
 
 if TYPE_CHECKING:
     from tui_speech.asr.hotwords import Hotword
-    from tui_speech.asr.model import ModelInfo
     from tui_speech.asr.recognizer import Recognizer, Transcript
     from tui_speech.audio.reader import AudioInfo
 
@@ -156,14 +155,14 @@ class RecognizerSpec:
         return settings
 
 
-def model_revision(info: ModelInfo) -> str:
+def model_revision(model_folder: Path) -> str:
     """Which version of the model's weights a folder holds: the Hub commit for a pulled model,
     else a fingerprint of its files' sizes and times (a re-saved model is a new revision)."""
     from tui_speech.config import get_paths
     from tui_speech.hub.store import read_manifest
 
     store = get_paths().models.resolve()
-    folder = info.path.resolve()
+    folder = model_folder.resolve()
     if folder.is_relative_to(store):
         model_id = "/".join(folder.relative_to(store).parts[:2])
         pulled = read_manifest(model_id)

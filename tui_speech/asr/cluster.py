@@ -73,7 +73,7 @@ class _Worker:
         self.error: TuiSpeechError | None = None
         try:
             self.recognizer = spec.load()
-            self.revision = model_revision(self.recognizer.info)
+            self.revision = model_revision(self.recognizer.info.path)
         except TuiSpeechError as exc:  # said by ready(): the driver stops the run with it
             self.error = exc
 

@@ -7,7 +7,15 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
+from tui_speech.asr.model import DEFAULT_MODEL  # light: no numpy, no model
 from tui_speech.errors import Action, ActionName, TuiSpeechError, UsageError
+
+#: ``--model`` of every command that transcribes (transcribe, listen): the rule is
+#: ``asr.model.default_model``.
+MODEL_HELP = (
+    f"repo id, directory, or 'embedded' (default: {DEFAULT_MODEL} if it is in the store, else "
+    "the first stored ASR model, else the embedded Whisper base)"
+)
 
 
 def read_text_arg(text: str) -> str:

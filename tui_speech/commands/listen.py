@@ -16,9 +16,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tui_speech.asr.model import DEFAULT_MODEL  # light: no numpy, no model
 from tui_speech.audio.rates import ASR_RATE
 from tui_speech.commands._common import (
+    MODEL_HELP,
     add_hotwords_option,
     add_written_options,
     written_options,
@@ -49,8 +49,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument(
         "--model",
         default=None,
-        help=f"repo id or directory (default: {DEFAULT_MODEL} if it is in the store, "
-        "else the first ASR model there)",
+        help=MODEL_HELP,
     )
     p.add_argument("--backend", choices=LISTEN_CHOICES["backend"], default=d.backend)
     p.add_argument(

@@ -17,8 +17,8 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from tui_speech.asr.model import DEFAULT_MODEL  # light: no numpy, no model
 from tui_speech.commands._common import (
+    MODEL_HELP,
     add_hotwords_option,
     add_written_options,
     print_error,
@@ -51,8 +51,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument(
         "--model",
         default=None,
-        help=f"repo id or directory (default: {DEFAULT_MODEL} if it is in the store, "
-        "else the first ASR model there)",
+        help=MODEL_HELP,
     )
     p.add_argument(
         "--backend",
@@ -263,6 +262,7 @@ def _run_batch(args: argparse.Namespace, formats: tuple[str, ...]) -> int:
     )
     from tui_speech.asr.formats import render
     from tui_speech.asr.model import find_model
+    from tui_speech.asr.whisper import is_embedded
 
     outdir: Path = args.output
     if args.ray is not None:
@@ -271,12 +271,18 @@ def _run_batch(args: argparse.Namespace, formats: tuple[str, ...]) -> int:
         import_ray()  # a missing extra is said before any model work
     items = plan_inputs(args.files, args.glob)
     spec = _spec(args)
-    info = find_model(spec.model, need=spec.backend, precision=_graph_precision(spec))
-    if Path(spec.model).expanduser().is_dir():  # a Ray worker's folder is not ours
-        spec = replace(spec, model=str(info.path))
+    if is_embedded(spec.model):
+        from tui_speech.hub.embedded import WHISPER_ID, embedded_whisper_dir
+
+        name, folder = WHISPER_ID, embedded_whisper_dir()
+    else:
+        info = find_model(spec.model, need=spec.backend, precision=_graph_precision(spec))
+        name, folder = info.name, info.path
+        if Path(spec.model).expanduser().is_dir():  # a Ray worker's folder is not ours
+            spec = replace(spec, model=str(info.path))
     written = written_options(args)  # how text is written changes the outputs too
     options = {**spec.text_options(), "written": asdict(written)}
-    settings = BatchSettings(info.name, model_revision(info), options)
+    settings = BatchSettings(name, model_revision(folder), options)
     engine: Any
     if args.ray is not None:
         from tui_speech.asr.cluster import RayEngine
