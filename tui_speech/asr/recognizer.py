@@ -60,6 +60,18 @@ class Transcript:
         return float(np.mean([c.confidence for c in self.chars]))
 
 
+def checked_samples(samples: np.ndarray) -> np.ndarray:
+    """``samples`` as float32, or a one-line error for what no recogniser can transcribe."""
+    samples = np.asarray(samples, dtype=np.float32)
+    if samples.ndim != 1:
+        raise UsageError(f"expected mono samples, got an array of shape {samples.shape}")
+    if len(samples) == 0:
+        raise UsageError("no audio samples to transcribe")
+    if not np.isfinite(samples).all():
+        raise UsageError("the audio holds NaN or infinite samples")
+    return samples
+
+
 class Recognizer:
     """A wav2vec2 CTC model ready to transcribe (see the module docstring)."""
 
@@ -208,13 +220,7 @@ class Recognizer:
 
     def decode(self, samples: np.ndarray) -> Transcript:
         """Transcribe a float32 16 kHz mono array (windowed when longer than one chunk)."""
-        samples = np.asarray(samples, dtype=np.float32)
-        if samples.ndim != 1:
-            raise UsageError(f"expected mono samples, got an array of shape {samples.shape}")
-        if len(samples) == 0:
-            raise UsageError("no audio samples to transcribe")
-        if not np.isfinite(samples).all():
-            raise UsageError("the audio holds NaN or infinite samples")
+        samples = checked_samples(samples)
         chars = list(self.iter_chars([samples]))
         return self._transcript(chars, len(samples) / self.sample_rate, "")
 

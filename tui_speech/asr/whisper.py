@@ -39,8 +39,8 @@ from typing import Any
 import numpy as np
 
 from tui_speech.asr.ctc import CharResult
+from tui_speech.asr.recognizer import checked_samples
 from tui_speech.audio.rates import ASR_RATE
-from tui_speech.errors import UsageError
 from tui_speech.hub.embedded import WHISPER_ID
 
 #: What ``--model`` takes for the embedded recogniser (its store id works too).
@@ -290,13 +290,7 @@ class WhisperRecognizer:
 
     def decode(self, samples: np.ndarray) -> Any:
         """Transcribe a float32 16 kHz mono array into a ``Transcript``."""
-        samples = np.asarray(samples, dtype=np.float32)
-        if samples.ndim != 1:
-            raise UsageError(f"expected mono samples, got an array of shape {samples.shape}")
-        if len(samples) == 0:
-            raise UsageError("no audio samples to transcribe")
-        if not np.isfinite(samples).all():
-            raise UsageError("the audio holds NaN or infinite samples")
+        samples = checked_samples(samples)
         quiet = len(samples) < self.min_samples() or _silent(samples)
         chars = [] if quiet else self._chars(samples)
         return self._transcript(chars, len(samples) / self.sample_rate, "")
