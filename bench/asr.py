@@ -94,6 +94,13 @@ def peak_rss_mb(cmd: list[str]) -> tuple[float, int, str]:
     a child of this multi-GB process would report this process's peak, not its own.
     """
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+    peak_kb = watch_peak_kb(proc)
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    return peak_kb / 1024, proc.returncode, err
+
+
+def watch_peak_kb(proc: subprocess.Popen) -> int:
+    """Poll a running process's own VmHWM until it exits; the highest seen, in kB."""
     status = Path(f"/proc/{proc.pid}/status")
     peak_kb = 0
     while proc.poll() is None:
@@ -104,8 +111,7 @@ def peak_rss_mb(cmd: list[str]) -> tuple[float, int, str]:
         except (OSError, ValueError):
             pass
         time.sleep(0.05)
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    return peak_kb / 1024, proc.returncode, err
+    return peak_kb
 
 
 def main() -> None:

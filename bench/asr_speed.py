@@ -48,20 +48,13 @@ print(p(x)["text"])
 
 def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     """Wall seconds, peak RSS (MB, the process's own VmHWM) and stdout of ``cmd``."""
+    from asr import watch_peak_kb
+
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         # Files, not pipes: a JSON transcript is larger than a pipe's buffer.
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=ROOT)
-        status = Path(f"/proc/{proc.pid}/status")
-        peak_kb = 0
-        while proc.poll() is None:
-            try:
-                for line in status.read_text().splitlines():
-                    if line.startswith("VmHWM:"):
-                        peak_kb = max(peak_kb, int(line.split()[1]))
-            except (OSError, ValueError):
-                pass
-            time.sleep(0.05)
+        peak_kb = watch_peak_kb(proc)
         wall = time.perf_counter() - started
         out.seek(0)
         err.seek(0)
