@@ -15,7 +15,9 @@ import pytest
 import soundfile as sf
 
 from tests.conftest import ROOT
+from tests.unit.test_word_timings import _speech_gaps
 from tui_speech.errors import UsageError
+from tui_speech.tts.captions import Timeline
 from tui_speech.tts.drafts import DraftStore, SentenceTake, draft_units, export, render
 from tui_speech.tts.engine import SAMPLE_RATE, load_engine
 from tui_speech.tts.pauses import split_pauses
@@ -74,6 +76,35 @@ def test_pause_tags_give_exactly_that_silence_in_speak_and_in_drafts(tmp_path: P
     rendered = np.concatenate([r.audio for r in render(draft, store, engine=engine)])
     assert abs(_longest_silence(rendered) - 0.3) < 0.010
     assert len(engine.calls) == 4  # a pause costs no synthesis
+
+
+@pytest.mark.slow
+def test_word_timings_of_a_rendered_draft_follow_its_audio_beside_pause_tags(tmp_path: Path):
+    """A sentence beside a pause tag is trimmed again (the tag alone sets the silence): its
+    words move with the cut, in the render that made the take and in one reading it back."""
+    store = DraftStore(tmp_path / "drafts")
+    text = "Hello there. [pause:300ms] One, two, three. [pause:200ms] Good night."
+    draft = store.create("timed", text)
+    for made in (True, False):
+        rendered = list(render(draft, store))
+        assert all(r.synthesized == made for r in rendered if r.unit.spoken)
+        timeline = Timeline()  # the draft's take, as the Speak pane adds it up
+        for r in rendered:
+            assert all(0 <= w.start < w.end <= len(r.audio) for w in r.words), r.unit
+            timeline.add_audio(r.words, len(r.audio), r.sample_rate)
+        words = timeline.words
+        assert [w.text for w in words] == "Hello there One two three Good night".split()
+        audio = np.concatenate([r.audio for r in rendered])
+        for prev, word in zip(words, words[1:], strict=False):
+            assert prev.end <= word.start + 1e-9
+        gaps = _speech_gaps(audio, SAMPLE_RATE)
+        assert len(gaps) >= 2  # the two tags
+        for gap_start, gap_end in gaps:
+            before = max((w for w in words if w.end <= gap_start + 0.08), key=lambda w: w.end)
+            after = min((w for w in words if w.start >= gap_end - 0.08), key=lambda w: w.start)
+            assert abs(before.end - gap_start) <= 0.08, (before, gap_start)
+            assert abs(after.start - gap_end) <= 0.08, (after, gap_end)
+        draft = store.load("timed")
 
 
 @pytest.mark.slow

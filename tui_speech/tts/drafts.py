@@ -353,10 +353,43 @@ def write_text_file(path: Path, text: str) -> Path:
 
 
 @dataclass(frozen=True)
+class Piece:
+    """Where a rendered unit's audio can be read again (:meth:`read`) instead of being kept:
+    its take's file, shaped as :func:`render` shaped it beside a pause tag, or a pause's
+    silence. A long draft's whole take is a list of these, not one array."""
+
+    samples: int
+    file: Path | None = None  # None: ``samples`` of silence
+    #: (pause_s, lead_in) given to ``pipeline.shape_pauses``; None: the file as it is.
+    shape: tuple[float, float] | None = None
+
+    def read(self) -> np.ndarray:
+        import numpy as np
+        import soundfile as sf
+
+        from tui_speech.tts.pipeline import shape_pauses
+
+        if self.file is None:
+            return np.zeros(self.samples, np.float32)
+        try:
+            audio, rate = sf.read(self.file, dtype="float32")
+        except (OSError, RuntimeError) as exc:  # soundfile's LibsndfileError is a RuntimeError
+            raise UsageError(f"a take's audio is gone: {self.file.name} ({exc})",
+                             "render the draft again") from None  # fmt: skip
+        if self.shape is None:
+            return audio
+        pause, lead_in = self.shape
+        return shape_pauses(audio, pause, int(rate), lead_in=lead_in)
+
+
+@dataclass(frozen=True)
 class RenderedUnit:
     """A unit's audio as it goes into the draft's whole audio (lazy results of :func:`render`).
 
     ``synthesized`` is True when this render made the audio, False when a take was reused.
+    ``words``: when each word sounds in ``audio`` (samples; the take's own ``words`` are in
+    its file's samples, which differ beside a pause tag). ``piece``: how to read ``audio``
+    again from the store (None when rendered without one).
     """
 
     unit: Unit
@@ -365,6 +398,8 @@ class RenderedUnit:
     take: SentenceTake | None = None
     synthesized: bool = False
     warnings: tuple[str, ...] = field(default=())
+    words: tuple[Any, ...] = ()
+    piece: Piece | None = None
 
 
 def render(
@@ -388,7 +423,7 @@ def render(
     import numpy as np
 
     from tui_speech.tts.engine import SAMPLE_RATE
-    from tui_speech.tts.pipeline import LEAD_IN, Pipeline, shape_pauses
+    from tui_speech.tts.pipeline import Pipeline, kept_span, shape_pauses
 
     units = draft_units(draft.text)
     if not any(u.spoken for u in units):
@@ -398,8 +433,9 @@ def render(
         pipeline._engine = engine
     for unit in units[start:]:
         if not unit.spoken:
-            yield RenderedUnit(unit, np.zeros(round(unit.pause * SAMPLE_RATE), np.float32),
-                               SAMPLE_RATE)  # fmt: skip
+            silence = round(unit.pause * SAMPLE_RATE)
+            yield RenderedUnit(unit, np.zeros(silence, np.float32), SAMPLE_RATE,
+                               piece=Piece(silence))  # fmt: skip
             continue
         take = take_for(draft, unit) if store is not None else None
         redo_it = unit.index in redo and not (take is not None and take.locked)
@@ -415,12 +451,40 @@ def render(
                                 len(audio) / rate, words=words)  # fmt: skip
             if store is not None:
                 draft = store.add_take(draft.name, take, audio, rate)
-        # Beside a pause tag the tag alone sets the silence (as in ``speak``'s plan).
-        before = unit.index + 1 < len(units) and units[unit.index + 1].kind == "pause"
-        after = unit.index > 0 and units[unit.index - 1].kind == "pause"
-        if before or after:
-            audio = shape_pauses(audio, 0.0 if before else 60.0, lead_in=0.0 if after else LEAD_IN)
-        yield RenderedUnit(unit, audio, rate, take, made, warnings)
+        shape = _shape_beside_pauses(units, unit)
+        words = take.words
+        if shape is not None:
+            pause, lead_in = shape
+            # The words move with the trim, as the pipeline moves a chunk's (what is cut from
+            # the front is lost; nothing is placed past the end).
+            cut = kept_span(audio, pause, rate, lead_in=lead_in)[0]
+            audio = shape_pauses(audio, pause, rate, lead_in=lead_in)
+            words = _moved(words, cut, len(audio))
+        piece = None
+        if store is not None:
+            piece = Piece(len(audio), store.takes_folder(draft.name) / take.file, shape)
+        yield RenderedUnit(unit, audio, rate, take, made, warnings, words, piece)
+
+
+def _shape_beside_pauses(units: list[Unit], unit: Unit) -> tuple[float, float] | None:
+    """Beside a pause tag the tag alone sets the silence (as in ``speak``'s plan): the
+    (pause_s, lead_in) a sentence's take is trimmed to there, None elsewhere."""
+    from tui_speech.tts.pipeline import LEAD_IN
+
+    before = unit.index + 1 < len(units) and units[unit.index + 1].kind == "pause"
+    after = unit.index > 0 and units[unit.index - 1].kind == "pause"
+    if not (before or after):
+        return None
+    return 0.0 if before else 60.0, 0.0 if after else LEAD_IN
+
+
+def _moved(words: tuple[Any, ...], cut: int, length: int) -> tuple[Any, ...]:
+    """Word timings of audio whose first ``cut`` samples were dropped, ``length`` kept."""
+
+    def at(sample: int) -> int:
+        return min(max(0, sample - cut), length)
+
+    return tuple(dataclasses.replace(w, start=at(w.start), end=at(w.end)) for w in words)
 
 
 def _synthesize(
