@@ -68,3 +68,16 @@ def test_rm_deletes_a_session_and_its_audio(cli, trained_model, phrase_clips) ->
     assert r.returncode == 0
     assert r.stderr.decode() == "deleted session 20990101-000000 (1 utterance)\n"
     assert cli("sessions", "list").stderr.decode().startswith("no sessions yet")
+
+
+def test_last_is_the_newest_of_two_sessions_started_in_one_second(cli) -> None:
+    from tui_speech.asr.sessions import SessionWriter
+    from tui_speech.config import get_paths
+
+    for sid, text in [("20990101-000000", "你好"), ("20990101-000000-2", "再见")]:
+        w = SessionWriter(get_paths().sessions, "m", "stdin", sid=sid)  # new_session_id's ids
+        w.add_final(text, 0.0, 0.5, ())
+        w.close()
+    listing = cli("sessions", "list").stdout.decode().splitlines()
+    assert [line.split()[0] for line in listing[1:]] == ["20990101-000000", "20990101-000000-2"]
+    assert cli("sessions", "show", "last").stdout.decode().endswith("] 再见\n")

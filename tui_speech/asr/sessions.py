@@ -10,6 +10,8 @@ A final may also carry ``"corrections": [{"start", "end", "text"}, ...]``: what 
 over a run ``[start, end)`` of its heard ``chars`` (see :class:`Correction`). The heard
 characters are never changed; what a session *says* (its text, transcript, cues) is the heard
 characters with the corrections applied. :mod:`tui_speech.asr.corrections` writes them.
+An export keeps both (:func:`session_heard`): the heard characters as heard, the corrections
+in the written form (``asr.written.export_session``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -181,11 +183,20 @@ def load_session(path: Path) -> SessionInfo:
     )
 
 
+def _age(path: Path) -> tuple[str, int]:
+    """The order sessions were started in: by id, and a second session started in the same
+    second (``…-2``, see :func:`new_session_id`) after the first (as text it sorts before)."""
+    base, _, n = path.stem.rpartition("-")
+    if base and n.isdigit() and len(n) < 6:  # 20250101-090000-2, not the time of 20250101-090000
+        return base, int(n)
+    return path.stem, 1
+
+
 def list_sessions(folder: Path) -> list[SessionInfo]:
     """Every session in ``folder``, oldest first."""
     if not folder.is_dir():
         return []
-    return [load_session(p) for p in sorted(folder.glob("*.jsonl"))]
+    return [load_session(p) for p in sorted(folder.glob("*.jsonl"), key=_age)]
 
 
 def find_session(folder: Path, sid: str) -> SessionInfo:
@@ -314,6 +325,57 @@ def session_chars(info: SessionInfo) -> list[tuple[CharResult, Origin]]:
     return out
 
 
+@dataclass(frozen=True)
+class HeardSession:
+    """A session as the model heard it, and where each character of :func:`session_chars` (the
+    session as written) comes from in it."""
+
+    chars: tuple[CharResult, ...]
+    """Every final's heard characters, with their confidences and times, a space between two
+    utterances (as :func:`session_chars` has one)."""
+    utterances: tuple[tuple[int, int], ...]
+    """Each final's characters (one with any) as a range of ``chars``."""
+    sources: tuple[tuple[tuple[int, ...], bool], ...]
+    """Per character of :func:`session_chars`: the indices into ``chars`` it stands for (a
+    correction's characters: the whole run it replaced) and whether the user wrote it."""
+    deleted: tuple[tuple[int, int], ...]
+    """Runs of ``chars`` the user corrected to nothing: no written character stands for them."""
+
+
+def session_heard(info: SessionInfo) -> HeardSession:
+    """The session as heard beside the session as written (see :class:`HeardSession`)."""
+    chars: list[CharResult] = []
+    starts: list[int] = []  # where each final's characters begin in ``chars``
+    utterances: list[tuple[int, int]] = []
+    corrected: set[Origin] = set()
+    deleted: list[tuple[int, int]] = []
+    for n, final in enumerate(info.finals):
+        heard = final_chars(final)
+        if chars and heard:  # the space session_chars puts between two utterances
+            chars.append(CharResult(" ", chars[-1].t1, chars[-1].t1, 1.0, 1.0))
+        start = len(chars)
+        starts.append(start)
+        chars.extend(heard)
+        if heard:
+            utterances.append((start, len(chars)))
+        for c in final_corrections(final):
+            corrected.add((n, c.start, c.end))
+            if not c.text:
+                deleted.append((start + c.start, start + c.end))
+    written = [o for _, o in session_chars(info)]
+    sources: list[tuple[tuple[int, ...], bool]] = []
+    for i, origin in enumerate(written):
+        if origin is None:
+            # The space between two utterances: the heard one before the next utterance.
+            later = (written[k] for k in range(i + 1, len(written)))
+            after = next((o for o in later if o is not None), None)
+            sources.append(((starts[after[0]] - 1,) if after else (), False))
+            continue
+        n, a, b = origin
+        sources.append((tuple(range(starts[n] + a, starts[n] + b)), origin in corrected))
+    return HeardSession(tuple(chars), tuple(utterances), tuple(sources), tuple(deleted))
+
+
 def session_cues(info: SessionInfo) -> list[Any]:
     """Subtitle cues: one per utterance (the VAD already split at the pauses), long ones split
     at the usual length limits; the text is as written."""
@@ -326,11 +388,13 @@ def session_cues(info: SessionInfo) -> list[Any]:
     return cues
 
 
-def session_transcript(info: SessionInfo) -> Any:
-    """The whole session as one Transcript, as written (for the txt/json/jsonl writers)."""
+def session_transcript(info: SessionInfo, chars: Sequence[CharResult] | None = None) -> Any:
+    """The whole session as one Transcript: as written (what the Listen pane shows and moves
+    over), or holding ``chars`` (``session_heard(info).chars``: as heard, for exports)."""
     from tui_speech.asr.recognizer import Transcript
 
-    chars = [c for c, _ in session_chars(info)]
+    if chars is None:
+        chars = [c for c, _ in session_chars(info)]
     return Transcript(
         text="".join(c.char for c in chars),
         chars=tuple(chars),
