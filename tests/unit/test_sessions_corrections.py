@@ -128,3 +128,49 @@ def test_only_corrected_utterances_of_recorded_sessions_become_clips(tmp_path) -
         sessions_dataset([find_session(folder, "rec")], tmp_path / "data")
     with pytest.raises(UsageError, match="recorded without audio"):
         sessions_dataset([find_session(folder, "plain")], tmp_path / "other")
+
+
+def test_a_corrected_session_exports_what_was_heard_and_the_correction_as_written(
+    tmp_path,
+) -> None:
+    from tui_speech.asr.written import AS_HEARD, WrittenOptions
+    from tui_speech.commands.sessions import export_text
+
+    w = SessionWriter(tmp_path, "m", "stdin", sid="s1")
+    w.add_final("今天汽很好", 0.9, 2.0, heard("今天汽很好", 1.0))
+    w.add_final("我们三点见", 2.4, 3.5, heard("我们三点见", 2.5))
+    w.close()
+    correct(w.path, 0, 2, 3, "天气")  # 汽 -> 天气
+    correct(w.path, 1, 1, 2, "")  # 们 deleted
+    info = find_session(tmp_path, "s1")
+    model = heard("今天汽很好", 1.0) + (None,) + heard("我们三点见", 2.5)
+
+    options = WrittenOptions(itn=True, script="tw")
+    data = json.loads(export_text(info, "json", options))
+    # What the model heard, with its confidences and times, not the user's text.
+    assert data["text"] == "今天汽很好 我们三点见"
+    for c, m in zip(data["chars"], model, strict=True):
+        if m is not None:
+            assert (c["char"], c["confidence"]) == (m.char, 0.5)
+            assert (c["t0"], c["t1"]) == pytest.approx((m.t0, m.t1))
+    # Written: marks, digits and Taiwan script around the user's text, which is converted too.
+    assert data["written"] == "今天天氣很好。我3點見。"
+    assert export_text(info, "txt", options) == "今天天氣很好。我3點見。\n"
+    fixes = [s for s in data["spans"] if s.get("corrected")]
+    # Each correction is one span over the model's characters it replaced, at their times;
+    # its confidence is the user's (1.0), the model's stays in chars.
+    assert fixes == [
+        {"text": "天氣", "t0": 1.4, "t1": 1.5, "confidence": 1.0, "heard": "汽", "chars": [2],
+         "corrected": True},
+        {"text": "", "t0": 2.7, "t1": 2.8, "confidence": 1.0, "heard": "们", "chars": [7],
+         "corrected": True},
+    ]  # fmt: skip
+    three = next(s for s in data["spans"] if s["text"] == "3")
+    assert (three["heard"], three["chars"], three["confidence"]) == ("三", [8], 0.5)
+    for s in data["spans"]:  # every span points at what it came from
+        assert s["heard"] == "".join(data["chars"][i]["char"] for i in s["chars"])
+
+    # As heard, the two characters the user wrote over 汽 are still one span.
+    plain = json.loads(export_text(info, "json", AS_HEARD))
+    assert plain["written"] == "今天天气很好 我三点见"
+    assert [s["text"] for s in plain["spans"] if s.get("corrected")] == ["天气", ""]

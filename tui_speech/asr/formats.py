@@ -6,9 +6,12 @@ script, per :class:`~tui_speech.asr.written.WrittenOptions`) are both kept where
 - ``txt``: the written text and a newline.
 - ``json``: ``{text, written, language, duration, model, source, confidence, chars: [{char,
   t0, t1, confidence, min_confidence, alternatives: [[char, p], ...]}], spans: [{text, t0, t1,
-  confidence, heard, chars}]}`` (times in seconds): ``text`` and ``chars`` are what was heard,
-  ``written`` and ``spans`` what is written, each span naming the heard characters (indices
-  into ``chars``) it came from; an inserted mark has confidence null and no characters.
+  confidence, heard, chars[, corrected]}]}`` (times in seconds): ``text`` and ``chars`` are what
+  was heard, ``written`` and ``spans`` what is written, each span naming the heard characters
+  (indices into ``chars``) it came from; an inserted mark has confidence null and no
+  characters. In a corrected session (``sessions export``) ``chars`` stay the model's and the
+  user's text is a span with ``corrected`` true over the characters it replaced (their time
+  span; confidence 1.0, a person's; text "" where the user deleted them).
 - ``jsonl``: one JSON object per cue (``{source, start, end, text, written, confidence, chars,
   spans}``) – the same cues as the subtitles, so a script can stream them.
 - ``srt`` / ``vtt``: the written text in cues split where the speaker pauses (a gap of

@@ -20,7 +20,7 @@ and the Listen pane (``listen.toml``) take the same ones.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from tui_speech.asr.pieces import Piece, compose
@@ -84,6 +84,9 @@ class Span:
     """Lowest confidence of the heard characters; None for an inserted mark."""
     heard: tuple[int, ...]
     """Indices of the heard characters (into the transcript's ``chars``); () when inserted."""
+    corrected: bool = False
+    """The user's text (a correction stored in a session), in whole or in part (numbers may
+    join it with heard characters beside it); ``heard`` names what it replaced."""
 
     @property
     def inserted(self) -> bool:
@@ -103,10 +106,7 @@ class Written:
     def shifted(self, offset: int) -> Written:
         """The same spans with heard indices ``offset`` further on (joining utterances)."""
         return Written(
-            tuple(
-                Span(s.text, s.start, s.end, s.confidence, tuple(i + offset for i in s.heard))
-                for s in self.spans
-            )
+            tuple(replace(s, heard=tuple(i + offset for i in s.heard)) for s in self.spans)
         )
 
     def __add__(self, other: Written) -> Written:
@@ -231,8 +231,9 @@ def write_transcript(
 
 def span_dict(span: Span, chars: Sequence[CharResult], first: int = 0) -> dict[str, Any]:
     """A span as JSON-ready data: its text, times, confidence (null when inserted), the heard
-    text it stands for and the indices of those characters (counted from ``first``)."""
-    return {
+    text it stands for, the indices of those characters (counted from ``first``), and
+    ``corrected: true`` on the user's corrections."""
+    data: dict[str, Any] = {
         "text": span.text,
         "t0": round(span.start, 4),
         "t1": round(span.end, 4),
@@ -240,6 +241,9 @@ def span_dict(span: Span, chars: Sequence[CharResult], first: int = 0) -> dict[s
         "heard": "".join(chars[i].char for i in span.heard),
         "chars": [i - first for i in span.heard],
     }
+    if span.corrected:  # only there when true: transcripts without corrections stay as they were
+        data["corrected"] = True
+    return data
 
 
 def session_utterances(origins: Sequence[tuple[int, int, int] | None]) -> list[tuple[int, int]]:
@@ -258,10 +262,80 @@ def session_utterances(origins: Sequence[tuple[int, int, int] | None]) -> list[t
 
 
 def write_session(info: Any, options: WrittenOptions) -> tuple[Any, Written, list[tuple[int, int]]]:
-    """A stored session's transcript (with the user's corrections), its written form (one
-    utterance per final) and the utterance ranges."""
+    """A stored session as the Listen pane shows it: its transcript with the user's
+    corrections as characters (the cursor moves over what the user sees), its written form (one
+    utterance per final) and the utterance ranges. Exports take :func:`export_session`."""
     from tui_speech.asr.sessions import session_chars, session_transcript
 
     transcript = session_transcript(info)
     utterances = session_utterances([o for _, o in session_chars(info)])
     return transcript, write_transcript(transcript, options, utterances), utterances
+
+
+def export_session(
+    info: Any, options: WrittenOptions
+) -> tuple[Any, Written, list[tuple[int, int]]]:
+    """A stored session as its exports keep it: the transcript as the model heard it (its
+    characters, confidences and times), its written form with each of the user's corrections
+    one span marked ``corrected`` over the heard characters it replaced, and the utterances.
+
+    The written text is the Listen pane's (:func:`write_session`: punctuation, numbers and
+    script over the text as corrected); only what each span points at changes.
+    """
+    from tui_speech.asr.sessions import session_heard, session_transcript
+
+    _, shown, _ = write_session(info, options)
+    heard = session_heard(info)
+    transcript = session_transcript(info, heard.chars)
+    return transcript, on_heard(shown, heard), list(heard.utterances)
+
+
+def on_heard(shown: Written, heard: Any) -> Written:
+    """``shown`` (the written form of a session as written) pointing at the session as heard
+    (``heard``: an ``asr.sessions.HeardSession``)."""
+    from tui_speech.asr.sessions import WRITTEN_CONFIDENCE
+
+    chars = heard.chars
+    spans: list[Span] = []
+    for s in shown.spans:
+        if s.inserted:
+            spans.append(s)
+            continue
+        picked = sorted({j for i in s.heard for j in heard.sources[i][0]})
+        if not picked:  # the space after an utterance corrected to nothing
+            continue
+        corrected = any(heard.sources[i][1] for i in s.heard)
+        # A correction's confidence is the user's (sessions.WRITTEN_CONFIDENCE, as in the
+        # Listen pane), not null: null says "inserted, nobody heard it", and these characters
+        # replaced heard ones, whose own confidences stay in the transcript's chars.
+        confidence = s.confidence
+        text = s.text
+        k = next((n for n in range(len(spans) - 1, -1, -1) if spans[n].heard), None)
+        if k is not None and spans[k].heard[-1] >= picked[0]:
+            # Pieces of one correction (script or numbers cut the user's text; a pause fell
+            # inside it) are one span; a mark placed inside the user's text is not theirs.
+            last = spans[k]
+            del spans[k:]
+            text = last.text + text
+            picked = sorted(set(last.heard) | set(picked))
+            corrected = corrected or last.corrected
+            confidence = min(c for c in (last.confidence, confidence) if c is not None)
+        spans.append(_on(chars, text, picked, confidence, corrected))
+    for a, b in heard.deleted:  # corrected to nothing: an empty span keeps what it replaced
+        at = next((n for n, x in enumerate(spans) if x.heard and x.heard[0] >= b), len(spans))
+        spans.insert(at, _on(chars, "", range(a, b), WRITTEN_CONFIDENCE, True))
+    return Written(tuple(spans))
+
+
+def _on(
+    chars: Sequence[CharResult],
+    text: str,
+    heard: Sequence[int],
+    confidence: float | None,
+    corrected: bool,
+) -> Span:
+    """A span over heard characters: their time span (a correction's too: the audio it
+    replaced), ``confidence`` as written."""
+    t0 = min(chars[i].t0 for i in heard)
+    t1 = max(chars[i].t1 for i in heard)
+    return Span(text, t0, t1, confidence, tuple(heard), corrected)

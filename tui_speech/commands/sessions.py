@@ -52,11 +52,12 @@ def _clock(seconds: float) -> str:
 
 def export_text(info: Any, fmt: str, options: Any = None) -> str:
     """The session in ``fmt``, written with ``options`` (a WrittenOptions; default: as heard),
-    each final one utterance (its own full stop)."""
+    each final one utterance (its own full stop); json keeps the model's characters as heard
+    and the user's corrections as written spans."""
     from tui_speech.asr.formats import render
-    from tui_speech.asr.written import AS_HEARD, write_session
+    from tui_speech.asr.written import AS_HEARD, export_session
 
-    transcript, written, utterances = write_session(info, options or AS_HEARD)
+    transcript, written, utterances = export_session(info, options or AS_HEARD)
     return render(transcript, fmt, utterances=utterances, written=written)
 
 
