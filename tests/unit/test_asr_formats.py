@@ -94,16 +94,20 @@ def test_an_empty_transcript_is_still_a_valid_file(fmt: str) -> None:
 def test_written_text_in_every_format_with_the_heard_kept_beside_it() -> None:
     from tui_speech.asr.written import WrittenOptions
 
-    options = WrittenOptions(script="tw")  # no audio at clip.wav: the gaps are the pauses
-    assert render(SAMPLE, "txt", options) == "今天好。明天。見。\n"
-    srt = render(SAMPLE, "srt", options)
+    options = WrittenOptions(script="tw")
+    # No audio at clip.wav, so nothing tells a pause: one utterance, one end mark...
+    assert render(SAMPLE, "txt", options) == "今天好明天見。\n"
+    # ...unless the utterances are known, as a session's finals are.
+    said = [(0, 3), (3, 5), (5, 6)]
+    assert render(SAMPLE, "txt", options, said) == "今天好。明天。見。\n"
+    srt = render(SAMPLE, "srt", options, said)
     assert [b.splitlines()[2] for b in srt.strip().split("\n\n")] == ["今天好。", "明天。", "見。"]
-    data = json.loads(render(SAMPLE, "json", options))
+    data = json.loads(render(SAMPLE, "json", options, said))
     assert data["text"] == "今天好明天见" and data["written"] == "今天好。明天。見。"
     see = data["spans"][-2]
     assert see == {**see, "text": "見", "heard": "见", "chars": [5], "t0": 3724.0}
     assert data["spans"][-1] == {**data["spans"][-1], "text": "。", "confidence": None}
-    cues = [json.loads(line) for line in render(SAMPLE, "jsonl", options).splitlines()]
+    cues = [json.loads(line) for line in render(SAMPLE, "jsonl", options, said).splitlines()]
     assert [(c["text"], c["written"]) for c in cues][1] == ("明天", "明天。")
     assert [s["chars"] for s in cues[1]["spans"]] == [[0], [1], []]  # counted in the cue
     assert render(SAMPLE, "txt") == "今天好明天见\n"  # the default of the function: as heard
