@@ -8,15 +8,20 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
+import soundfile as sf
 from textual.widgets import Input, Select, Static, TextArea
 
 from tests.conftest import ROOT
-from tests.tui.helpers import settle, type_text
-from tui_speech.tts.drafts import DraftStore
-from tui_speech.tui.speak.dialogs import NameScreen, PhonemeEditScreen
+from tests.tui.helpers import settle, type_text, wait_until
+from tui_speech.tts.drafts import DraftStore, export
+from tui_speech.tui.speak import takes as speak_takes
+from tui_speech.tui.speak.dialogs import NameScreen, PhonemeEditScreen, SavePathScreen
 from tui_speech.tui.speak.preview import PhonemePreview
 from tui_speech.tui.speak.sentences import SentencesList
+from tui_speech.tui.speak.takes import TakesList
+from tui_speech.tui.speak.waveform import TakeWaveform
 
 
 async def test_drafts_are_listed_switched_and_keep_their_own_settings(make_app):
@@ -118,6 +123,62 @@ async def test_sentences_show_their_takes_and_one_is_rerendered_alone(make_app):
         await pilot.press("f6")
         await settle(pilot)
         assert len(store.load("draft").takes) == 3  # nothing synthesized again
+
+
+@pytest.mark.slow
+async def test_f6_on_a_long_draft_keeps_its_sentence_takes_not_one_array(
+    make_app, monkeypatch, tmp_path
+):
+    from tui_speech.audio import playback
+
+    played: list[int] = []
+
+    class FakePlayer:  # no audio device on a test machine
+        def play_chunk(self, audio, sample_rate):
+            played.append(len(audio))
+
+        def stop(self):
+            pass
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(playback, "Player", FakePlayer)
+    # A take counts as long past a second here, so a few sentences stand for a chapter.
+    monkeypatch.setattr(speak_takes, "IN_MEMORY_S", 1.0)
+    app = make_app()
+    async with app.run_test(size=(100, 34)) as pilot:
+        await type_text(pilot, "Good morning. [pause:300ms] See you soon. Bye now.")
+        await pilot.pause(1.2)
+        await pilot.press("f6")
+        await settle(pilot)
+        take = app.query_one(TakesList).takes[0]
+        store = DraftStore()
+        (path,) = export(store.load("draft"), tmp_path / "whole.wav", store)
+        whole, _ = sf.read(path, dtype="float32")
+        # The pane keeps where the take's audio is and a 10 ms envelope, not the audio.
+        assert take.audio is None and take.samples == len(whole)
+        assert take.peaks.nbytes * 20 < whole.nbytes
+        wave = app.query_one(TakeWaveform)
+        assert wave.duration == pytest.approx(take.duration, abs=0.01)
+        assert wave.words_line(100).plain.startswith("Good morning. See you soon. Bye now.")
+
+        # Saved, it is the draft's audio (read back a sentence take at a time).
+        app.query_one(TakesList).focus()
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, SavePathScreen)
+        app.screen.query_one(Input).value = str(tmp_path / "take.wav")
+        await pilot.press("enter")
+        await settle(pilot)
+        saved, _ = sf.read(tmp_path / "take.wav", dtype="float32")
+        assert np.array_equal(saved, whole)
+
+        # Played, its pieces go to the player one by one, and the words follow.
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: sum(played) == take.samples, timeout=10)
+        assert len(played) == 4  # three sentences and the pause
+        await wait_until(pilot, lambda: wave.sounding is not None, timeout=10)
+        await pilot.press("f7")
 
 
 async def test_a_word_saved_to_the_lexicon_is_shown_as_lexicon(make_app):

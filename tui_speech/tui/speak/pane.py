@@ -9,7 +9,8 @@ per chapter, through the same core functions as ``speak --file``.
 Heavy work runs in thread workers: G2P (spaCy/misaki take seconds to load the first time) and
 synthesis (Kokoro through onnxruntime, imported at the first synthesis, never at start-up).
 Playback goes through one long-lived ``Player`` thread; chunks are queued as they are made, so
-audio starts with the first chunk.
+audio starts with the first chunk. A long draft's take is kept as its sentence takes' files,
+not one array (``tui/speak/takes.py``), and played or saved from them piece by piece.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from textual.worker import get_current_worker
 
 from tui_speech.audio.rates import TTS_RATE
 from tui_speech.errors import Action, AudioDeviceError, UsageError
-from tui_speech.tts.captions import Timeline
 from tui_speech.tts.drafts import Draft, DraftStore, Unit, draft_units
 from tui_speech.tts.g2p import LANGUAGES, G2PResult
 from tui_speech.tts.pauses import strip_pauses
@@ -48,7 +48,7 @@ from tui_speech.tui.speak.dialogs import (
 from tui_speech.tui.speak.overrides import apply_override, token_spans
 from tui_speech.tui.speak.preview import PhonemePreview
 from tui_speech.tui.speak.sentences import SentencesList
-from tui_speech.tui.speak.takes import Take, TakesList
+from tui_speech.tui.speak.takes import Take, TakeBuilder, TakesList
 from tui_speech.tui.speak.voice_select import VoiceSelect
 from tui_speech.tui.speak.waveform import TakeWaveform
 from tui_speech.tui.state import Settings, load_draft, save_settings
@@ -571,9 +571,8 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
     @work(thread=True, exclusive=True, group="synth", exit_on_error=False)
     def _synthesis(self, draft: Draft, play: bool, start: int, redo: frozenset[int]) -> None:
         """Render the draft from unit ``start``: sentences with a take are read back, the
-        others synthesized and saved as takes (``redo`` ones synthesized again)."""
-        import numpy as np
-
+        others synthesized and saved as takes (``redo`` ones synthesized again). The take
+        is added up as they come (``TakeBuilder``): a long draft is not held whole."""
         from tui_speech.tts.drafts import render
         from tui_speech.tts.pipeline import Pipeline
 
@@ -585,26 +584,22 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         draft = self.store.update(draft.name, lang=lang, voice=voice, speed=speed)
         player = self._get_player() if play else None
         total = max(1, sum(1 for u in draft_units(text)[start:] if u.spoken))
-        done, chunks, rate = 0, [], TTS_RATE
-        timeline = Timeline()  # the take's words, for its waveform and highlight
+        done, units = 0, 0
+        built = TakeBuilder(TTS_RATE)  # the take's audio (or pieces) and words
         for rendered in render(draft, self.store, redo=redo, start=start, engine=engine):
             if worker.is_cancelled:
                 break
-            chunks.append(rendered.audio)
-            words = rendered.take.words if rendered.take is not None else ()
-            timeline.add_audio(words, len(rendered.audio), rendered.sample_rate)
-            rate = rendered.sample_rate
+            units += 1
+            built.add(rendered.audio, rendered.sample_rate, rendered.words, rendered.piece)
             if player is not None:
                 player.play_chunk(rendered.audio, rendered.sample_rate)
             if rendered.unit.spoken:
                 done = min(total, done + 1)
             if rendered.synthesized:
                 self.post_message(self.DraftChanged(self.store.load(draft.name)))
-            self.post_message(self.Progress(done, total, len(chunks)))
-        if chunks:
-            audio = np.concatenate(chunks).astype(np.float32)
-            words = tuple(timeline.words)
-            take = Take(0, text, lang, voice or pipeline.voice, speed, audio, rate, words)
+            self.post_message(self.Progress(done, total, units))
+        if units:
+            take = built.take(text, lang, voice or pipeline.voice, speed)
             self.post_message(self.TakeReady(take, worker.is_cancelled))
 
     def _get_player(self) -> Any:
@@ -629,7 +624,7 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         self._takes += 1
         take = dataclasses.replace(message.take, number=self._takes)
         self.query_one(TakesList).add_take(take)
-        self.query_one(TakeWaveform).show(take.audio, take.sample_rate, take.words)
+        self.query_one(TakeWaveform).show(*take.picture, take.words)
         bar = self.query_one(ProgressBar)
         bar.update(progress=bar.total or 100)
         state = "stopped" if message.stopped else "done"
@@ -638,6 +633,7 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
 
     def action_stop(self) -> None:
         self.workers.cancel_group(self, "synth")
+        self.workers.cancel_group(self, "playback")
         self._player.stop()
         self._clock.stop()
         self.say("stopped")
@@ -648,18 +644,29 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
 
     @work(thread=True, exclusive=True, group="playback", exit_on_error=False)
     def play_take(self, take: Take) -> None:
+        """Queue the take for playback; a long one piece by piece, read as the player's
+        bounded queue makes room (so F7 must cancel this worker too)."""
         player = self._get_player()
-        if player is not None:
-            player.play_chunk(take.audio, take.sample_rate)
-            self.app.call_from_thread(self.follow_take, take)
+        if player is None:
+            return
+        worker = get_current_worker()
+        for n, chunk in enumerate(take.chunks()):
+            if worker.is_cancelled:
+                break
+            player.play_chunk(chunk, take.sample_rate)
+            if worker.is_cancelled:  # stopped while this waited for room: it must not sound
+                player.stop()
+                break
+            if n == 0:
+                self.app.call_from_thread(self.follow_take, take)
 
     # --- word timings and proof-listen (the waveform: tui/speak/waveform.py) -------------------
 
     def follow_take(self, take: Take) -> None:
         """Show ``take``'s waveform and highlight the sounding word while it plays."""
         wave = self.query_one(TakeWaveform)
-        if wave.audio is not take.audio:
-            wave.show(take.audio, take.sample_rate, take.words)
+        if wave.audio is not take.picture[0]:
+            wave.show(*take.picture, take.words)
         self._clock.start(take.duration)
         if self._follow_timer is None:
             self._follow_timer = self.set_interval(0.05, self._follow_tick)
@@ -688,7 +695,7 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         from tui_speech.asr.proof import load_checker, proof_listen
 
         text = "".join(w.text + w.tail for w in take.words) or take.text
-        result = proof_listen(text, take.audio, take.sample_rate, load_checker())
+        result = proof_listen(text, take.whole(), take.sample_rate, load_checker())
         self.app.call_from_thread(self._show_proof, take, result)
 
     def _show_proof(self, take: Take, result: Any) -> None:
@@ -700,8 +707,8 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         hits = {c.index for c in result.marked}
         marked = [i for a, b, i in spans if any(a <= h < b for h in hits)]
         wave = self.query_one(TakeWaveform)
-        if wave.audio is not take.audio:
-            wave.show(take.audio, take.sample_rate, take.words)
+        if wave.audio is not take.picture[0]:
+            wave.show(*take.picture, take.words)
         wave.set_marks(frozenset(marked))
         self._proof_words = [(take.words[i].text, take.lang) for i in marked]
         if not result.marked:
@@ -750,10 +757,13 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
 
     @work(thread=True, group="save", exit_on_error=False)
     def _write_take(self, take: Take, path: Path) -> None:
-        from tui_speech.audio.writer import write_audio
+        from tui_speech.audio.writer import AudioFileWriter
 
-        written = write_audio(path, take.audio, take.sample_rate)
-        self.post_message(self.Notice(f"saved take #{take.number} to {written}"))
+        # Streamed piece by piece: a long take is never read back whole.
+        with AudioFileWriter(path, take.sample_rate) as writer:
+            for chunk in take.chunks():
+                writer.write(chunk)
+        self.post_message(self.Notice(f"saved take #{take.number} to {path}"))
 
     # --- focus and dialogs ----------------------------------------------------------------------
 
