@@ -68,6 +68,17 @@ async def test_edit_cancel_undo_and_the_session_file(make_app):
         assert record["text"] == "今天天汽很好"  # what was heard stays
         assert record["corrections"] == [{"start": 3, "end": 4, "text": "气"}]
 
+        # ctrl+s exports it as `sessions export` does: heard as the model heard it, the
+        # correction a written span over the character it replaced.
+        out = path.parent / "corrected.json"
+        pane = app.query_one("ListenPane")
+        pane._export(out)
+        await wait_until(pilot, out.exists)
+        data = json.loads(out.read_text(encoding="utf-8"))
+        assert data["text"] == "今天天汽很好" and data["written"] == "今天天气很好。"
+        (fix,) = [s for s in data["spans"] if s.get("corrected")]
+        assert (fix["text"], fix["heard"], fix["chars"]) == ("气", "汽", [3])
+
         # The sessions list marks the corrected utterance and shows the text as corrected.
         await pilot.press("f9")
         await settle(pilot)

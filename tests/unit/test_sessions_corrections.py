@@ -133,8 +133,8 @@ def test_only_corrected_utterances_of_recorded_sessions_become_clips(tmp_path) -
 def test_a_corrected_session_exports_what_was_heard_and_the_correction_as_written(
     tmp_path,
 ) -> None:
+    from tui_speech.asr.formats import render_session as export_text
     from tui_speech.asr.written import AS_HEARD, WrittenOptions
-    from tui_speech.commands.sessions import export_text
 
     w = SessionWriter(tmp_path, "m", "stdin", sid="s1")
     w.add_final("今天汽很好", 0.9, 2.0, heard("今天汽很好", 1.0))

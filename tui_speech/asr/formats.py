@@ -237,3 +237,13 @@ def render(
         return to_json(t, written)
     writers = {"jsonl": to_jsonl, "srt": to_srt, "vtt": to_vtt}
     return writers[fmt](t, written, utterances)
+
+
+def render_session(info: Any, fmt: str, options: WrittenOptions = AS_HEARD) -> str:
+    """A stored live session in format ``fmt``: the model's characters as heard, the written
+    text with the user's corrections as spans over them (``sessions export`` and the Listen
+    pane's export of a session)."""
+    from tui_speech.asr.written import export_session
+
+    transcript, written, utterances = export_session(info, options)
+    return render(transcript, fmt, utterances=utterances, written=written)

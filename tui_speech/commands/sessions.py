@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 from tui_speech.commands._common import add_written_options, written_options
 
@@ -48,17 +47,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 def _clock(seconds: float) -> str:
     m, s = divmod(seconds, 60)
     return f"{int(m):02d}:{s:05.2f}"
-
-
-def export_text(info: Any, fmt: str, options: Any = None) -> str:
-    """The session in ``fmt``, written with ``options`` (a WrittenOptions; default: as heard),
-    each final one utterance (its own full stop); json keeps the model's characters as heard
-    and the user's corrections as written spans."""
-    from tui_speech.asr.formats import render
-    from tui_speech.asr.written import AS_HEARD, export_session
-
-    transcript, written, utterances = export_session(info, options or AS_HEARD)
-    return render(transcript, fmt, utterances=utterances, written=written)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -101,7 +89,9 @@ def run(args: argparse.Namespace) -> int:
             # As written: the user's corrections (Listen pane, enter) over what was heard.
             print(f"[{_clock(float(f['t0']))} → {_clock(float(f['t1']))}] {final_text(f)}")
         return 0
-    text = export_text(info, args.format, written_options(args))
+    from tui_speech.asr.formats import render_session
+
+    text = render_session(info, args.format, written_options(args))
     if args.output is None:
         sys.stdout.write(text)
     else:

@@ -561,10 +561,20 @@ class ListenPane(ReportsWorkerErrors, Vertical):
             raise UsageError(f"cannot export {path.name}: use one of .{', .'.join(EXPORT_FORMATS)}")
         if not path.parent.is_dir():
             raise UsageError(f"cannot write {path}: folder {path.parent} does not exist")
-        # Written as shown, if what is shown is still that transcript (a correction replaces it).
-        shown, written = self._written
-        written = written if shown is self.transcript else None
-        atomic_write_text(path, render(self.transcript, fmt, written=written))
+        if self.session is not None:
+            # A saved session exports as `sessions export` does: the model's characters as
+            # heard, the user's corrections as written spans over them.
+            from tui_speech.asr.formats import render_session
+            from tui_speech.asr.sessions import find_session
+            from tui_speech.config import get_paths
+
+            info = find_session(get_paths().sessions, self.session)
+            atomic_write_text(path, render_session(info, fmt, self._written_options()))
+        else:
+            # Written as shown, if what is shown is still that transcript.
+            shown, written = self._written
+            written = written if shown is self.transcript else None
+            atomic_write_text(path, render(self.transcript, fmt, written=written))
         self.app.call_from_thread(self.app.notify, f"exported to {path}", markup=False)
 
     def on_unmount(self) -> None:
