@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 
 import numpy as np
 
@@ -66,31 +67,71 @@ def _run_starts(values: np.ndarray) -> np.ndarray:
     return np.concatenate(([0], starts))
 
 
-def _steps(probs: np.ndarray, prune: float = PRUNE) -> list[_Step]:
+class _Frames(NamedTuple):
+    """What the search needs of each frame, computed once per window."""
+
+    winner: np.ndarray  # (frames,) the argmax token: the greedy path
+    best: np.ndarray  # (frames,) its probability
+    unsure: np.ndarray  # the frames that may have more than one candidate
+    keep: np.ndarray  # (len(unsure), vocab) their candidates: within PRUNE of the best
+
+    @classmethod
+    def of(cls, probs: np.ndarray, normalised: bool = True, prune: float = PRUNE) -> _Frames:
+        """``normalised``: each row sums to 1 (softmax output), so no pass to sum it."""
+        n = len(probs)
+        winner = probs.argmax(axis=1)
+        best = probs[np.arange(n), winner]
+        floor = best * math.exp(-prune)
+        others = 1.0 - best if normalised else probs.sum(axis=1) - best
+        # Where all other tokens together stay below half the floor, the best is the only
+        # candidate: most frames (sure blanks) are settled without a pass over the vocabulary.
+        # The half is a margin far above float32 rounding of the sum.
+        unsure = np.flatnonzero(others >= 0.5 * floor)
+        return cls(winner, best, unsure, probs[unsure] >= floor[unsure, None])
+
+    def may_start(self, starts_term: np.ndarray) -> bool:
+        """Whether a token marked in ``starts_term`` (vocab,) is a candidate in any frame."""
+        return bool(starts_term[self.winner].any() or self.keep[:, starts_term].any())
+
+
+def _steps(probs: np.ndarray, frames: _Frames | None = None) -> list[_Step]:
     """The frames of ``probs`` (frames, vocab) as search steps (see the module docstring)."""
     n = len(probs)
     if n == 0:
         return []
-    best = probs.max(axis=1)
-    keep = probs >= (best * math.exp(-prune))[:, None]
+    winner, best, unsure, keep = frames if frames is not None else _Frames.of(probs, False)
     count = keep.sum(axis=1)
-    winner = probs.argmax(axis=1)
-    single = count == 1
+    single = np.ones(n, bool)
+    single[unsure] = count == 1
     # Frames in one run share a key: a single candidate's token; any other frame its own.
     key = np.where(single, winner, -1 - np.arange(n))
     starts = _run_starts(key)
     log_best = np.log(np.maximum(best, _LOG_FLOOR))
-    run_sum = np.add.reduceat(log_best, starts)
+    run_sum = np.add.reduceat(log_best, starts).tolist()
+    # The candidates of the frames with several, all at once (each frame's tokens ascending,
+    # as flatnonzero of its row gives them).
+    several = np.flatnonzero(count > 1)
+    frame_of = unsure[several]
+    at = {f: m for m, f in enumerate(frame_of.tolist())}
+    rows, cols = np.nonzero(keep[several])
+    logs = np.log(np.maximum(probs[frame_of[rows], cols], _LOG_FLOOR)).tolist()
+    cols_list = cols.tolist()
+    ends = np.cumsum(count[several]).tolist()
     steps: list[_Step] = []
-    for s, total in zip(starts.tolist(), run_sum.tolist(), strict=True):
-        if single[s]:
-            first = float(log_best[s])
-            steps.append(([int(winner[s])], [first], total - first))
+    first_of_run = log_best[starts].tolist()
+    for j, s in enumerate(starts.tolist()):
+        m = at.get(s)
+        if m is None:
+            first = first_of_run[j]
+            steps.append(([int(winner[s])], [first], run_sum[j] - first))
+            continue
+        lo, hi = ends[m - 1] if m else 0, ends[m]
+        if hi - lo <= TOP_TOKENS:
+            steps.append((cols_list[lo:hi], logs[lo:hi], 0.0))
             continue
         row = probs[s]
-        toks = np.flatnonzero(keep[s])
-        if len(toks) > TOP_TOKENS:
-            toks = toks[np.argpartition(-row[toks], TOP_TOKENS - 1)[:TOP_TOKENS]]
+        toks = np.asarray(cols_list[lo:hi])
+        toks = toks[np.argpartition(-row[toks], TOP_TOKENS - 1)[:TOP_TOKENS]]
         steps.append((toks.tolist(), np.log(np.maximum(row[toks], _LOG_FLOOR)).tolist(), 0.0))
     return steps
 
@@ -98,54 +139,72 @@ def _steps(probs: np.ndarray, prune: float = PRUNE) -> list[_Step]:
 def _search(
     steps: list[_Step], blank: int, width: int, context: ContextGraph | None
 ) -> tuple[int, ...]:
-    moves: dict[tuple[int, int], tuple[int, float]] = {}
-
-    def step(state: int, tok: int) -> tuple[int, float]:
-        # The graph's move, remembered: beams revisit the same (state, token) many times.
-        if context is None:
-            return 0, 0.0
-        move = moves.get((state, tok))
-        if move is None:
-            move = moves[(state, tok)] = context.forward(state, tok)
-        return move
+    # The per-step work is a few dozen candidates: plain Python with _lse written out beats
+    # numpy's per-call cost here (bench/hotwords.py). The order of every sum is the classic
+    # loop's, so the search's floats (and hence its ties) are the same on every path.
+    log1p, exp, neg = math.log1p, math.exp, _NEG
+    # The graph's moves as a table (state -> moves of the tokens it knows, the move of all
+    # others): a lookup per new prefix instead of a call.
+    table = context.moves() if context is not None else [({}, (0, 0.0))]
 
     # prefix -> [p_blank, p_token, context state, context score]
-    beams: dict[tuple[int, ...], list] = {(): [0.0, _NEG, 0, 0.0]}
+    beams: dict[tuple[int, ...], list] = {(): [0.0, neg, 0, 0.0]}
     for toks, lps, rest in steps:
-        if len(toks) == 1 and len(beams) == 1:
-            # One path and one candidate (most steps: sure blanks, sure characters).
-            ((prefix, (pb, pnb, state, cscore)),) = beams.items()
-            tok, p = toks[0], lps[0] + rest
-            if tok == blank:
-                beams = {prefix: [_lse(pb, pnb) + p, _NEG, state, cscore]}
+        if len(toks) == 1:
+            tok = toks[0]
+            if len(beams) == 1:
+                # One path and one candidate (most steps: sure blanks, sure characters).
+                ((prefix, (pb, pnb, state, cscore)),) = beams.items()
+                p = lps[0] + rest
+                if tok == blank:
+                    beams = {prefix: [_lse(pb, pnb) + p, neg, state, cscore]}
+                    continue
+                if prefix and tok == prefix[-1]:
+                    if pb <= neg:
+                        beams = {prefix: [neg, pnb + p, state, cscore]}
+                        continue
+                    if pnb > neg:
+                        ext = prefix + (tok,)
+                        known, other = table[state]
+                        new_state, gain = known.get(tok, other)
+                        beams = {
+                            prefix: [neg, pnb + p, state, cscore],
+                            ext: [neg, pb + p, new_state, cscore + gain],
+                        }
+                        continue
+                    source = pb
+                else:
+                    source = _lse(pb, pnb)
+                known, other = table[state]
+                new_state, gain = known.get(tok, other)
+                beams = {prefix + (tok,): [neg, source + p, new_state, cscore + gain]}
                 continue
-            if prefix and tok == prefix[-1]:
-                if pb <= _NEG:
-                    beams = {prefix: [_NEG, pnb + p, state, cscore]}
-                    continue
-                if pnb > _NEG:
-                    ext = prefix + (tok,)
-                    new_state, gain = step(state, tok)
-                    beams = {
-                        prefix: [_NEG, pnb + p, state, cscore],
-                        ext: [_NEG, pb + p, new_state, cscore + gain],
-                    }
-                    continue
-                source = pb
-            else:
-                source = _lse(pb, pnb)
-            new_state, gain = step(state, tok)
-            beams = {prefix + (tok,): [_NEG, source + p, new_state, cscore + gain]}
-            continue
-        nxt: dict[tuple[int, ...], list] = {}
+            if tok == blank:
+                # Every beam extends with blank: no new prefix, the same sums as the loop below.
+                p = lps[0]
+                nxt = {}
+                for prefix, (pb, pnb, state, cscore) in beams.items():
+                    if pb < pnb:
+                        pb, pnb = pnb, pb
+                    total = pb if pnb <= neg else pb + log1p(exp(pnb - pb))
+                    nxt[prefix] = [total + p + rest, neg, state, cscore]
+                # No new prefix, and every score moved by the same amount: the ranking and
+                # the floor stay as they were (up to rounding), so no new ranking is needed.
+                beams = nxt
+                continue
+        nxt = {}
         for prefix, (pb, pnb, state, cscore) in beams.items():
-            total = _lse(pb, pnb)
+            if pb >= pnb:
+                total = pb if pnb <= neg else pb + log1p(exp(pnb - pb))
+            else:
+                total = pnb if pb <= neg else pnb + log1p(exp(pb - pnb))
             last = prefix[-1] if prefix else -1
+            known, other = table[state]
             for tok, p in zip(toks, lps, strict=True):
                 if tok == blank:
                     e = nxt.get(prefix)
                     if e is None:
-                        nxt[prefix] = [total + p, _NEG, state, cscore]
+                        nxt[prefix] = [total + p, neg, state, cscore]
                     else:
                         e[0] = _lse(e[0], total + p)
                     continue
@@ -153,40 +212,50 @@ def _search(
                     # A repeat collapses into the prefix; only a blank-ending path extends.
                     e = nxt.get(prefix)
                     if e is None:
-                        nxt[prefix] = [_NEG, pnb + p, state, cscore]
+                        nxt[prefix] = [neg, pnb + p, state, cscore]
                     else:
                         e[1] = _lse(e[1], pnb + p)
                     source = pb
                 else:
                     source = total
-                if source <= _NEG:
+                if source <= neg:
                     continue
                 ext = prefix + (tok,)
                 e = nxt.get(ext)
                 if e is None:
-                    if context is None:
-                        nxt[ext] = [_NEG, source + p, 0, 0.0]
-                    else:
-                        new_state, gain = step(state, tok)
-                        nxt[ext] = [_NEG, source + p, new_state, cscore + gain]
+                    new_state, gain = known.get(tok, other)
+                    nxt[ext] = [neg, source + p, new_state, cscore + gain]
                 else:
                     e[1] = _lse(e[1], source + p)
         if rest:
             # The run's other frames: the single candidate again, nothing else.
-            for e in nxt.values():
-                if toks[0] == blank:
+            if toks[0] == blank:
+                for e in nxt.values():
                     e[0] += rest
-                else:
-                    e[0], e[1] = _NEG, e[1] + rest
-        scored = sorted(((_lse(e[0], e[1]) + e[3], k) for k, e in nxt.items()), reverse=True)
-        floor = scored[0][0] - BEAM_PRUNE
-        beams = {k: nxt[k] for s, k in scored[:width] if s >= floor}
+            else:
+                for e in nxt.values():
+                    e[0], e[1] = neg, e[1] + rest
+        beams = _prune(nxt, width)
     if context is None:
         return max(beams.items(), key=lambda kv: _lse(kv[1][0], kv[1][1]))[0]
     return max(
         beams.items(),
         key=lambda kv: _lse(kv[1][0], kv[1][1]) + kv[1][3] + context.finalize(kv[1][2]),
     )[0]
+
+
+def _prune(nxt: dict[tuple[int, ...], list], width: int) -> dict[tuple[int, ...], list]:
+    """The ``width`` best beams (prefix and context score), none ``BEAM_PRUNE`` below the
+    best, best first."""
+    log1p, exp, neg = math.log1p, math.exp, _NEG
+    scored = []
+    for k, (a, b, _, cscore) in nxt.items():
+        if a < b:
+            a, b = b, a
+        scored.append(((a if b <= neg else a + log1p(exp(b - a))) + cscore, k))
+    scored.sort(reverse=True)
+    floor = scored[0][0] - BEAM_PRUNE
+    return {k: nxt[k] for s, k in scored[:width] if s >= floor}
 
 
 def prefix_beam_search(
@@ -321,6 +390,9 @@ class BeamRecognizer(Recognizer):
             self.hotwords, index, self.info.lower_case, self.info.delimiter_id
         )
         self.context: ContextGraph | None = graph if len(graph) else None
+        # The tokens a term can start with, as a mask over the vocabulary (none: no terms).
+        self._starts_term = np.zeros(len(self.info.vocab), bool)
+        self._starts_term[graph.first_tokens] = True
         self.warnings: tuple[str, ...] = warnings
 
     def draft(self, threads: int | None = None) -> Recognizer:
@@ -330,6 +402,7 @@ class BeamRecognizer(Recognizer):
             draft.beam_width, draft.hotwords = self.beam_width, self.hotwords
             draft.only_hotwords = self.only_hotwords
             draft.context, draft.warnings = self.context, ()
+            draft._starts_term = self._starts_term
         return draft
 
     def iter_chars(
@@ -361,20 +434,15 @@ class BeamRecognizer(Recognizer):
             return ()
         return tuple(self.search(self.new_decoder(), softmax(logits)))
 
-    def _term_may_start(self, probs: np.ndarray) -> bool:
-        """Whether a term's first token is a candidate anywhere (as :func:`_steps` keeps)."""
-        if self.context is None:
-            return False
-        floor = probs.max(axis=1) * math.exp(-PRUNE)
-        return bool((probs[:, self.context.first_tokens] >= floor[:, None]).any())
-
     def search(self, decoder: GreedyDecoder, probs: np.ndarray) -> list[CharResult]:
         """The characters of the best prefix of ``probs`` (frames, vocab)."""
         blank = self.info.blank_id
-        greedy = probs.argmax(axis=1)
-        if self.only_hotwords and not self._term_may_start(probs):
+        frames = _Frames.of(probs)
+        # Hotwords alone: a window where no term's first token is ever a candidate (as
+        # _steps keeps them) is decoded greedily: no bonus can change it.
+        if self.only_hotwords and not frames.may_start(self._starts_term):
             return decoder.feed(probs) + decoder.flush()
-        tokens = _search(_steps(probs), blank, self.beam_width, self.context)
-        if tokens == _collapse(greedy, blank):
+        tokens = _search(_steps(probs, frames), blank, self.beam_width, self.context)
+        if tokens == _collapse(frames.winner, blank):
             return decoder.feed(probs) + decoder.flush()  # the greedy characters, as they are
-        return chars_of_path(decoder, probs, align(probs, tokens, blank, greedy))
+        return chars_of_path(decoder, probs, align(probs, tokens, blank, frames.winner))

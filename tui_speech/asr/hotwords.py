@@ -153,6 +153,23 @@ class ContextGraph:
             return self.ROOT, back
         return self._settle(start), back + self._nodes[start].score
 
+    def moves(self) -> list[tuple[dict[int, tuple[int, float]], tuple[int, float]]]:
+        """:meth:`forward` as a table: per state, the moves of the tokens the trie knows from
+        there (its children, the terms' first tokens) and the one move of every other token
+        (the match breaks off and nothing starts). The search looks moves up here instead of
+        calling :meth:`forward` per beam and token."""
+        special = set(self._nodes[self.ROOT].children)
+        table = []
+        for state, node in enumerate(self._nodes):
+            tokens = special | set(node.children)
+            table.append(
+                (
+                    {tok: self.forward(state, tok) for tok in tokens},
+                    (self.ROOT, node.banked - node.score),
+                )
+            )
+        return table
+
     def _settle(self, state: int) -> int:
         # A finished term with nothing beyond it: start over from the root (its bonus is kept:
         # the root's score, like every banked one, is never taken back).
