@@ -89,9 +89,11 @@ class _Frames(NamedTuple):
         unsure = np.flatnonzero(others >= 0.5 * floor)
         return cls(winner, best, unsure, probs[unsure] >= floor[unsure, None])
 
-    def may_start(self, starts_term: np.ndarray) -> bool:
-        """Whether a token marked in ``starts_term`` (vocab,) is a candidate in any frame."""
-        return bool(starts_term[self.winner].any() or self.keep[:, starts_term].any())
+    def may_start(self, tokens: np.ndarray) -> bool:
+        """Whether any of ``tokens`` is a candidate in any frame."""
+        if not len(tokens):
+            return False
+        return bool((self.winner[:, None] == tokens).any() or self.keep[:, tokens].any())
 
 
 def _steps(probs: np.ndarray, frames: _Frames | None = None) -> list[_Step]:
@@ -390,9 +392,7 @@ class BeamRecognizer(Recognizer):
             self.hotwords, index, self.info.lower_case, self.info.delimiter_id
         )
         self.context: ContextGraph | None = graph if len(graph) else None
-        # The tokens a term can start with, as a mask over the vocabulary (none: no terms).
-        self._starts_term = np.zeros(len(self.info.vocab), bool)
-        self._starts_term[graph.first_tokens] = True
+        self._first_tokens = np.array(graph.first_tokens, np.int64)  # a term can start with
         self.warnings: tuple[str, ...] = warnings
 
     def draft(self, threads: int | None = None) -> Recognizer:
@@ -402,7 +402,7 @@ class BeamRecognizer(Recognizer):
             draft.beam_width, draft.hotwords = self.beam_width, self.hotwords
             draft.only_hotwords = self.only_hotwords
             draft.context, draft.warnings = self.context, ()
-            draft._starts_term = self._starts_term
+            draft._first_tokens = self._first_tokens
         return draft
 
     def iter_chars(
@@ -440,7 +440,7 @@ class BeamRecognizer(Recognizer):
         frames = _Frames.of(probs)
         # Hotwords alone: a window where no term's first token is ever a candidate (as
         # _steps keeps them) is decoded greedily: no bonus can change it.
-        if self.only_hotwords and not frames.may_start(self._starts_term):
+        if self.only_hotwords and not frames.may_start(self._first_tokens):
             return decoder.feed(probs) + decoder.flush()
         tokens = _search(_steps(probs, frames), blank, self.beam_width, self.context)
         if tokens == _collapse(frames.winner, blank):
