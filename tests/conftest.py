@@ -33,12 +33,18 @@ def shared_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("shared-home")
 
 
+_SHARED_READY: set[Path] = set()
+
+
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_models: Path) -> Path:
     """Point TUI_SPEECH_HOME at a fresh folder whose model store holds the embedded model."""
     home = tmp_path / "home"
     embedded = shared_models / "cache" / "models" / "embedded"
-    if not embedded.exists():
+    # Once per session, whichever fixture touched the shared store first (the Whisper one
+    # assembles only its own model there): every home must start from the same store.
+    if shared_models not in _SHARED_READY:
+        _SHARED_READY.add(shared_models)
         monkeypatch.setenv("TUI_SPEECH_HOME", str(shared_models))
         from tui_speech.hub.embedded import embedded_model_path
         from tui_speech.tts.durations import timed_model

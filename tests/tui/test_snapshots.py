@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.tui.helpers import settle, type_text
+from tests.whisper_fixtures import whisper_store  # noqa: F401  (fixture)
 from tui_speech.tui.app import SpeechApp
 
 SAMPLE = "Hello world, this is [good](/gʊd/) 日本."
@@ -32,7 +33,8 @@ def before(pane: str, theme: str = "tui-speech-dark"):
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 @pytest.mark.parametrize("pane", ["listen", "speak", "models"])
-def test_pane_in_dark_theme(snap_compare, pane, size):
+def test_pane_in_dark_theme(snap_compare, pane, size, whisper_store):  # noqa: F811
+    # The embedded Whisper assembled, whichever test ran first (the Models pane shows its state).
     app = SpeechApp(check_audio=False)
     assert snap_compare(app, terminal_size=size, run_before=before(pane))
 
