@@ -102,6 +102,7 @@ class ContextGraph:
         self._nodes = [_Node({}, 0.0, 0.0, False)]
         for tokens, weight in terms:
             self._add(tokens, weight)
+        self._moves: list[tuple[dict[int, tuple[int, float]], tuple[int, float]]] | None = None
 
     def __len__(self) -> int:
         """Number of trie nodes besides the root (0: no terms)."""
@@ -157,18 +158,17 @@ class ContextGraph:
         """:meth:`forward` as a table: per state, the moves of the tokens the trie knows from
         there (its children, the terms' first tokens) and the one move of every other token
         (the match breaks off and nothing starts). The search looks moves up here instead of
-        calling :meth:`forward` per beam and token."""
-        special = set(self._nodes[self.ROOT].children)
-        table = []
-        for state, node in enumerate(self._nodes):
-            tokens = special | set(node.children)
-            table.append(
+        calling :meth:`forward` per beam and token; built once (the graph does not change)."""
+        if self._moves is None:
+            special = set(self._nodes[self.ROOT].children)
+            self._moves = [
                 (
-                    {tok: self.forward(state, tok) for tok in tokens},
+                    {tok: self.forward(state, tok) for tok in special | set(node.children)},
                     (self.ROOT, node.banked - node.score),
                 )
-            )
-        return table
+                for state, node in enumerate(self._nodes)
+            ]
+        return self._moves
 
     def _settle(self, state: int) -> int:
         # A finished term with nothing beyond it: start over from the root (its bonus is kept:
