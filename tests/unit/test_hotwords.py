@@ -4,6 +4,8 @@ partials and finals on the trained tiny model."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -55,6 +57,34 @@ def test_a_term_may_restart_where_a_match_broke_and_prefix_terms_bank() -> None:
     # Failing after AB (a finished term) and C takes back only C's bonus.
     assert nested.finalize(s) == pytest.approx(-1.0)
     assert nested.forward(s, E)[1] == pytest.approx(-1.0)
+
+
+def test_the_search_s_move_table_is_the_graph_for_every_state_and_token() -> None:
+    g = graph(((A, B), 1.0), ((A, B, C, D), 2.0), ((C, A), 0.5))
+    for state, (known, other) in enumerate(g.moves()):
+        for tok in range(BLANK, E + 1):
+            assert known.get(tok, other) == g.forward(state, tok)
+
+
+def test_frames_settled_without_the_vocabulary_pass_have_the_candidates_of_the_full_one() -> None:
+    from tui_speech.asr.beam import PRUNE, _Frames
+
+    rng = np.random.default_rng(7)
+    # Frames from sure to torn, with the runner-up placed around the candidate floor.
+    best = rng.uniform(0.3, 1.0, 400)
+    second = best * np.exp(-PRUNE) * rng.choice([0.3, 0.9, 0.999, 1.0, 1.001, 1.2, 50], 400)
+    probs = np.zeros((400, 6), np.float32)
+    probs[:, BLANK], probs[:, A] = best, np.minimum(second, best)
+    probs[:, 2:] = rng.dirichlet(np.ones(4), 400) * 1e-6
+    probs /= probs.sum(axis=1, keepdims=True)
+    # The comparison the search made for every frame before (a float32 floor).
+    full = probs >= (probs.max(axis=1) * math.exp(-PRUNE))[:, None]
+    f = _Frames.of(probs)
+    seen = np.zeros_like(full)
+    seen[np.arange(400), f.winner] = True
+    seen[f.unsure] = f.keep
+    assert (seen == full).all()
+    assert 0 < len(f.unsure) < 400  # both ways were taken
 
 
 def test_the_bonus_turns_a_close_second_into_the_term_only_if_it_completes() -> None:
