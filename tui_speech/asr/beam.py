@@ -103,22 +103,22 @@ def _steps(probs: np.ndarray, frames: _Frames | None = None) -> list[_Step]:
         return []
     winner, best, unsure, keep = frames if frames is not None else _Frames.of(probs, False)
     count = keep.sum(axis=1)
-    single = np.ones(n, bool)
-    single[unsure] = count == 1
+    several = np.flatnonzero(count > 1)
+    frame_of = unsure[several]  # the frames with several candidates
     # Frames in one run share a key: a single candidate's token; any other frame its own.
-    key = np.where(single, winner, -1 - np.arange(n))
+    key = winner.copy()
+    key[frame_of] = -1 - frame_of
     starts = _run_starts(key)
     log_best = np.log(np.maximum(best, _LOG_FLOOR))
     run_sum = np.add.reduceat(log_best, starts).tolist()
-    # The candidates of the frames with several, all at once (each frame's tokens ascending,
-    # as flatnonzero of its row gives them).
-    several = np.flatnonzero(count > 1)
-    frame_of = unsure[several]
     at = {f: m for m, f in enumerate(frame_of.tolist())}
-    rows, cols = np.nonzero(keep[several])
-    logs = np.log(np.maximum(probs[frame_of[rows], cols], _LOG_FLOOR)).tolist()
-    cols_list = cols.tolist()
-    ends = np.cumsum(count[several]).tolist()
+    if at:
+        # Their candidates all at once (each frame's tokens ascending, as flatnonzero of
+        # its row gives them).
+        rows, cols = np.nonzero(keep[several])
+        logs = np.log(np.maximum(probs[frame_of[rows], cols], _LOG_FLOOR)).tolist()
+        cols_list = cols.tolist()
+        ends = np.cumsum(count[several]).tolist()
     steps: list[_Step] = []
     first_of_run = log_best[starts].tolist()
     for j, s in enumerate(starts.tolist()):
