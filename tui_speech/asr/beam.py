@@ -13,6 +13,10 @@ greedy decoding of the same logits):
   most ``TOP_TOKENS`` of them; beams more than ``BEAM_PRUNE`` below the best are dropped;
 - runs of frames with a single candidate (CTC's long stretches of sure blank, a sure
   character held over several frames) are one step: their log-probabilities add up exactly;
+  a frame whose other tokens together fall below the candidate floor is known to have one
+  from its best alone, so only the few unsure frames are compared over the vocabulary;
+- a step of sure blank moves every beam's score by the same amount: no new ranking; the
+  context graph's moves are a table built once per graph;
 - with hotwords alone (no ``--beam``), a window where no term can start is decoded greedily;
 - when the best prefix is the greedy text, the greedy characters are the answer; otherwise only
   the stretch of frames where the two differ is aligned again (Viterbi forced alignment), so
