@@ -14,7 +14,8 @@ Reported, all on the same logits (the model runs once per clip):
   included in both), interleaved; per clip the fastest of the repeats, the ratio of the sums;
   also on the logits widened to the full-size model's 3503 tokens (``--vocab``): the
   added tokens lie far below the rest (never a candidate), but greedy decoding and the search
-  pay for the width as they would on the real model;
+  pay for the width as they would on the real model; both also for the search at
+  ``REFERENCE``, side by side in the same run;
 - the clips whose text (and whose characters: times, confidences, alternatives) differ from
   the search as it was at ``REFERENCE`` (its beam.py read from git), which was made faster
   without changing what it decodes.
@@ -182,7 +183,8 @@ def main() -> None:
         return sum(best["beam"]) / sum(best["greedy"])
 
     ratio = timed(logits, greedy, lambda lg: beam(biased, lg))
-    wide_ratio = None
+    old_ratio = timed(logits, greedy, lambda lg: beam(old, lg)) if reference else None
+    wide_ratio = old_wide = None
     if args.vocab > logits[0].shape[1]:
         from tui_speech.asr.ctc import GreedyDecoder
 
@@ -200,6 +202,7 @@ def main() -> None:
         wide = widen(logits, args.vocab)
         wide_ratio = timed(wide, wide_greedy, lambda lg: biased.search(wide_decoder(), softmax(lg)))
         if differ is not None:
+            old_wide = timed(wide, wide_greedy, lambda lg: old.search(wide_decoder(), softmax(lg)))
             differ.append(
                 sum(
                     biased.search(wide_decoder(), softmax(lg))
@@ -228,8 +231,12 @@ def main() -> None:
         f"| decode time, beam+hotwords / greedy (same logits, best of {args.repeats}) "
         f"| {ratio:.2f}x |"
     )
+    if old_ratio is not None:
+        print(f"| the same, the search at {REFERENCE} | {old_ratio:.2f}x |")
     if wide_ratio is not None:
         print(f"| the same on logits widened to {args.vocab} tokens | {wide_ratio:.2f}x |")
+    if old_wide is not None:
+        print(f"| the same widened, the search at {REFERENCE} | {old_wide:.2f}x |")
     if differ is None:
         print(f"| differs from the search at {REFERENCE} | (git cannot show {REFERENCE}) |")
     else:
