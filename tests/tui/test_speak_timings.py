@@ -20,9 +20,7 @@ def _spans_over(content, text: str) -> set[str]:
     return {str(s.style) for s in content.spans if s.start <= at < s.end}
 
 
-async def test_a_take_shows_its_words_and_the_sounding_one_while_it_plays(
-    make_app, monkeypatch
-):
+async def test_a_take_shows_its_words_and_the_sounding_one_while_it_plays(make_app, monkeypatch):
     from tui_speech.audio import playback
 
     played: list[int] = []
