@@ -31,3 +31,24 @@ async def wait_until(pilot: Pilot, condition, timeout: float = 60.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {condition}")
         await pilot.pause(0.05)
+
+
+def record_playback(monkeypatch) -> list[tuple[int, int]]:
+    """Swap the audio player for one that records what it is given, as (samples, rate) per
+    chunk: a test machine has no audio device, and the app's playback clock runs all the same."""
+    from tui_speech.audio import playback
+
+    played: list[tuple[int, int]] = []
+
+    class RecordingPlayer:
+        def play_chunk(self, audio, sample_rate):
+            played.append((len(audio), sample_rate))
+
+        def stop(self):
+            pass
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(playback, "Player", RecordingPlayer)
+    return played

@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 from textual.widgets import Input, OptionList, Static, TabbedContent
 
-from tests.tui.helpers import settle
+from tests.tui.helpers import record_playback, settle
 from tests.whisper_fixtures import whisper_store  # noqa: F401  (fixture)
 from tui_speech.tui.listen.pane import ListenPane
 from tui_speech.tui.listen.source_picker import SourcePicker
@@ -56,21 +56,8 @@ async def open_file(pilot, path: str) -> None:
 @pytest.mark.slow
 async def test_transcribe_review_replay_and_export(make_app, tiny_asr, speech_file, tmp_path,
                                                    monkeypatch):  # fmt: skip
-    from tui_speech.audio import playback
 
-    played: list[tuple[int, int]] = []
-
-    class FakePlayer:
-        def play_chunk(self, audio, sample_rate):
-            played.append((len(audio), sample_rate))
-
-        def stop(self):
-            pass
-
-        def close(self):
-            pass
-
-    monkeypatch.setattr(playback, "Player", FakePlayer)
+    played = record_playback(monkeypatch)
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("f2")

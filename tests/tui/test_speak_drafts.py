@@ -14,7 +14,7 @@ import soundfile as sf
 from textual.widgets import Input, Select, Static, TextArea
 
 from tests.conftest import ROOT
-from tests.tui.helpers import settle, type_text, wait_until
+from tests.tui.helpers import record_playback, settle, type_text, wait_until
 from tui_speech.tts.drafts import DraftStore, export
 from tui_speech.tui.speak import takes as speak_takes
 from tui_speech.tui.speak.dialogs import NameScreen, PhonemeEditScreen, SavePathScreen
@@ -129,21 +129,8 @@ async def test_sentences_show_their_takes_and_one_is_rerendered_alone(make_app):
 async def test_f6_on_a_long_draft_keeps_its_sentence_takes_not_one_array(
     make_app, monkeypatch, tmp_path
 ):
-    from tui_speech.audio import playback
 
-    played: list[int] = []
-
-    class FakePlayer:  # no audio device on a test machine
-        def play_chunk(self, audio, sample_rate):
-            played.append(len(audio))
-
-        def stop(self):
-            pass
-
-        def close(self):
-            pass
-
-    monkeypatch.setattr(playback, "Player", FakePlayer)
+    played = record_playback(monkeypatch)
     # A take counts as long past a second here, so a few sentences stand for a chapter.
     monkeypatch.setattr(speak_takes, "IN_MEMORY_S", 1.0)
     app = make_app()
@@ -175,7 +162,7 @@ async def test_f6_on_a_long_draft_keeps_its_sentence_takes_not_one_array(
 
         # Played, its pieces go to the player one by one, and the words follow.
         await pilot.press("enter")
-        await wait_until(pilot, lambda: sum(played) == take.samples, timeout=10)
+        await wait_until(pilot, lambda: sum(n for n, _ in played) == take.samples, timeout=10)
         assert len(played) == 4  # three sentences and the pause
         await wait_until(pilot, lambda: wave.sounding is not None, timeout=10)
         await pilot.press("f7")

@@ -8,7 +8,7 @@ import shutil
 from textual.widgets import Input, Select, Static
 
 from tests.asr_models import TRAINED_DIR
-from tests.tui.helpers import settle, type_text, wait_until
+from tests.tui.helpers import record_playback, settle, type_text, wait_until
 from tui_speech.config import get_paths
 from tui_speech.tui.prompt import PromptScreen
 from tui_speech.tui.speak.takes import TakesList
@@ -21,21 +21,8 @@ def _spans_over(content, text: str) -> set[str]:
 
 
 async def test_a_take_shows_its_words_and_the_sounding_one_while_it_plays(make_app, monkeypatch):
-    from tui_speech.audio import playback
 
-    played: list[int] = []
-
-    class FakePlayer:  # no audio device on a test machine; the clock runs all the same
-        def play_chunk(self, audio, sample_rate):
-            played.append(len(audio))
-
-        def stop(self):
-            pass
-
-        def close(self):
-            pass
-
-    monkeypatch.setattr(playback, "Player", FakePlayer)
+    played = record_playback(monkeypatch)
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await type_text(pilot, "Hello there. One, two.")
@@ -58,7 +45,7 @@ async def test_a_take_shows_its_words_and_the_sounding_one_while_it_plays(make_a
         app.query_one(TakesList).focus()
         await pilot.press("enter")
         await wait_until(pilot, lambda: wave.position is not None, timeout=10)
-        assert played == [len(take.audio)]
+        assert [n for n, _ in played] == [len(take.audio)]
         seen = set()
         await wait_until(
             pilot, lambda: seen.add(wave.sounding) or len(seen - {None}) >= 2, timeout=10
