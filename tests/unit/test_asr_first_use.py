@@ -112,9 +112,16 @@ def _record(folder: Path, key: str, what: str, choice: str) -> None:
     path.write_text(json.dumps(records))
 
 
+def _unmeasured_copy(model: Path, folder: Path) -> Path:
+    """A copy of the shared trained model as pulled: without the per-CPU record that tests
+    running `transcribe` on it before may have left there."""
+    shutil.copytree(model, folder)
+    tuning.record_path(folder).unlink(missing_ok=True)
+    return folder
+
+
 def test_the_backend_choice_is_keyed_by_the_cpu(trained_model: Path, tmp_path: Path) -> None:
-    folder = tmp_path / "model"
-    shutil.copytree(trained_model, folder)
+    folder = _unmeasured_copy(trained_model, tmp_path / "model")
     assert _other_cpu_key() != tuning.cpu_key()
     # Another CPU's record (its flags differ) is not this one's: onnx, the unmeasured default.
     _record(folder, _other_cpu_key(), "backend", "torch")
@@ -135,13 +142,12 @@ def test_draft_auto_takes_int8_only_where_measured_faster(
     from tui_speech.asr.live import load_models
     from tui_speech.config import ListenSettings
 
-    folder = tmp_path / "model"
-    shutil.copytree(trained_model, folder)
+    folder = _unmeasured_copy(trained_model, tmp_path / "model")
     settings = ListenSettings(model=str(folder), backend="onnx", draft="auto")
     # No int8 variant: nothing to measure, the partials run on the finals' recogniser.
     plain = load_models(settings)
     assert plain.draft is plain.recognizer
-    assert "draft:onnx-fp32" not in tuning.read_record(folder)
+    assert not tuning.record_path(folder).exists()
 
     build_variant_graph(folder / ONNX_FILE, "int8")
     measured = load_models(settings)  # measures once and records it
