@@ -28,6 +28,7 @@ from typing import Any
 from tui_speech.asr.ctc import CharResult
 from tui_speech.asr.recognizer import Transcript
 from tui_speech.asr.written import AS_HEARD, Span, Written, WrittenOptions, span_dict
+from tui_speech.tts.captions import timestamp
 
 #: Utterances as ``(start, end)`` ranges of character indices (a session's finals).
 Utterances = list[tuple[int, int]] | None
@@ -186,15 +187,6 @@ def to_jsonl(t: Transcript, written: Written, utterances: Utterances = None) -> 
         }
         lines.append(json.dumps(item, ensure_ascii=False) + "\n")
     return "".join(lines)
-
-
-def timestamp(seconds: float, sep: str) -> str:
-    """``HH:MM:SS,mmm`` (srt, sep=",") or ``HH:MM:SS.mmm`` (vtt, sep=".")."""
-    ms = max(0, round(seconds * 1000))
-    h, rest = divmod(ms, 3_600_000)
-    m, rest = divmod(rest, 60_000)
-    s, ms = divmod(rest, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
 
 
 def to_srt(t: Transcript, written: Written, utterances: Utterances = None) -> str:

@@ -126,7 +126,9 @@ def cues(words: Sequence[TimedWord], unit: Unit = "phrase") -> list[Cue]:
     return out
 
 
-def _clock(seconds: float, sep: str) -> str:
+def timestamp(seconds: float, sep: str) -> str:
+    """``HH:MM:SS,mmm`` (srt, sep=",") or ``HH:MM:SS.mmm`` (vtt, sep="."): the one subtitle
+    clock, for Speak's captions and for transcripts (``asr.formats``)."""
     ms = max(0, round(seconds * 1000))
     h, rest = divmod(ms, 3_600_000)
     m, rest = divmod(rest, 60_000)
@@ -136,14 +138,14 @@ def _clock(seconds: float, sep: str) -> str:
 
 def to_srt(items: Iterable[Cue]) -> str:
     blocks = [
-        f"{n}\n{_clock(c.start, ',')} --> {_clock(c.end, ',')}\n{c.text}\n"
+        f"{n}\n{timestamp(c.start, ',')} --> {timestamp(c.end, ',')}\n{c.text}\n"
         for n, c in enumerate(items, 1)
     ]
     return "\n".join(blocks)
 
 
 def to_vtt(items: Iterable[Cue]) -> str:
-    blocks = [f"{_clock(c.start, '.')} --> {_clock(c.end, '.')}\n{c.text}\n" for c in items]
+    blocks = [f"{timestamp(c.start, '.')} --> {timestamp(c.end, '.')}\n{c.text}\n" for c in items]
     return "WEBVTT\n\n" + "\n".join(blocks)
 
 
