@@ -61,3 +61,34 @@ def test_a_paused_stretch_is_skipped_and_the_recording_keeps_the_session_clock(
     np.testing.assert_allclose(recorded[heard], audio[heard], atol=1 / 16_000)
     assert np.all(recorded[skipped] == 0)
     assert len(levels) < batches  # no level while paused
+
+
+def test_each_final_of_a_session_is_written_as_an_utterance(trained_model, phrase_clips, tmp_path):
+    """Two phrases 0.6 s apart: the VAD (0.5 s) cuts two finals, so the session's written form
+    ends each with "。" – a file's pause rule (0.7 s) would have run them together."""
+    from tests.written_tables import trimmed
+    from tui_speech.asr.punctuation import SENTENCE_PAUSE_S
+    from tui_speech.asr.written import WrittenOptions, write_heard
+    from tui_speech.audio.sources import FileSource
+
+    gap_s = 0.6
+    settings = ListenSettings(threads=1, draft="off")
+    assert settings.min_silence < gap_s < SENTENCE_PAUSE_S
+    clips = [trimmed(phrase_clips[p]) for p in list(phrase_clips)[:2]]
+    quiet = np.zeros(int(0.3 * 16_000), np.float32)
+    gap = np.zeros(int(gap_s * 16_000), np.float32)
+    audio = np.concatenate([quiet, clips[0], gap, clips[1], quiet])
+    wav = tmp_path / "two.wav"
+    sf.write(wav, audio, 16_000, subtype="PCM_16")
+    models = load_models(settings, str(trained_model))
+    session = LiveSession(models, settings, FileSource(wav), "test", save=False, keep_audio=True)
+    result = session.run()
+    assert len(result.utterances) == 2
+    chars = result.transcript.chars
+    written = write_heard(chars, WrittenOptions(), result.samples, 16_000, result.utterances)
+    marks = [s.text for s in written.spans if s.inserted]
+    assert marks == ["。", "。"]
+    assert written.text.endswith("。") and "，" not in written.text
+    # Read as a file, the pause is too short to end an utterance: the two run together.
+    as_a_file = write_heard(chars, WrittenOptions(), result.samples, 16_000)
+    assert as_a_file.text.count("。") == 1

@@ -62,10 +62,11 @@ def load_recognizer(settings: ListenSettings, model: str | None = None) -> Recog
     from tui_speech.asr.whisper import WhisperRecognizer, is_embedded
 
     spec = model or settings.model or default_model()
+    hotwords = session_hotwords(settings)  # partials and finals are both steered by them
     if is_embedded(spec):  # the embedded Whisper: one backend, one precision
-        return WhisperRecognizer.load(settings.threads or None)  # type: ignore[return-value]
+        return WhisperRecognizer.load(settings.threads or None, hotwords)  # type: ignore[return-value]
     backend = pick_backend(settings.backend, spec, settings.precision)
-    if hotwords := session_hotwords(settings):  # partials and finals both search with them
+    if hotwords:
         from tui_speech.asr.beam import BeamRecognizer
 
         return BeamRecognizer.load(
@@ -185,6 +186,9 @@ class LiveResult:
     model_s: float
     warnings: tuple[str, ...] = ()
     error: TuiSpeechError | None = None
+    #: The finals as ``(start, end)`` index ranges of ``transcript.chars``: the utterances
+    #: the VAD cut, which the written form ends with a mark (not a file's pause rule).
+    utterances: tuple[tuple[int, int], ...] = ()
 
 
 class LiveSession:
@@ -231,6 +235,7 @@ class LiveSession:
                 get_paths().sessions, self.model, label, record=settings.record
             )
         self._finals: list[CharResult] = []
+        self._utterances: list[tuple[int, int]] = []
         self._heard: list[tuple[float, np.ndarray]] = []
         self._recorded = 0  # samples written to the recording
 
@@ -289,7 +294,10 @@ class LiveSession:
                 # On disk before on screen: a final the user has seen survives a kill.
                 if self.writer is not None:
                     self.writer.add_final(event.text, event.t0, event.t1, event.chars)
+                start = len(self._finals)
                 self._finals.extend(event.chars)
+                if len(self._finals) > start:
+                    self._utterances.append((start, len(self._finals)))
             hooks.on_event(event)
 
     def _result(self, error: TuiSpeechError | None) -> LiveResult:
@@ -321,6 +329,7 @@ class LiveSession:
             model_s=self.stream.budget.spent,
             warnings=tuple(warnings),
             error=error,
+            utterances=tuple(self._utterances),
         )
 
 

@@ -482,7 +482,8 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         for warning in result.warnings:
             self.post_message(self.Warned(warning))
         t = result.transcript
-        written = write_heard(t.chars, options, result.samples, ASR_RATE)
+        # Each final is an utterance, as the VAD cut it (the marks shown while listening).
+        written = write_heard(t.chars, options, result.samples, ASR_RATE, result.utterances)
         self.post_message(self.Transcribed(t, result.samples, result.session, written))
         if result.error is not None:
             raise result.error  # shown as a notification, after what came before it
