@@ -30,13 +30,12 @@ from textual.widgets import Input, ProgressBar, Select, Static, TextArea
 from textual.worker import get_current_worker
 
 from tui_speech.audio.rates import TTS_RATE
-from tui_speech.errors import Action, AudioDeviceError, UsageError
+from tui_speech.errors import UsageError
 from tui_speech.tts.drafts import Draft, DraftStore, Unit, draft_units
 from tui_speech.tts.g2p import LANGUAGES, G2PResult
 from tui_speech.tts.pauses import strip_pauses
-from tui_speech.tui.errors import ReportsWorkerErrors, action_words
+from tui_speech.tui.errors import ReportsWorkerErrors
 from tui_speech.tui.messages import ErrorRaised, StatusInfo
-from tui_speech.tui.player import LazyPlayer, PlayClock
 from tui_speech.tui.prompt import PromptScreen
 from tui_speech.tui.speak.blend import BlendScreen
 from tui_speech.tui.speak.dialogs import (
@@ -46,6 +45,7 @@ from tui_speech.tui.speak.dialogs import (
     ToLexicon,
 )
 from tui_speech.tui.speak.overrides import apply_override, token_spans
+from tui_speech.tui.speak.playback import TakePlayback, show_take
 from tui_speech.tui.speak.preview import PhonemePreview
 from tui_speech.tui.speak.sentences import SentencesList
 from tui_speech.tui.speak.takes import Take, TakeBuilder, TakesList
@@ -160,9 +160,7 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         self._g2p_timer: Timer | None = None
         self._draft_timer: Timer | None = None
         self._g2p_ready: set[str] = set()
-        self._player = LazyPlayer()
-        self._clock = PlayClock()
-        self._follow_timer: Timer | None = None
+        self.playback = TakePlayback(self)
         self._proof_words: list[tuple[str, str]] = []
         self._takes = 0
         self.audio_problem: str | None = None
@@ -479,7 +477,7 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
 
     def on_unmount(self) -> None:
         self.save_draft_now()
-        self._player.close()
+        self.playback.close()
 
     # --- phoneme preview ------------------------------------------------------------------------
 
@@ -582,7 +580,7 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         engine = pipeline.load()
         self.post_message(StatusInfo("tts", engine_label(engine)))
         draft = self.store.update(draft.name, lang=lang, voice=voice, speed=speed)
-        player = self._get_player() if play else None
+        player = self.playback.player() if play else None
         total = max(1, sum(1 for u in draft_units(text)[start:] if u.spoken))
         done, units = 0, 0
         built = TakeBuilder(TTS_RATE)  # the take's audio (or pieces) and words
@@ -602,16 +600,6 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
             take = built.take(text, lang, voice or pipeline.voice, speed)
             self.post_message(self.TakeReady(take, worker.is_cancelled))
 
-    def _get_player(self) -> Any:
-        """The playback thread, or None (with a notice) when there is no audio output."""
-        try:
-            return self._player.get()
-        except AudioDeviceError as exc:
-            # Here the fix is always the same: the take is kept and can be saved.
-            save = action_words(Action("save-audio"))
-            self.post_message(self.Notice(f"{exc.reason}; {save}", "warning"))
-            return None
-
     def on_speak_pane_notice(self, message: Notice) -> None:
         self.say(message.text)
         self.app.notify(message.text, severity=message.severity, markup=False)  # type: ignore[arg-type]
@@ -628,55 +616,20 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         bar = self.query_one(ProgressBar)
         bar.update(progress=bar.total or 100)
         state = "stopped" if message.stopped else "done"
-        silent = " (no audio output)" if self.audio_problem or self._player.problem else ""
+        silent = " (no audio output)" if self.audio_problem or self.playback.problem else ""
         self.say(f"{state}: take #{take.number}, {take.duration:.1f} s{silent} · ctrl+s save")
 
     def action_stop(self) -> None:
         self.workers.cancel_group(self, "synth")
         self.workers.cancel_group(self, "playback")
-        self._player.stop()
-        self._clock.stop()
+        self.playback.stop()
         self.say("stopped")
 
     @on(TakesList.PlayRequested)
     def _play_requested(self, event: TakesList.PlayRequested) -> None:
-        self.play_take(event.take)
+        self.playback.play(event.take)
 
-    @work(thread=True, exclusive=True, group="playback", exit_on_error=False)
-    def play_take(self, take: Take) -> None:
-        """Queue the take for playback; a long one piece by piece, read as the player's
-        bounded queue makes room (so F7 must cancel this worker too)."""
-        player = self._get_player()
-        if player is None:
-            return
-        worker = get_current_worker()
-        for n, chunk in enumerate(take.chunks()):
-            if worker.is_cancelled:
-                break
-            player.play_chunk(chunk, take.sample_rate)
-            if worker.is_cancelled:  # stopped while this waited for room: it must not sound
-                player.stop()
-                break
-            if n == 0:
-                self.app.call_from_thread(self.follow_take, take)
-
-    # --- word timings and proof-listen (the waveform: tui/speak/waveform.py) -------------------
-
-    def follow_take(self, take: Take) -> None:
-        """Show ``take``'s waveform and highlight the sounding word while it plays."""
-        wave = self.query_one(TakeWaveform)
-        if wave.audio is not take.picture[0]:
-            wave.show(*take.picture, take.words)
-        self._clock.start(take.duration)
-        if self._follow_timer is None:
-            self._follow_timer = self.set_interval(0.05, self._follow_tick)
-
-    def _follow_tick(self) -> None:
-        position = self._clock.position()
-        self.query_one(TakeWaveform).set_position(position)
-        if position is None and self._follow_timer is not None:
-            self._follow_timer.stop()
-            self._follow_timer = None
+    # --- proof-listen ---------------------------------------------------------------------------
 
     def action_proof_listen(self) -> None:
         take = self.query_one(TakesList).selected_take
@@ -707,8 +660,7 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         hits = {c.index for c in result.marked}
         marked = [i for a, b, i in spans if any(a <= h < b for h in hits)]
         wave = self.query_one(TakeWaveform)
-        if wave.audio is not take.picture[0]:
-            wave.show(*take.picture, take.words)
+        show_take(wave, take)
         wave.set_marks(frozenset(marked))
         self._proof_words = [(take.words[i].text, take.lang) for i in marked]
         if not result.marked:
