@@ -15,7 +15,6 @@ not one array (``tui/speak/takes.py``), and played or saved from them piece by p
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,13 +28,12 @@ from textual.timer import Timer
 from textual.widgets import Input, ProgressBar, Select, Static, TextArea
 from textual.worker import get_current_worker
 
-from tui_speech.audio.rates import TTS_RATE
 from tui_speech.errors import UsageError
 from tui_speech.tts.drafts import Draft, DraftStore, Unit, draft_units
 from tui_speech.tts.g2p import LANGUAGES, G2PResult
 from tui_speech.tts.pauses import strip_pauses
 from tui_speech.tui.errors import ReportsWorkerErrors
-from tui_speech.tui.messages import ErrorRaised, StatusInfo
+from tui_speech.tui.messages import ErrorRaised
 from tui_speech.tui.prompt import PromptScreen
 from tui_speech.tui.speak.blend import BlendScreen
 from tui_speech.tui.speak.dialogs import (
@@ -48,43 +46,14 @@ from tui_speech.tui.speak.overrides import apply_override, token_spans
 from tui_speech.tui.speak.playback import TakePlayback, show_take
 from tui_speech.tui.speak.preview import PhonemePreview
 from tui_speech.tui.speak.sentences import SentencesList
-from tui_speech.tui.speak.takes import Take, TakeBuilder, TakesList
+from tui_speech.tui.speak.synthesis import TakeMaker, speed_range
+from tui_speech.tui.speak.takes import Take, TakesList
 from tui_speech.tui.speak.voice_select import VoiceSelect
 from tui_speech.tui.speak.waveform import TakeWaveform
 from tui_speech.tui.state import Settings, load_draft, save_settings
 
 G2P_DEBOUNCE_S = 0.3
 DRAFT_DEBOUNCE_S = 1.0
-
-
-#: Seconds after the pane mounts before the models load in the background.
-WARM_UP_DELAY_S = 1.5
-
-
-def engine_label(engine: Any) -> str:
-    """ "Kokoro-82M int8" (or fp16, fp32): which embedded variant the engine runs."""
-    path = getattr(engine, "model_path", None)
-    if path is None:
-        return f"Kokoro-82M ({getattr(engine, 'name', '?')})"
-    from tui_speech.hub.manage import onnx_variant
-
-    variant = onnx_variant(Path(path)).removeprefix("onnx-")
-    return f"Kokoro-82M {'fp32' if variant == 'onnx' else variant}"
-
-
-def speed_range() -> tuple[float, float]:
-    """The speeds Kokoro takes (``tts.engine``'s range; imported when first needed, with numpy)."""
-    from tui_speech.tts.engine import MAX_SPEED, MIN_SPEED
-
-    return MIN_SPEED, MAX_SPEED
-
-
-def parse_speed(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        low, high = speed_range()
-        raise UsageError(f"speed {text!r} is not a number", f"use {low} to {high}") from None
 
 
 def open_drafts(store: DraftStore, settings: Settings) -> Draft:
@@ -160,9 +129,9 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         self._g2p_timer: Timer | None = None
         self._draft_timer: Timer | None = None
         self._g2p_ready: set[str] = set()
+        self.take_maker = TakeMaker(self)
         self.playback = TakePlayback(self)
         self._proof_words: list[tuple[str, str]] = []
-        self._takes = 0
         self.audio_problem: str | None = None
         self.store = DraftStore()
         self.draft = open_drafts(self.store, settings)
@@ -209,23 +178,7 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         self.query_one("#speak-preview").border_title = "phonemes"
         if self.editor.text.strip():
             self._start_g2p()
-        # After the first frames, not before: loading spaCy and onnxruntime holds the GIL for a
-        # second or two, which would delay the app's first paint and its first keys.
-        self.set_timer(
-            WARM_UP_DELAY_S, lambda: self._warm_up(self.settings.lang, self.settings.voice)
-        )
-
-    @work(thread=True, exclusive=True, group="warm", exit_on_error=False)
-    def _warm_up(self, lang: str, voice: str) -> None:
-        """G2P, voice and engine loaded (and run once) before the first F6, so it sounds at
-        once. A failure here is said again, with its reason, when the user synthesizes."""
-        from tui_speech.errors import TuiSpeechError
-        from tui_speech.tts.pipeline import Pipeline
-
-        try:
-            Pipeline(lang, voice or None).warm_up()
-        except TuiSpeechError:
-            return
+        self.take_maker.warm_up_soon()
 
     @property
     def editor(self) -> TextArea:
@@ -452,9 +405,9 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
     @on(SentencesList.Requested)
     def _sentence_requested(self, event: SentencesList.Requested) -> None:
         if event.what == "play":
-            self._synthesize(play=True, start=event.index)
+            self.take_maker.start(play=True, start=event.index)
         elif event.what == "rerender":
-            self._synthesize(play=False, redo=frozenset({event.index}))
+            self.take_maker.start(play=False, redo=frozenset({event.index}))
         elif event.what == "lock":
             self._lock(event.index)
 
@@ -544,61 +497,13 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
 
         self.app.push_screen(PhonemeEditScreen(token.grapheme, token.phonemes), write)
 
-    # --- synthesis and playback -----------------------------------------------------------------
+    # --- synthesis and playback (tui/speak/synthesis.py, playback.py) ---------------------------
 
     def action_play(self) -> None:
-        self._synthesize(play=True)
+        self.take_maker.start(play=True)
 
     def action_synthesize(self) -> None:
-        self._synthesize(play=False)
-
-    def _synthesize(self, play: bool, start: int = 0, redo: frozenset[int] = frozenset()) -> None:
-        try:
-            speed = parse_speed(self.query_one("#speak-speed", Input).value)
-        except UsageError as exc:
-            self.post_message(ErrorRaised(exc, "speed"))
-            return
-        self.save_draft_now()
-        self.query_one(ProgressBar).update(total=100, progress=0)
-        self.say("loading the model…" if not self._takes else "synthesizing…")
-        draft = dataclasses.replace(
-            self.draft, lang=self.settings.lang, voice=self.settings.voice, speed=speed
-        )
-        self._synthesis(draft, play, start, redo)
-
-    @work(thread=True, exclusive=True, group="synth", exit_on_error=False)
-    def _synthesis(self, draft: Draft, play: bool, start: int, redo: frozenset[int]) -> None:
-        """Render the draft from unit ``start``: sentences with a take are read back, the
-        others synthesized and saved as takes (``redo`` ones synthesized again). The take
-        is added up as they come (``TakeBuilder``): a long draft is not held whole."""
-        from tui_speech.tts.drafts import render
-        from tui_speech.tts.pipeline import Pipeline
-
-        worker = get_current_worker()
-        text, lang, voice, speed = draft.text, draft.lang, draft.voice, draft.speed
-        pipeline = Pipeline(lang, voice or None, speed)  # validates voice and speed first
-        engine = pipeline.load()
-        self.post_message(StatusInfo("tts", engine_label(engine)))
-        draft = self.store.update(draft.name, lang=lang, voice=voice, speed=speed)
-        player = self.playback.player() if play else None
-        total = max(1, sum(1 for u in draft_units(text)[start:] if u.spoken))
-        done, units = 0, 0
-        built = TakeBuilder(TTS_RATE)  # the take's audio (or pieces) and words
-        for rendered in render(draft, self.store, redo=redo, start=start, engine=engine):
-            if worker.is_cancelled:
-                break
-            units += 1
-            built.add(rendered.audio, rendered.sample_rate, rendered.words, rendered.piece)
-            if player is not None:
-                player.play_chunk(rendered.audio, rendered.sample_rate)
-            if rendered.unit.spoken:
-                done = min(total, done + 1)
-            if rendered.synthesized:
-                self.post_message(self.DraftChanged(self.store.load(draft.name)))
-            self.post_message(self.Progress(done, total, units))
-        if units:
-            take = built.take(text, lang, voice or pipeline.voice, speed)
-            self.post_message(self.TakeReady(take, worker.is_cancelled))
+        self.take_maker.start(play=False)
 
     def on_speak_pane_notice(self, message: Notice) -> None:
         self.say(message.text)
@@ -609,15 +514,7 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         self.say(f"rendered {message.done} of {message.total} sentence(s)…")
 
     def on_speak_pane_take_ready(self, message: TakeReady) -> None:
-        self._takes += 1
-        take = dataclasses.replace(message.take, number=self._takes)
-        self.query_one(TakesList).add_take(take)
-        self.query_one(TakeWaveform).show(*take.picture, take.words)
-        bar = self.query_one(ProgressBar)
-        bar.update(progress=bar.total or 100)
-        state = "stopped" if message.stopped else "done"
-        silent = " (no audio output)" if self.audio_problem or self.playback.problem else ""
-        self.say(f"{state}: take #{take.number}, {take.duration:.1f} s{silent} · ctrl+s save")
+        self.take_maker.add(message.take, message.stopped)
 
     def action_stop(self) -> None:
         self.workers.cancel_group(self, "synth")
@@ -628,6 +525,9 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
     @on(TakesList.PlayRequested)
     def _play_requested(self, event: TakesList.PlayRequested) -> None:
         self.playback.play(event.take)
+
+    def action_save_take(self) -> None:
+        self.take_maker.save_selected()
 
     # --- proof-listen ---------------------------------------------------------------------------
 
@@ -693,29 +593,6 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
 
         hint = "pinyin with tone numbers, e.g. yin2 hang2"
         self.app.push_screen(PromptScreen(f"How {word} is said ({lang})", "", hint), add)
-
-    def action_save_take(self) -> None:
-        take = self.query_one(TakesList).selected_take
-        if take is None:
-            self.post_message(ErrorRaised(UsageError("no take yet: synthesize with F6"), "save"))
-            return
-        default = Path.cwd() / f"take-{take.number}.wav"
-
-        def save(path: Path | None) -> None:
-            if path is not None:
-                self._write_take(take, path)
-
-        self.app.push_screen(SavePathScreen(f"Save take #{take.number} as", default), save)
-
-    @work(thread=True, group="save", exit_on_error=False)
-    def _write_take(self, take: Take, path: Path) -> None:
-        from tui_speech.audio.writer import AudioFileWriter
-
-        # Streamed piece by piece: a long take is never read back whole.
-        with AudioFileWriter(path, take.sample_rate) as writer:
-            for chunk in take.chunks():
-                writer.write(chunk)
-        self.post_message(self.Notice(f"saved take #{take.number} to {path}"))
 
     # --- focus and dialogs ----------------------------------------------------------------------
 
