@@ -34,7 +34,6 @@ from tui_speech.tts.g2p import LANGUAGES, G2PResult
 from tui_speech.tts.pauses import strip_pauses
 from tui_speech.tui.errors import ReportsWorkerErrors
 from tui_speech.tui.messages import ErrorRaised
-from tui_speech.tui.prompt import PromptScreen
 from tui_speech.tui.speak.blend import BlendScreen
 from tui_speech.tui.speak.dialogs import (
     NameScreen,
@@ -43,8 +42,9 @@ from tui_speech.tui.speak.dialogs import (
     ToLexicon,
 )
 from tui_speech.tui.speak.overrides import apply_override, token_spans
-from tui_speech.tui.speak.playback import TakePlayback, show_take
+from tui_speech.tui.speak.playback import TakePlayback
 from tui_speech.tui.speak.preview import PhonemePreview
+from tui_speech.tui.speak.proof import ProofListening
 from tui_speech.tui.speak.sentences import SentencesList
 from tui_speech.tui.speak.synthesis import TakeMaker, speed_range
 from tui_speech.tui.speak.takes import Take, TakesList
@@ -131,7 +131,7 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         self._g2p_ready: set[str] = set()
         self.take_maker = TakeMaker(self)
         self.playback = TakePlayback(self)
-        self._proof_words: list[tuple[str, str]] = []
+        self.proof = ProofListening(self)
         self.audio_problem: str | None = None
         self.store = DraftStore()
         self.draft = open_drafts(self.store, settings)
@@ -529,70 +529,13 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
     def action_save_take(self) -> None:
         self.take_maker.save_selected()
 
-    # --- proof-listen ---------------------------------------------------------------------------
+    # --- proof-listen (tui/speak/proof.py) ------------------------------------------------------
 
     def action_proof_listen(self) -> None:
-        take = self.query_one(TakesList).selected_take
-        if take is None:
-            self.post_message(ErrorRaised(UsageError("no take yet: synthesize with F6"), "proof"))
-            return
-        if not take.lang.startswith("zh"):
-            error = UsageError("proof-listening checks Mandarin takes", "make a zh take")
-            self.post_message(ErrorRaised(error, "proof"))
-            return
-        self.say(f"proof-listening to take #{take.number}…")
-        self._proof_listen(take)
-
-    @work(thread=True, exclusive=True, group="proof", exit_on_error=False)
-    def _proof_listen(self, take: Take) -> None:
-        from tui_speech.asr.proof import load_checker, proof_listen
-
-        text = "".join(w.text + w.tail for w in take.words) or take.text
-        result = proof_listen(text, take.whole(), take.sample_rate, load_checker())
-        self.app.call_from_thread(self._show_proof, take, result)
-
-    def _show_proof(self, take: Take, result: Any) -> None:
-        """Mark the words holding a character heard otherwise; shift+f6 fixes the first."""
-        spans, pos = [], 0
-        for i, word in enumerate(take.words):
-            spans.append((pos, pos + len(word.text), i))
-            pos += len(word.text) + len(word.tail)
-        hits = {c.index for c in result.marked}
-        marked = [i for a, b, i in spans if any(a <= h < b for h in hits)]
-        wave = self.query_one(TakeWaveform)
-        show_take(wave, take)
-        wave.set_marks(frozenset(marked))
-        self._proof_words = [(take.words[i].text, take.lang) for i in marked]
-        if not result.marked:
-            self.say(f"proof-listen: heard {result.heard!r}, every character as written")
-            return
-        what = ", ".join(f"{c.char}→{c.heard or '∅'}" for c in result.marked[:6])
-        fix = " · shift+f6 fix in lexicon" if self._proof_words else ""
-        self.say(f"proof-listen: heard {result.heard!r}; {len(result.marked)} marked: {what}{fix}")
+        self.proof.start()
 
     def action_fix_in_lexicon(self) -> None:
-        """The first word the proof-listen marked, to a lexicon entry (pinyin or phonemes)."""
-        if not self._proof_words:
-            error = UsageError("no marked word yet", "proof-listen a Mandarin take with ctrl+l")
-            self.post_message(ErrorRaised(error, "lexicon"))
-            return
-        word, lang = self._proof_words[0]
-
-        def add(written: str | None) -> None:
-            if not written:
-                return
-            from tui_speech.tts import lexicon
-
-            try:
-                entry = lexicon.add(word, written, lang)
-            except UsageError as exc:
-                self.post_message(ErrorRaised(exc, "lexicon"))
-                return
-            self._proof_words = self._proof_words[1:]
-            self.say(f"lexicon: {entry.word} = /{entry.phonemes}/ in every {lang} draft · F6 again")
-
-        hint = "pinyin with tone numbers, e.g. yin2 hang2"
-        self.app.push_screen(PromptScreen(f"How {word} is said ({lang})", "", hint), add)
+        self.proof.fix_first()
 
     # --- focus and dialogs ----------------------------------------------------------------------
 
