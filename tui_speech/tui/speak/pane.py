@@ -26,22 +26,15 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, ProgressBar, Select, Static, TextArea
-from textual.worker import get_current_worker
 
 from tui_speech.errors import UsageError
 from tui_speech.tts.drafts import Draft, DraftStore, Unit, draft_units
 from tui_speech.tts.g2p import LANGUAGES, G2PResult
-from tui_speech.tts.pauses import strip_pauses
 from tui_speech.tui.errors import ReportsWorkerErrors
 from tui_speech.tui.messages import ErrorRaised
 from tui_speech.tui.speak.blend import BlendScreen
-from tui_speech.tui.speak.dialogs import (
-    NameScreen,
-    PhonemeEditScreen,
-    SavePathScreen,
-    ToLexicon,
-)
-from tui_speech.tui.speak.overrides import apply_override, token_spans
+from tui_speech.tui.speak.dialogs import NameScreen, SavePathScreen
+from tui_speech.tui.speak.phonemes import LivePhonemes
 from tui_speech.tui.speak.playback import TakePlayback
 from tui_speech.tui.speak.preview import PhonemePreview
 from tui_speech.tui.speak.proof import ProofListening
@@ -128,7 +121,7 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
             settings.lang = "en-us"
         self._g2p_timer: Timer | None = None
         self._draft_timer: Timer | None = None
-        self._g2p_ready: set[str] = set()
+        self.phonemes = LivePhonemes(self)
         self.take_maker = TakeMaker(self)
         self.playback = TakePlayback(self)
         self.proof = ProofListening(self)
@@ -174,10 +167,10 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         side = self.query_one("#speak-side")
         side.styles.width = 34
         self.query_one("#speak-draft").styles.width = 18
-        self._show_sentences()
+        self.show_sentences()
         self.query_one("#speak-preview").border_title = "phonemes"
         if self.editor.text.strip():
-            self._start_g2p()
+            self.phonemes.start()
         self.take_maker.warm_up_soon()
 
     @property
@@ -217,8 +210,8 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
             self.settings.lang = event.value
             save_settings(self.settings)
             self.draft = self.store.update(self.draft.name, lang=event.value)
-            self._start_g2p()
-            self._show_sentences()
+            self.phonemes.start()
+            self.show_sentences()
 
     @on(Select.Changed, "#speak-voice")
     def _voice_changed(self, event: Select.Changed) -> None:
@@ -226,7 +219,7 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
             self.settings.voice = event.value
             save_settings(self.settings)
             self.draft = self.store.update(self.draft.name, voice=event.value)
-            self._show_sentences()
+            self.show_sentences()
 
     @on(Input.Changed, "#speak-speed")
     def _speed_changed(self, event: Input.Changed) -> None:
@@ -240,14 +233,15 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
             save_settings(self.settings)
         if low <= speed <= high and speed != self.draft.speed:
             self.draft = self.store.update(self.draft.name, speed=speed)
-            self._show_sentences()
+            self.show_sentences()
 
     @on(TextArea.Changed, "#speak-editor")
-    def _text_changed(self) -> None:
+    def text_changed(self) -> None:
+        """The text changed: phonemes and the autosave follow once typing pauses."""
         for timer in (self._g2p_timer, self._draft_timer):
             if timer is not None:
                 timer.stop()
-        self._g2p_timer = self.set_timer(G2P_DEBOUNCE_S, self._start_g2p)
+        self._g2p_timer = self.set_timer(G2P_DEBOUNCE_S, self.phonemes.start)
         self._draft_timer = self.set_timer(DRAFT_DEBOUNCE_S, self._autosave)
 
     def save_draft_now(self) -> None:
@@ -258,7 +252,7 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
 
     def _autosave(self) -> None:
         self.save_draft_now()
-        self._show_sentences()
+        self.show_sentences()
 
     def _apply_draft_settings(self, draft: Draft) -> None:
         """A draft carries its own language, voice and speed; the pane takes them on."""
@@ -267,7 +261,7 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         self.settings.voice = draft.voice
         self.settings.speed = draft.speed
 
-    def _show_sentences(self) -> None:
+    def show_sentences(self) -> None:
         try:
             units = draft_units(self.draft.text)
         except UsageError as exc:  # a malformed pause tag: said here, and again on F6
@@ -299,7 +293,7 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         with draft_select.prevent(Select.Changed):  # or this would switch drafts again
             draft_select.set_options([(n, n) for n in self.store.names()])
             draft_select.value = name
-        self._show_sentences()  # the new text's phonemes follow from load_text's change
+        self.show_sentences()  # the new text's phonemes follow from load_text's change
         self.say(f"draft {name!r}")
 
     @on(Select.Changed, "#speak-draft")
@@ -400,7 +394,7 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
     def on_speak_pane_draft_changed(self, message: DraftChanged) -> None:
         if message.draft.name == self.draft.name:
             self.draft = message.draft
-            self._show_sentences()
+            self.show_sentences()
 
     @on(SentencesList.Requested)
     def _sentence_requested(self, event: SentencesList.Requested) -> None:
@@ -422,7 +416,7 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
             )
             return
         self.draft = self.store.set_locked(self.draft.name, take.file, not take.locked)
-        self._show_sentences()
+        self.show_sentences()
         self.say(("unlocked" if take.locked else "locked") + f" the take of {unit.text[:30]!r}")
 
     def action_focus_sentences(self) -> None:
@@ -432,70 +426,14 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         self.save_draft_now()
         self.playback.close()
 
-    # --- phoneme preview ------------------------------------------------------------------------
-
-    def _start_g2p(self) -> None:
-        lang = self.settings.lang
-        if lang not in self._g2p_ready:
-            self.preview.show_status(f"loading G2P for {lang}… (the first time takes seconds)")
-        self._phonemize(self.editor.text, lang)
-
-    @work(thread=True, exclusive=True, group="g2p", exit_on_error=False)
-    def _phonemize(self, text: str, lang: str) -> None:
-        from tui_speech.tts.g2p import phonemize
-
-        result = phonemize(strip_pauses(text), lang)  # a pause tag has no phonemes
-        if not get_current_worker().is_cancelled:
-            self.post_message(self.PhonemesReady(text, lang, result))
+    # --- phoneme preview (tui/speak/phonemes.py) ------------------------------------------------
 
     def on_speak_pane_phonemes_ready(self, message: PhonemesReady) -> None:
-        self._g2p_ready.add(message.lang)
-        # A slow result for text that has changed since would show stale phonemes.
-        if message.text == self.editor.text and message.lang == self.settings.lang:
-            self.preview.show_result(message.result)
-
-    def _save_to_lexicon(self, word: str, phonemes: str, lang: str) -> None:
-        """The edit dialog's ctrl+g: the word's phonemes (or pinyin) kept in the lexicon, for
-        every draft and the CLI, instead of an inline override in this text."""
-        from tui_speech.tts import lexicon
-
-        try:
-            entry = lexicon.add(word, phonemes, lang)
-        except UsageError as exc:
-            self.post_message(ErrorRaised(exc, "lexicon"))
-            return
-        self.say(f"lexicon: {entry.word} = /{entry.phonemes}/ in every {lang} draft")
-        self._start_g2p()
-        self._show_sentences()
-        self.preview.focus()
+        self.phonemes.show(message.text, message.lang, message.result)
 
     @on(PhonemePreview.EditRequested)
     def _edit_phonemes(self, event: PhonemePreview.EditRequested) -> None:
-        token = event.result.tokens[event.index]
-        text = self.editor.text
-        span = token_spans(text, event.result.tokens)[event.index]
-        if span is None or event.result.text != strip_pauses(text):
-            self.post_message(
-                ErrorRaised(UsageError(f"cannot find {token.grapheme!r} in the text"), "edit")
-            )
-            return
-
-        def write(phonemes: str | ToLexicon | None) -> None:
-            if phonemes is None:
-                return
-            if isinstance(phonemes, ToLexicon):
-                self._save_to_lexicon(token.grapheme, phonemes.phonemes, event.result.lang)
-                return
-            try:
-                new_text = apply_override(self.editor.text, span, phonemes)
-            except UsageError as exc:
-                self.post_message(ErrorRaised(exc, "edit"))
-                return
-            self.editor.load_text(new_text)
-            self._text_changed()
-            self.preview.focus()
-
-        self.app.push_screen(PhonemeEditScreen(token.grapheme, token.phonemes), write)
+        self.phonemes.edit(event.result, event.index)
 
     # --- synthesis and playback (tui/speak/synthesis.py, playback.py) ---------------------------
 
