@@ -6,20 +6,21 @@ sentence by sentence, reusing every sentence's take that still fits (the sentenc
 which); a sentence can be re-rendered, locked or played from, and the draft exported whole or
 per chapter, through the same core functions as ``speak --file``.
 
-Heavy work runs in thread workers: G2P (spaCy/misaki take seconds to load the first time) and
-synthesis (Kokoro through onnxruntime, imported at the first synthesis, never at start-up).
-Playback goes through one long-lived ``Player`` thread; chunks are queued as they are made, so
-audio starts with the first chunk. A long draft's take is kept as its sentence takes' files,
-not one array (``tui/speak/takes.py``), and played or saved from them piece by piece.
+The pane holds the widgets, the draft and the keys; what the keys do lives beside it, one
+helper per concern, each holding the pane: the live phonemes (``phonemes.py``), the draft
+commands (``draft_commands.py``), synthesis into takes (``synthesis.py``), playback
+(``playback.py``) and proof-listening (``proof.py``). Heavy work runs in thread workers started
+on the pane, so F7 and a switch of drafts cancel them by group, and their errors are reported
+in one place. A long draft's take is kept as its sentence takes' files, not one array
+(``takes.py``), and played or saved from them piece by piece.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -31,9 +32,8 @@ from tui_speech.errors import UsageError
 from tui_speech.tts.drafts import Draft, DraftStore, Unit, draft_units
 from tui_speech.tts.g2p import LANGUAGES, G2PResult
 from tui_speech.tui.errors import ReportsWorkerErrors
-from tui_speech.tui.messages import ErrorRaised
 from tui_speech.tui.speak.blend import BlendScreen
-from tui_speech.tui.speak.dialogs import NameScreen, SavePathScreen
+from tui_speech.tui.speak.draft_commands import DraftCommands, open_drafts
 from tui_speech.tui.speak.phonemes import LivePhonemes
 from tui_speech.tui.speak.playback import TakePlayback
 from tui_speech.tui.speak.preview import PhonemePreview
@@ -43,22 +43,10 @@ from tui_speech.tui.speak.synthesis import TakeMaker, speed_range
 from tui_speech.tui.speak.takes import Take, TakesList
 from tui_speech.tui.speak.voice_select import VoiceSelect
 from tui_speech.tui.speak.waveform import TakeWaveform
-from tui_speech.tui.state import Settings, load_draft, save_settings
+from tui_speech.tui.state import Settings, save_settings
 
 G2P_DEBOUNCE_S = 0.3
 DRAFT_DEBOUNCE_S = 1.0
-
-
-def open_drafts(store: DraftStore, settings: Settings) -> Draft:
-    """The draft the pane opens on: the last one used, else the first, else a new one (holding
-    the single draft file of earlier versions, so nobody's text is lost in the move)."""
-    name = store.current or next(iter(store.names()), None)
-    if name is None:
-        lang, voice, speed = settings.lang, settings.voice, settings.speed
-        draft = store.create("draft", load_draft(), lang=lang, voice=voice, speed=speed)
-        name = draft.name
-    store.current = name
-    return store.prune(name)  # takes of sentences no longer in the text go
 
 
 class SpeakPane(ReportsWorkerErrors, Vertical):
@@ -121,14 +109,15 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
             settings.lang = "en-us"
         self._g2p_timer: Timer | None = None
         self._draft_timer: Timer | None = None
-        self.phonemes = LivePhonemes(self)
-        self.take_maker = TakeMaker(self)
-        self.playback = TakePlayback(self)
-        self.proof = ProofListening(self)
         self.audio_problem: str | None = None
         self.store = DraftStore()
         self.draft = open_drafts(self.store, settings)
         self._apply_draft_settings(self.draft)
+        self.phonemes = LivePhonemes(self)
+        self.draft_commands = DraftCommands(self)
+        self.take_maker = TakeMaker(self)
+        self.playback = TakePlayback(self)
+        self.proof = ProofListening(self)
 
     # --- layout ---------------------------------------------------------------------------------
 
@@ -302,94 +291,19 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
             self.switch_draft(event.value)
 
     def action_new_draft(self) -> None:
-        def create(name: str | None) -> None:
-            if name is None:
-                return
-            try:
-                self.store.create(name, lang=self.settings.lang, voice=self.settings.voice,
-                                  speed=self.settings.speed)  # fmt: skip
-            except UsageError as exc:
-                self.post_message(ErrorRaised(exc, "draft"))
-                return
-            self.switch_draft(name.strip())
-
-        self.app.push_screen(NameScreen("Name of the new draft"), create)
+        self.draft_commands.new()
 
     def action_open_draft(self) -> None:
-        from tui_speech.tts.drafts import read_text_file
-
-        def open_file(path: Path | None) -> None:
-            if path is None:
-                return
-            try:
-                text = read_text_file(path)
-                name = self._free_name(path.stem)
-                self.store.create(name, text, lang=self.settings.lang,
-                                  voice=self.settings.voice, speed=self.settings.speed)  # fmt: skip
-            except UsageError as exc:
-                self.post_message(ErrorRaised(exc, "open"))
-                return
-            self.switch_draft(name)
-
-        hint = "enter opens it as a new draft · .txt or .md · escape cancels"
-        self.app.push_screen(SavePathScreen("Open a text file", Path.cwd(), hint), open_file)
-
-    def _free_name(self, stem: str) -> str:
-        from tui_speech.tts.drafts import check_name
-
-        base = check_name(stem)
-        name, n = base, 1
-        while self.store.exists(name):
-            n += 1
-            name = f"{base} {n}"
-        return name
+        self.draft_commands.open_file()
 
     def action_save_draft_text(self) -> None:
-        from tui_speech.tts.drafts import write_text_file
+        self.draft_commands.save_text()
 
-        self.save_draft_now()
-
-        def save(path: Path | None) -> None:
-            if path is None:
-                return
-            try:
-                write_text_file(path, self.draft.text)
-            except (UsageError, OSError) as exc:
-                error = exc if isinstance(exc, UsageError) else UsageError(str(exc))
-                self.post_message(ErrorRaised(error, "save"))
-                return
-            self.say(f"saved the text of {self.draft.name!r} to {path}")
-
-        default = Path.cwd() / f"{self.draft.name}.md"
-        hint = "enter saves the text · .txt or .md · escape cancels"
-        self.app.push_screen(SavePathScreen("Save the draft's text as", default, hint), save)
-
-    def action_export_draft(self, chapters: bool = False) -> None:
-        self.save_draft_now()
-        default = Path.cwd() / f"{self.draft.name}.opus"
-        title = "Export one file per chapter as" if chapters else "Export the draft as"
-
-        def export_to(path: Path | None) -> None:
-            if path is not None:
-                self.query_one(ProgressBar).update(total=100, progress=0)
-                self._export(self.draft, path, chapters)
-
-        self.app.push_screen(SavePathScreen(title, default), export_to)
+    def action_export_draft(self) -> None:
+        self.draft_commands.export(chapters=False)
 
     def action_export_chapters(self) -> None:
-        self.action_export_draft(chapters=True)
-
-    @work(thread=True, exclusive=True, group="synth", exit_on_error=False)
-    def _export(self, draft: Draft, path: Path, chapters: bool) -> None:
-        from tui_speech.tts.drafts import export
-
-        def progress(done: int, total: int) -> None:
-            self.post_message(self.Progress(done, total, done))
-
-        files = export(draft, path, self.store, chapters=chapters, progress=progress)
-        self.post_message(self.DraftChanged(self.store.load(draft.name)))
-        names = ", ".join(str(f) for f in files)
-        self.post_message(self.Notice(f"exported {draft.name!r} to {names}"))
+        self.draft_commands.export(chapters=True)
 
     def on_speak_pane_draft_changed(self, message: DraftChanged) -> None:
         if message.draft.name == self.draft.name:
@@ -403,24 +317,7 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
         elif event.what == "rerender":
             self.take_maker.start(play=False, redo=frozenset({event.index}))
         elif event.what == "lock":
-            self._lock(event.index)
-
-    def _lock(self, index: int) -> None:
-        from tui_speech.tts.drafts import take_for
-
-        unit = next((u for u in self.units if u.index == index), None)
-        take = take_for(self.draft, unit) if unit is not None else None
-        if unit is None or take is None:
-            self.post_message(
-                ErrorRaised(UsageError("no take yet: render it with r or F6"), "lock")
-            )
-            return
-        self.draft = self.store.set_locked(self.draft.name, take.file, not take.locked)
-        self.show_sentences()
-        self.say(("unlocked" if take.locked else "locked") + f" the take of {unit.text[:30]!r}")
-
-    def action_focus_sentences(self) -> None:
-        self.query_one(SentencesList).focus()
+            self.draft_commands.lock(event.index)
 
     def on_unmount(self) -> None:
         self.save_draft_now()
@@ -485,6 +382,9 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
                 self.refresh_voices(voice)
 
         self.app.push_screen(BlendScreen(voice_names(), self.settings.voice), use)
+
+    def action_focus_sentences(self) -> None:
+        self.query_one(SentencesList).focus()
 
     def action_focus_phonemes(self) -> None:
         self.preview.focus()
