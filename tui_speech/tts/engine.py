@@ -21,6 +21,7 @@ import numpy as np
 from tui_speech.audio.rates import TTS_RATE
 from tui_speech.errors import Action, UsageError
 from tui_speech.tts.durations import checked_durations, timed_model
+from tui_speech.tts.session_cache import create_session
 
 #: Kokoro's rate under the name engine_torch and pipeline import (one value: audio.rates).
 SAMPLE_RATE = TTS_RATE
@@ -70,6 +71,8 @@ class OnnxKokoro:
         threads: int | None = None,
         parallel_runs: int = 1,
         after_first: Callable[[], object] | None = None,
+        *,
+        cache_graph: bool = False,
     ) -> None:
         import onnxruntime as ort
 
@@ -80,18 +83,26 @@ class OnnxKokoro:
         #: How many chunks the pipeline may synthesize at once (onnxruntime runs are
         #: thread-safe on one session; weights are shared, each run has its own activations).
         self.parallel_runs = max(1, parallel_runs)
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = threads or default_threads()
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+
+        def options() -> ort.SessionOptions:
+            made = ort.SessionOptions()
+            made.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            made.intra_op_num_threads = threads or default_threads()
+            made.inter_op_num_threads = 1
+            made.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+            return made
+
         providers = [
             p
             for p in ("CUDAExecutionProvider", "CPUExecutionProvider")
             if p in ort.get_available_providers()
         ]
         self.model_path = model_path
-        self._session = ort.InferenceSession(str(model_path), options, providers=providers)
+        # ``cache_graph``: the graph onnxruntime optimized last time on this CPU, if any (for
+        # the engines ``speak`` and the TUI load; measurement sessions make no copies).
+        self._session, self.from_cache = create_session(
+            model_path, options, providers, cache=cache_graph
+        )
         inputs = {i.name for i in self._session.get_inputs()}
         # Exports differ in the name of the token input.
         self._token_input = "tokens" if "tokens" in inputs else "input_ids"
@@ -129,7 +140,9 @@ def load_engine(backend: str = "onnx", model: str | Path | None = None) -> Kokor
             return _engines[key]
         if backend == "onnx":
             engine: KokoroEngine = (
-                _embedded_engine() if model is None else OnnxKokoro(_onnx_model_path(model))
+                _embedded_engine()
+                if model is None
+                else OnnxKokoro(_onnx_model_path(model), cache_graph=True)
             )
         elif backend == "torch":
             from tui_speech.tts.engine_torch import TorchKokoro
@@ -157,7 +170,8 @@ def _embedded_engine() -> OnnxKokoro:
     chosen = tuning.current()
     after_first = None if chosen.measured else tuning.start_background
     # The timed copy: the same audio, plus each token's duration (word timings, captions).
-    return OnnxKokoro(timed_model(chosen.model), chosen.threads, chosen.runs, after_first)
+    model = timed_model(chosen.model)
+    return OnnxKokoro(model, chosen.threads, chosen.runs, after_first, cache_graph=True)
 
 
 def _onnx_model_path(model: str | Path) -> Path:

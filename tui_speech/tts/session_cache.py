@@ -1,0 +1,148 @@
+"""onnxruntime's optimized Kokoro graph, cached per model file, CPU and onnxruntime build.
+
+A session on the embedded Kokoro spends most of its creation in graph optimization (constant
+folding, fusions, NCHWc layouts): ~0.45 s of CPU of a cold ``speak``, the same result every
+time on one machine. The first session saves the graph it optimized
+(``SessionOptions.optimized_model_filepath``); later ones load that graph with optimization
+off, in ~40 % of the CPU. It is the graph the first session ran, so the audio is the same to
+the bit (tests/unit/test_session_cache.py).
+
+The optimized graph holds kernels chosen for this CPU (onnxruntime warns that it only fits the
+machine it was made on), so its stamp keys it by the CPU and onnxruntime build
+(``tuning.cpu_key``) and by the source file's size and modification time; one copy is kept per
+source file, rebuilt in place when stale. An unreadable or broken copy is rebuilt, never an
+error: the cache only ever costs or saves start-up time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+#: Bump when what is cached changes meaning (stale copies are rebuilt).
+CACHE_VERSION = 1
+#: Set to 0 to create every session from the source model (as before the cache).
+ENV_SWITCH = "TUI_SPEECH_ORT_CACHE"
+
+
+def cache_dir() -> Path:
+    from tui_speech.config import get_paths
+
+    return get_paths().cache / "ort-optimized"
+
+
+def cached_path(source: Path) -> Path:
+    """Where the optimized copy of ``source`` lives (one per source file)."""
+    where = hashlib.sha256(str(source.resolve()).encode()).hexdigest()[:10]
+    return cache_dir() / f"{source.stem}-{where}.onnx"
+
+
+def _stamp_path(copy: Path) -> Path:
+    return copy.with_suffix(".json")
+
+
+def _expected(source: Path) -> dict[str, Any]:
+    """What a copy made now from ``source`` on this machine would be stamped with."""
+    import onnxruntime
+
+    from tui_speech.tts.tuning import cpu_key
+
+    src = source.stat()
+    return {
+        "version": CACHE_VERSION,
+        "machine": cpu_key(),
+        "onnxruntime": onnxruntime.__version__,
+        "source": str(source.resolve()),
+        "source_size": src.st_size,
+        "source_mtime_ns": src.st_mtime_ns,
+    }
+
+
+def is_current(source: Path) -> bool:
+    """Whether the cached copy of ``source`` was made from it as it is now, on this machine."""
+    copy = cached_path(source)
+    try:
+        stamp = json.loads(_stamp_path(copy).read_text())
+        stat = copy.stat()
+        expected = _expected(source)
+    except (OSError, ValueError):
+        return False
+    return (
+        isinstance(stamp, dict)
+        and all(stamp.get(k) == v for k, v in expected.items())
+        and stamp.get("size") == stat.st_size
+        and stamp.get("mtime_ns") == stat.st_mtime_ns
+    )
+
+
+def enabled(providers: list[str]) -> bool:
+    """Only CPU sessions are cached (a GPU provider's graph is not this CPU's), and not when
+    ``TUI_SPEECH_ORT_CACHE=0``."""
+    return providers == ["CPUExecutionProvider"] and os.environ.get(ENV_SWITCH, "1") != "0"
+
+
+def create_session(
+    source: Path, make_options: Callable[[], Any], providers: list[str], *, cache: bool = True
+) -> tuple[Any, bool]:
+    """An ``InferenceSession`` on ``source`` with the options ``make_options()`` builds
+    (graph optimization as they set it), and whether it was loaded from the cache.
+
+    Cached: the optimized copy, optimization off. Otherwise the session is made from
+    ``source`` and, with ``cache`` where the cache applies, saves its optimized graph for the
+    next time.
+    """
+    import onnxruntime as ort
+
+    if not (cache and enabled(providers)):
+        return ort.InferenceSession(str(source), make_options(), providers=providers), False
+    copy = cached_path(source)
+    if is_current(source):
+        options = make_options()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        try:
+            return ort.InferenceSession(str(copy), options, providers=providers), True
+        except Exception as error:  # a damaged copy: made again below
+            log.warning("rebuilding the optimized graph of %s (%s)", source.name, error)
+    return _build(source, copy, make_options, providers), False
+
+
+def _build(source: Path, copy: Path, make_options: Callable[[], Any], providers: list[str]) -> Any:
+    """A session on ``source`` that also writes its optimized graph to ``copy`` (renamed into
+    place when complete, then stamped)."""
+    import onnxruntime as ort
+
+    expected = _expected(source)  # before the session: a source changed meanwhile is stale
+    options = make_options()
+    tmp = copy.with_name(f".{copy.name}.{os.getpid()}.part")
+    try:
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        options.optimized_model_filepath = str(tmp)
+        # onnxruntime warns on saving a graph with CPU-specific kernels; the stamp is our answer.
+        options.log_severity_level = 3
+    except OSError as error:  # a read-only cache costs start-up time, nothing else
+        log.debug("no optimized-graph cache: %s", error)
+        return ort.InferenceSession(str(source), make_options(), providers=providers)
+    try:
+        session = ort.InferenceSession(str(source), options, providers=providers)
+    except Exception as error:  # e.g. no room for the copy: a plain session, or the real error
+        tmp.unlink(missing_ok=True)
+        log.debug("could not save the optimized graph: %s", error)
+        return ort.InferenceSession(str(source), make_options(), providers=providers)
+    try:
+        os.replace(tmp, copy)
+        stat = copy.stat()
+        record = {**expected, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+        from tui_speech.fileio import atomic_write_text
+
+        atomic_write_text(_stamp_path(copy), json.dumps(record, indent=2))
+    except OSError as error:
+        log.debug("could not cache the optimized graph: %s", error)
+        tmp.unlink(missing_ok=True)
+    return session
