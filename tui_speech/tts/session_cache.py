@@ -2,10 +2,11 @@
 
 A session on the embedded Kokoro spends most of its creation in graph optimization (constant
 folding, fusions, NCHWc layouts): ~0.45 s of CPU of a cold ``speak``, the same result every
-time on one machine. The first session saves the graph it optimized
-(``SessionOptions.optimized_model_filepath``); later ones load that graph with optimization
-off, in ~40 % of the CPU. It is the graph the first session ran, so the audio is the same to
-the bit (tests/unit/test_session_cache.py).
+time on one machine. So the second session on a model file saves the graph it optimized
+(``SessionOptions.optimized_model_filepath``; the first only notes the use, as a copy is as
+large as the model), and later ones load that graph with optimization off, in ~40 % of the
+CPU. It is the graph the saving session ran, so the audio is the same to the bit
+(tests/unit/test_session_cache.py).
 
 The optimized graph holds kernels chosen for this CPU (onnxruntime warns that it only fits the
 machine it was made on), so its stamp keys it by the CPU and onnxruntime build
@@ -65,18 +66,28 @@ def _expected(source: Path) -> dict[str, Any]:
     }
 
 
-def is_current(source: Path) -> bool:
-    """Whether the cached copy of ``source`` was made from it as it is now, on this machine."""
-    copy = cached_path(source)
+def _stamp_matches(source: Path) -> dict[str, Any] | None:
+    """The stamp of ``source``'s copy if it was written for ``source`` as it is now, on this
+    machine (the copy itself may not be there: a first use stamps without one)."""
     try:
-        stamp = json.loads(_stamp_path(copy).read_text())
-        stat = copy.stat()
+        stamp = json.loads(_stamp_path(cached_path(source)).read_text())
         expected = _expected(source)
     except (OSError, ValueError):
+        return None
+    if isinstance(stamp, dict) and all(stamp.get(k) == v for k, v in expected.items()):
+        return stamp
+    return None
+
+
+def is_current(source: Path) -> bool:
+    """Whether the cached copy of ``source`` was made from it as it is now, on this machine."""
+    stamp = _stamp_matches(source)
+    try:
+        stat = cached_path(source).stat()
+    except OSError:
         return False
     return (
-        isinstance(stamp, dict)
-        and all(stamp.get(k) == v for k, v in expected.items())
+        stamp is not None
         and stamp.get("size") == stat.st_size
         and stamp.get("mtime_ns") == stat.st_mtime_ns
     )
@@ -95,8 +106,9 @@ def create_session(
     (graph optimization as they set it), and whether it was loaded from the cache.
 
     Cached: the optimized copy, optimization off. Otherwise the session is made from
-    ``source`` and, with ``cache`` where the cache applies, saves its optimized graph for the
-    next time.
+    ``source``; with ``cache``, where the cache applies, its first use on this machine is
+    only noted (a copy is as large as the model: none for a model used once, such as each
+    test's own store) and the second saves the optimized graph for the uses after it.
     """
     import onnxruntime as ort
 
@@ -110,7 +122,20 @@ def create_session(
             return ort.InferenceSession(str(copy), options, providers=providers), True
         except Exception as error:  # a damaged copy: made again below
             log.warning("rebuilding the optimized graph of %s (%s)", source.name, error)
+    elif _stamp_matches(source) is None:
+        _note_first_use(source, copy)
+        return ort.InferenceSession(str(source), make_options(), providers=providers), False
     return _build(source, copy, make_options, providers), False
+
+
+def _note_first_use(source: Path, copy: Path) -> None:
+    from tui_speech.fileio import atomic_write_text
+
+    try:
+        atomic_write_text(_stamp_path(copy), json.dumps(_expected(source), indent=2))
+        copy.unlink(missing_ok=True)  # a copy of what the source was before, if any
+    except OSError as error:  # a read-only cache costs start-up time, nothing else
+        log.debug("no optimized-graph cache: %s", error)
 
 
 def _build(source: Path, copy: Path, make_options: Callable[[], Any], providers: list[str]) -> Any:
