@@ -12,6 +12,11 @@ kokoro-onnx gets the same model file (the embedded Kokoro-82M int8) and voice pa
 text with its own espeak-ng phonemes, as a user of it would. Also reported: a warm pipeline's
 first audio for one sentence (what F6 in the Speak pane waits for) and the peak RSS of
 ``speak``. Run: ``.venv/bin/python bench/tts.py [--rounds N]``; it prints the CPU flags it ran on.
+
+``--baseline-tree DIR`` also times the ``speak`` of another copy of the package (``git archive
+COMMIT tui_speech | tar -x -C DIR``) in the same rounds, for a before/after in one run. Both
+trees are byte-compiled first, as ``pip install`` does: a source tree run with
+PYTHONDONTWRITEBYTECODE would otherwise compile every module on every start.
 """
 
 from __future__ import annotations
@@ -79,6 +84,13 @@ def cold_ours(env: dict[str, str]) -> tuple[float, float]:
     return _first_bytes(cmd, WAV_HEADER, env)
 
 
+def byte_compile(tree: Path) -> None:
+    """Write the package's .pyc files, as pip does when it installs it."""
+    import compileall
+
+    compileall.compile_dir(tree / "tui_speech", quiet=1)
+
+
 def cold_kokoro_onnx(model: str, voices: str, env: dict[str, str]) -> tuple[float, float]:
     args = [sys.executable, "-c", KOKORO_ONNX, model, voices]
     first, _ = _first_bytes([*args, "stream", PARAGRAPH, VOICE], 0, env)
@@ -121,6 +133,10 @@ def peak_rss_of_speak(env: dict[str, str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--baseline-tree", type=Path, metavar="DIR",
+        help="also time `speak` from the tui_speech package under DIR, in the same rounds",
+    )  # fmt: skip
     args = parser.parse_args()
 
     from tui_speech.hub.embedded import data_file, embedded_model_path
@@ -129,30 +145,47 @@ def main() -> None:
     # with the run being timed; the bench measures the setting in force instead.
     env = dict(os.environ, TUI_SPEECH_TUNE="0")
     model = str(embedded_model_path())  # assembles the store copy once, before any timing
+    systems = {"tui-speech": env}
+    if args.baseline_tree:
+        tree = args.baseline_tree.resolve()
+        systems[f"tui-speech {tree.name}"] = dict(env, PYTHONPATH=str(tree))
+        byte_compile(tree)
+    byte_compile(Path(__file__).resolve().parent.parent)
+    load_before = os.getloadavg()[0]
     warm_up = [sys.executable, "-m", "tui_speech", "speak", "Warm the disk cache.", "-o", "-"]
-    subprocess.run(warm_up, env=env, check=True, capture_output=True)
+    for system_env in systems.values():  # each system's own caches made, as after a first use
+        subprocess.run(warm_up, env=system_env, check=True, capture_output=True)
     with tempfile.TemporaryDirectory() as tmp:
         voices = Path(tmp) / "voices.npz"
         voices.write_bytes(data_file("voices_ja.npz").read_bytes())
-        ours: dict[str, list[float]] = {"first": [], "total": []}
-        base: dict[str, list[float]] = {"first": [], "total": []}
+        times: dict[str, dict[str, list[float]]] = {
+            name: {"first": [], "total": []} for name in ("kokoro-onnx", *systems)
+        }
         for _ in range(args.rounds):  # alternate, one round each, so noise is shared
-            for result, timed in ((base, cold_kokoro_onnx(model, str(voices), env)),
-                                  (ours, cold_ours(env))):  # fmt: skip
-                result["first"].append(timed[0])
-                result["total"].append(timed[1])
+            rounds = [("kokoro-onnx", lambda: cold_kokoro_onnx(model, str(voices), env))]
+            rounds += [(name, lambda e=e: cold_ours(e)) for name, e in systems.items()]
+            for name, run in rounds:
+                first, total = run()
+                times[name]["first"].append(first)
+                times[name]["total"].append(total)
 
     med = statistics.median
+    base = times["kokoro-onnx"]
     print(f"CPU: {cpu_flags()}; cores: {len(os.sched_getaffinity(0))}; rounds: {args.rounds}")
-    print(f"load average: {os.getloadavg()[0]:.1f}; text: 3 sentences, fresh processes")
-    print(f"{'':14}{'first audio':>12}{'total':>9}")
-    for name, r in (("kokoro-onnx", base), ("tui-speech", ours)):
-        print(f"{name:14}{med(r['first']):>11.2f}s{med(r['total']):>8.2f}s")
-    print(f"first audio: {med(base['first']) / med(ours['first']):.1f}x sooner (target >= 4x)")
     print(
-        f"total time: ours / kokoro-onnx = {med(ours['total']) / med(base['total']):.2f} "
-        "(target <= 1.0, goal 0.9)"
+        f"load average: {load_before:.1f} before, {os.getloadavg()[0]:.1f} after; "
+        "text: 3 sentences, fresh processes"
     )
+    width = max(map(len, times)) + 2
+    print(f"{'':{width}}{'first audio':>12}{'total':>9}{'first x sooner':>16}{'total ratio':>13}")
+    for name, r in times.items():
+        sooner = med(base["first"]) / med(r["first"])
+        ratio = med(r["total"]) / med(base["total"])
+        print(
+            f"{name:{width}}{med(r['first']):>11.2f}s{med(r['total']):>8.2f}s"
+            f"{sooner:>15.2f}x{ratio:>13.2f}"
+        )
+    print("targets: first audio >= 4x sooner; total ratio <= 1.0 (goal 0.9)")
     print(f"warm first audio, one sentence: {warm_first_audio(args.rounds):.2f} s (target 0.5)")
     print(f"peak RSS of `tui-speech speak`: {peak_rss_of_speak(env):.0f} MB (target <= 900 MB)")
 
