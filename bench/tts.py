@@ -153,8 +153,9 @@ def main() -> None:
     byte_compile(Path(__file__).resolve().parent.parent)
     load_before = os.getloadavg()[0]
     warm_up = [sys.executable, "-m", "tui_speech", "speak", "Warm the disk cache.", "-o", "-"]
-    for system_env in systems.values():  # each system's own caches made, as after a first use
-        subprocess.run(warm_up, env=system_env, check=True, capture_output=True)
+    for system_env in systems.values():  # each system's own caches made, as after first uses
+        for _ in range(2):  # (the optimized-graph cache saves its copy on a second use)
+            subprocess.run(warm_up, env=system_env, check=True, capture_output=True)
     with tempfile.TemporaryDirectory() as tmp:
         voices = Path(tmp) / "voices.npz"
         voices.write_bytes(data_file("voices_ja.npz").read_bytes())
