@@ -6,7 +6,8 @@ both alike, and times them from the parent:
 
 - first audio: ``tui-speech speak PARAGRAPH -o -`` until the first audio bytes arrive on its
   stdout, vs a fresh Python running kokoro-onnx's ``create_stream`` until its first chunk;
-- total: the same ``speak`` until it exits, vs a fresh Python running ``create`` until it exits.
+- total: the same ``speak`` until it exits, vs a fresh Python running ``create`` until it exits;
+- CPU: the CPU seconds of those whole runs (less noisy than wall time on a loaded machine).
 
 kokoro-onnx gets the same model file (the embedded Kokoro-82M int8) and voice pack, and reads the
 text with its own espeak-ng phonemes, as a user of it would. Also reported: a warm pipeline's
@@ -64,8 +65,9 @@ def cpu_flags() -> str:
     return f"{read_cpuinfo().get('model name', '?')}; {simd_flags()}"
 
 
-def _first_bytes(cmd: list[str], skip: int, env: dict[str, str]) -> tuple[float, float]:
-    """Seconds from spawn until more than ``skip`` bytes came on stdout, and until exit."""
+def _first_bytes(cmd: list[str], skip: int, env: dict[str, str]) -> tuple[float, float, float]:
+    """Seconds from spawn until more than ``skip`` bytes came on stdout, and until exit, and
+    the CPU seconds the process used (what a loaded machine makes less noisy than wall time)."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
     assert proc.stdout is not None
@@ -74,12 +76,14 @@ def _first_bytes(cmd: list[str], skip: int, env: dict[str, str]) -> tuple[float,
         seen += len(chunk)
         if seen > skip and first != first:
             first = time.perf_counter() - start
-    if proc.wait() != 0:
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
         raise RuntimeError(f"{cmd[:4]} failed with exit code {proc.returncode}")
-    return first, time.perf_counter() - start
+    return first, time.perf_counter() - start, usage.ru_utime + usage.ru_stime
 
 
-def cold_ours(env: dict[str, str]) -> tuple[float, float]:
+def cold_ours(env: dict[str, str]) -> tuple[float, float, float]:
     cmd = [sys.executable, "-m", "tui_speech", "speak", PARAGRAPH, "--voice", VOICE, "-o", "-"]
     return _first_bytes(cmd, WAV_HEADER, env)
 
@@ -91,11 +95,11 @@ def byte_compile(tree: Path) -> None:
     compileall.compile_dir(tree / "tui_speech", quiet=1)
 
 
-def cold_kokoro_onnx(model: str, voices: str, env: dict[str, str]) -> tuple[float, float]:
+def cold_kokoro_onnx(model: str, voices: str, env: dict[str, str]) -> tuple[float, float, float]:
     args = [sys.executable, "-c", KOKORO_ONNX, model, voices]
-    first, _ = _first_bytes([*args, "stream", PARAGRAPH, VOICE], 0, env)
-    _, total = _first_bytes([*args, "create", PARAGRAPH, VOICE], -1, env)
-    return first, total
+    first, _, _ = _first_bytes([*args, "stream", PARAGRAPH, VOICE], 0, env)
+    _, total, cpu = _first_bytes([*args, "create", PARAGRAPH, VOICE], -1, env)
+    return first, total, cpu
 
 
 def warm_first_audio(rounds: int) -> float:
@@ -160,15 +164,14 @@ def main() -> None:
         voices = Path(tmp) / "voices.npz"
         voices.write_bytes(data_file("voices_ja.npz").read_bytes())
         times: dict[str, dict[str, list[float]]] = {
-            name: {"first": [], "total": []} for name in ("kokoro-onnx", *systems)
+            name: {"first": [], "total": [], "cpu": []} for name in ("kokoro-onnx", *systems)
         }
         for _ in range(args.rounds):  # alternate, one round each, so noise is shared
             rounds = [("kokoro-onnx", lambda: cold_kokoro_onnx(model, str(voices), env))]
             rounds += [(name, lambda e=e: cold_ours(e)) for name, e in systems.items()]
             for name, run in rounds:
-                first, total = run()
-                times[name]["first"].append(first)
-                times[name]["total"].append(total)
+                for key, value in zip(("first", "total", "cpu"), run(), strict=True):
+                    times[name][key].append(value)
 
     med = statistics.median
     base = times["kokoro-onnx"]
@@ -178,13 +181,17 @@ def main() -> None:
         "text: 3 sentences, fresh processes"
     )
     width = max(map(len, times)) + 2
-    print(f"{'':{width}}{'first audio':>12}{'total':>9}{'first x sooner':>16}{'total ratio':>13}")
+    print(
+        f"{'':{width}}{'first audio':>12}{'total':>9}{'CPU':>8}"
+        f"{'first x sooner':>16}{'total ratio':>13}{'CPU ratio':>11}"
+    )
     for name, r in times.items():
         sooner = med(base["first"]) / med(r["first"])
         ratio = med(r["total"]) / med(base["total"])
         print(
             f"{name:{width}}{med(r['first']):>11.2f}s{med(r['total']):>8.2f}s"
-            f"{sooner:>15.2f}x{ratio:>13.2f}"
+            f"{med(r['cpu']):>7.2f}s{sooner:>15.2f}x{ratio:>13.2f}"
+            f"{med(r['cpu']) / med(base['cpu']):>11.2f}"
         )
     print("targets: first audio >= 4x sooner; total ratio <= 1.0 (goal 0.9)")
     print(f"warm first audio, one sentence: {warm_first_audio(args.rounds):.2f} s (target 0.5)")
