@@ -1,10 +1,14 @@
 """Listening benchmark: how well a speech recogniser understands our speech, three ways.
 
-    .venv/bin/python bench/intelligibility.py [--lang en|zh|both] [--limit N] [--voice jf_alpha]
-        [--renderings pipeline single kokoro-onnx] [--json OUT] [--save-audio DIR]
+    .venv/bin/python bench/intelligibility.py [--lang en|zh|both] [--limit N]
+        [--voice VOICE [VOICE ...]] [--renderings pipeline single kokoro-onnx] [--json OUT]
+        [--save-audio DIR]
 
 Every item of ``bench/sentences_en.txt`` / ``sentences_zh.txt`` (one per line, ``#`` comments) is
-rendered with one voice and the same Kokoro ONNX model file, three ways:
+rendered with the same Kokoro ONNX model file, three ways, in each voice asked for (a name or a
+blend like ``jf_alpha:0.5,jm_kumo:0.5``; without ``--voice``, the voice the product picks for
+that language when the user names none). With several voices every row is "rendering voice",
+all measured in one run by one listener:
 
 - ``pipeline``: the product, ``Pipeline(lang, voice)(text)``, its chunks joined. Only the public
   interface is used (an iterator of chunks with ``.audio``), so this measures whatever the
@@ -97,7 +101,7 @@ class Score:
     """What the listener heard of one item in one rendering."""
 
     item: int  # 1-based, as numbered in the printed table
-    rendering: str
+    rendering: str  # with several voices: "pipeline jf_alpha"
     reference: str
     hypothesis: str
     edits: int
@@ -326,30 +330,42 @@ def to_listener_rate(audio: np.ndarray, rate: int) -> np.ndarray:
     return soxr.resample(audio, rate, LISTENER_RATE).astype(np.float32)
 
 
+def labels(renderings: tuple[str, ...], voices: tuple[str, ...]) -> tuple[str, ...]:
+    """The rows of the table: the renderings, or "rendering voice" when there are several."""
+    if len(voices) == 1:
+        return renderings
+    return tuple(f"{name} {voice}" for voice in voices for name in renderings)
+
+
 def run_language(
     lang: LangSet,
     items: list[str],
     renderings: tuple[str, ...],
-    voice: str,
+    voices: tuple[str, ...],
     listener: Listener,
     save_audio: Path | None,
 ) -> Iterator[Score]:
     """Render, listen to and score every item (lazy: one score per rendering as it is done)."""
-    renderers = Renderers(lang, voice, renderings)
+    rows = iter(labels(renderings, voices))  # voice by voice, each rendering in turn
+    jobs: list[tuple[str, Callable[[str], Rendered]]] = []
+    for voice in voices:
+        renderer = Renderers(lang, voice, renderings)
+        jobs += [(next(rows), renderer.by_name[name]) for name in renderings]
     score_units = SCORERS[lang.key]
     for number, text in enumerate(items, 1):
         ref = score_units(text)
-        for name in renderings:
+        for label, render in jobs:
             try:
-                rendered = renderers.by_name[name](text)
+                rendered = render(text)
             except Exception as exc:  # noqa: BLE001 - one broken item must not end the run
-                yield Score(number, name, text, "", len(ref), len(ref), 0.0, error=repr(exc))
+                yield Score(number, label, text, "", len(ref), len(ref), 0.0, error=repr(exc))
                 continue
             if save_audio is not None:
                 from tui_speech.audio.writer import write_audio
 
+                safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", label)
                 write_audio(
-                    save_audio / f"{lang.key}-{number:02d}-{name}.wav",
+                    save_audio / f"{lang.key}-{number:02d}-{safe}.wav",
                     rendered.audio,
                     rendered.rate,
                 )
@@ -358,7 +374,7 @@ def run_language(
             seconds = len(rendered.audio) / rendered.rate
             yield Score(
                 number,
-                name,
+                label,
                 text,
                 heard,
                 edits,
@@ -416,9 +432,10 @@ def differing(scores: list[Score]) -> dict[int, list[Score]]:
 
 def print_table(lang: LangSet, scores: list[Score], renderings: tuple[str, ...]) -> None:
     metric = lang.metric
+    col = max(13, *(len(r) + 2 for r in renderings))
     print(f"\n## {lang.tts_lang}: {metric}, {len({s.item for s in scores})} items")
     print(
-        f"{'rendering':<13}{metric + ' mean':>10}{metric + ' pooled':>12}{'audio s':>9}"
+        f"{'rendering':<{col}}{metric + ' mean':>10}{metric + ' pooled':>12}{'audio s':>9}"
         f"{'chunks':>8}  notes"
     )
     for row in summarise(scores, renderings):
@@ -429,7 +446,7 @@ def print_table(lang: LangSet, scores: list[Score], renderings: tuple[str, ...])
             notes.append("cut at 510 tokens: " + ", ".join(f"#{i}" for i in row.truncated))
         chunks = str(row.chunks) if row.chunks else "-"
         print(
-            f"{row.rendering:<13}{row.mean:>10.3f}{row.pooled:>12.3f}{row.seconds:>9.1f}"
+            f"{row.rendering:<{col}}{row.mean:>10.3f}{row.pooled:>12.3f}{row.seconds:>9.1f}"
             f"{chunks:>8}  " + "; ".join(notes)
         )
     diffs = differing(scores)
@@ -493,7 +510,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lang", choices=("en", "zh", "both"), default="both")
     parser.add_argument("--limit", type=int, default=0, help="first N items of each set")
-    parser.add_argument("--voice", default="jf_alpha", help="a voice name or blend spec")
+    parser.add_argument(
+        "--voice",
+        nargs="+",
+        help="voice names or blend specs, each measured in the same run "
+        "(default: the product's voice for the language)",
+    )
     parser.add_argument("--renderings", nargs="+", choices=RENDERINGS, default=list(RENDERINGS))
     parser.add_argument("--json", type=Path, help="write every score and the summary here")
     parser.add_argument("--save-audio", type=Path, help="write each rendering's WAV here")
@@ -502,6 +524,7 @@ def main(argv: list[str] | None = None) -> int:
     from tui_speech.errors import TuiSpeechError
     from tui_speech.tts.engine import default_threads
     from tui_speech.tts.tuning import simd_flags
+    from tui_speech.tts.voices import default_voice
 
     renderings = tuple(dict.fromkeys(args.renderings))
     langs = ("en", "zh") if args.lang == "both" else (args.lang,)
@@ -513,8 +536,9 @@ def main(argv: list[str] | None = None) -> int:
         listener = Listener(default_threads())
         model = _model_file_name()
         print(f"# intelligibility {today}; CPU flags: {simd_flags()}; {default_threads()} cores")
+        voices_asked = ", ".join(args.voice) if args.voice else "the default per language"
         print(
-            f"Kokoro {model}, voice {args.voice}; kokoro-onnx {version('kokoro-onnx')}; "
+            f"Kokoro {model}, voice {voices_asked}; kokoro-onnx {version('kokoro-onnx')}; "
             f"listener Whisper base (faster-whisper {version('faster-whisper')}, int8, beam 5)"
         )
         print("command: " + " ".join(["python", *sys.argv]))
@@ -524,7 +548,7 @@ def main(argv: list[str] | None = None) -> int:
             "code": code,
             "date": today,
             "cpu_flags": simd_flags(),
-            "voice": args.voice,
+            "voice": args.voice or "default",
             "kokoro_model": model,
             "languages": {},
         }
@@ -533,20 +557,22 @@ def main(argv: list[str] | None = None) -> int:
             items = read_items(lang.sentences)
             if args.limit > 0:
                 items = items[: args.limit]
+            voices = tuple(dict.fromkeys(args.voice or [default_voice(lang.tts_lang)]))
+            rows = labels(renderings, voices)
+            print(f"{key}: voice {', '.join(voices)}")
             scores = []
-            for score in run_language(
-                lang, items, renderings, args.voice, listener, args.save_audio
-            ):
+            for score in run_language(lang, items, renderings, voices, listener, args.save_audio):
                 scores.append(score)
                 print(
-                    f"  {key} #{score.item:<3}{score.rendering:<12}{score.rate:.2f}",
+                    f"  {key} #{score.item:<3}{score.rendering:<12} {score.rate:.2f}",
                     file=sys.stderr,
                     flush=True,
                 )
-            print_table(lang, scores, renderings)
+            print_table(lang, scores, rows)
             report["languages"][key] = {
                 "metric": lang.metric,
-                "summary": [asdict(s) for s in summarise(scores, renderings)],
+                "voices": list(voices),
+                "summary": [asdict(s) for s in summarise(scores, rows)],
                 "items": [{**asdict(s), "rate": s.rate} for s in scores],
             }
     except TuiSpeechError as exc:
