@@ -65,11 +65,15 @@ def cpu_flags() -> str:
     return f"{read_cpuinfo().get('model name', '?')}; {simd_flags()}"
 
 
-def _first_bytes(cmd: list[str], skip: int, env: dict[str, str]) -> tuple[float, float, float]:
+def _first_bytes(
+    cmd: list[str], skip: int, env: dict[str, str], cwd: Path | None = None
+) -> tuple[float, float, float]:
     """Seconds from spawn until more than ``skip`` bytes came on stdout, and until exit, and
     the CPU seconds the process used (what a loaded machine makes less noisy than wall time)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=cwd
+    )
     assert proc.stdout is not None
     seen, first = 0, float("nan")
     while chunk := proc.stdout.read1(65536):
@@ -83,9 +87,11 @@ def _first_bytes(cmd: list[str], skip: int, env: dict[str, str]) -> tuple[float,
     return first, time.perf_counter() - start, usage.ru_utime + usage.ru_stime
 
 
-def cold_ours(env: dict[str, str]) -> tuple[float, float, float]:
+def cold_ours(env: dict[str, str], tree: Path) -> tuple[float, float, float]:
+    """``speak`` from the package under ``tree`` (``python -m`` puts the working folder first
+    on the path, so it runs there)."""
     cmd = [sys.executable, "-m", "tui_speech", "speak", PARAGRAPH, "--voice", VOICE, "-o", "-"]
-    return _first_bytes(cmd, WAV_HEADER, env)
+    return _first_bytes(cmd, WAV_HEADER, env, cwd=tree)
 
 
 def byte_compile(tree: Path) -> None:
@@ -149,17 +155,18 @@ def main() -> None:
     # with the run being timed; the bench measures the setting in force instead.
     env = dict(os.environ, TUI_SPEECH_TUNE="0")
     model = str(embedded_model_path())  # assembles the store copy once, before any timing
-    systems = {"tui-speech": env}
+    here = Path(__file__).resolve().parent.parent
+    systems = {"tui-speech": (env, here)}
     if args.baseline_tree:
         tree = args.baseline_tree.resolve()
-        systems[f"tui-speech {tree.name}"] = dict(env, PYTHONPATH=str(tree))
+        systems[f"tui-speech {tree.name}"] = (dict(env, PYTHONPATH=str(tree)), tree)
+    for _, tree in systems.values():
         byte_compile(tree)
-    byte_compile(Path(__file__).resolve().parent.parent)
     load_before = os.getloadavg()[0]
     warm_up = [sys.executable, "-m", "tui_speech", "speak", "Warm the disk cache.", "-o", "-"]
-    for system_env in systems.values():  # each system's own caches made, as after first uses
+    for system_env, tree in systems.values():  # each one's caches made, as after first uses
         for _ in range(2):  # (the optimized-graph cache saves its copy on a second use)
-            subprocess.run(warm_up, env=system_env, check=True, capture_output=True)
+            subprocess.run(warm_up, env=system_env, cwd=tree, check=True, capture_output=True)
     with tempfile.TemporaryDirectory() as tmp:
         voices = Path(tmp) / "voices.npz"
         voices.write_bytes(data_file("voices_ja.npz").read_bytes())
@@ -168,7 +175,7 @@ def main() -> None:
         }
         for _ in range(args.rounds):  # alternate, one round each, so noise is shared
             rounds = [("kokoro-onnx", lambda: cold_kokoro_onnx(model, str(voices), env))]
-            rounds += [(name, lambda e=e: cold_ours(e)) for name, e in systems.items()]
+            rounds += [(name, lambda s=s: cold_ours(*s)) for name, s in systems.items()]
             for name, run in rounds:
                 for key, value in zip(("first", "total", "cpu"), run(), strict=True):
                     times[name][key].append(value)
