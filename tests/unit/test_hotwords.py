@@ -1,6 +1,7 @@
 """Hotwords: the context graph's bonus and take-back, and the beam search it biases, on
-hand-made probabilities whose answer is known by construction; then a live stream's
-partials and finals on the trained tiny model."""
+hand-made probabilities whose answer is known by construction (the acoustic gate, the
+evidence check); then the trained tiny model: a live stream's partials and finals read a
+misread term right, term-free speech is read as without the terms."""
 
 from __future__ import annotations
 
@@ -103,6 +104,36 @@ def test_the_bonus_turns_a_close_second_into_the_term_only_if_it_completes() -> 
     assert prefix_beam_search(lp, BLANK, 8, graph(((A, B), 0.1))) == (A, C)
 
 
+def test_a_term_is_read_only_where_the_acoustics_support_its_characters() -> None:
+    g = graph(((A, B), 7.0))
+    # B far below the frame's most probable character (C): no bonus, however large.
+    weak = frames({A: 0.98}, {}, {C: 0.9, B: 0.05}, {})
+    assert prefix_beam_search(weak, BLANK, 8, g) == (A, C)
+    # B the most probable character under a sure blank (CTC dropped it into the blank): the
+    # term brings it back, though greedy decoding and the plain search never see it.
+    hidden = frames({A: 0.98}, {}, {B: 0.003}, {})
+    assert prefix_beam_search(hidden, BLANK, 8) == (A,)
+    assert prefix_beam_search(hidden, BLANK, 8, g) == (A, B)
+
+
+def test_a_term_whose_characters_were_all_dropped_is_not_written(trained_model) -> None:
+    from tui_speech.asr.beam import BeamRecognizer
+
+    rec = BeamRecognizer.load(str(trained_model), "torch", 1, hotwords=[Hotword("帮助")])
+    index = {t: i for i, t in enumerate(rec.info.vocab)}
+    v = len(rec.info.vocab)
+
+    def read(*rows: dict[int, float]) -> str:
+        probs = np.exp(frames(*rows, vocab=v)).astype(np.float32)
+        return "".join(c.char for c in rec.search(rec.new_decoder(), probs))
+
+    de, bang, zhu = index["的"], index["帮"], index["助"]
+    # One character heard, the other dropped: the term is written.
+    assert read({de: 0.98}, {}, {bang: 0.98}, {}, {zhu: 0.003}, {}) == "的帮助"
+    # Both dropped (each the best character under a sure blank): too little evidence.
+    assert read({de: 0.98}, {}, {bang: 0.003}, {}, {zhu: 0.003}, {}) == "的"
+
+
 def test_hotword_files_take_weights_comments_and_refuse_bad_weights() -> None:
     words = parse_hotwords("# names\n通义\n深度学习\t3\n\n通义\n")
     assert [w.term for w in words] == ["通义", "深度学习"]
@@ -162,3 +193,22 @@ def test_live_partials_and_finals_both_search_with_the_hotwords(
     finals, partials = live(biased)
     assert "学校" not in "".join(plain_finals) and finals == ["我们去学校"]
     assert partials != plain_partials and any("学校" in p for p in partials)
+
+
+def test_term_free_speech_is_read_as_without_hotwords(trained_model, shared_models) -> None:
+    from tests.asr_fixtures import with_noise
+    from tests.asr_models import synthesize
+    from tui_speech.asr.beam import BeamRecognizer
+    from tui_speech.asr.recognizer import Recognizer
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TUI_SPEECH_HOME", str(shared_models))
+        clip = with_noise(synthesize("今天天气很好", "jf_alpha", 0.9), 40.0, seed=1)
+    plain = "".join(
+        c.char for c in Recognizer.load(str(trained_model), "torch", 1).iter_chars([clip])
+    )
+    # The tiny model hears 好 as 校 here; a bonus used to complete it into 学校.
+    assert "校" in plain and "学校" not in plain
+    terms = [Hotword(t) for t in ("帮助", "音乐", "世界", "学校")]
+    biased = BeamRecognizer.load(str(trained_model), "torch", 1, hotwords=terms)
+    assert "".join(c.char for c in biased.iter_chars([clip])) == plain

@@ -27,8 +27,10 @@ from pathlib import Path
 
 from tui_speech.errors import UsageError
 
-#: Bonus per matched token when a term has no weight of its own (measured: bench/hotwords.py).
-DEFAULT_WEIGHT = 1.5
+#: Bonus per matched token when a term has no weight of its own (tuned on bench/hotwords.py's
+#: seeds 0-1). The search gives it only where the acoustics support the token (beam.TERM_GATE),
+#: so it may be large enough to bring back a character the model dropped into the blank.
+DEFAULT_WEIGHT = 7.0
 #: Weights above this drown the acoustics: the term would be "heard" in any noise.
 MAX_WEIGHT = 10.0
 
@@ -100,9 +102,13 @@ class ContextGraph:
 
     def __init__(self, terms: Iterable[tuple[tuple[int, ...], float]]) -> None:
         self._nodes = [_Node({}, 0.0, 0.0, False)]
-        for tokens, weight in terms:
+        #: The terms as given: (tokens, weight).
+        self.terms = tuple((tuple(tokens), float(weight)) for tokens, weight in terms)
+        for tokens, weight in self.terms:
             self._add(tokens, weight)
         self._moves: list[tuple[dict[int, tuple[int, float]], tuple[int, float]]] | None = None
+        self._token_set: frozenset[int] | None = None
+        self._links: dict[int, list[tuple[int | None, int | None, int]]] | None = None
 
     def __len__(self) -> int:
         """Number of trie nodes besides the root (0: no terms)."""
@@ -112,6 +118,18 @@ class ContextGraph:
     def first_tokens(self) -> list[int]:
         """The tokens a match can start with."""
         return list(self._nodes[self.ROOT].children)
+
+    @property
+    def tokens(self) -> list[int]:
+        """Every token of every term, ascending."""
+        return sorted(self.token_set)
+
+    @property
+    def token_set(self) -> frozenset[int]:
+        """Every token of every term."""
+        if self._token_set is None:
+            self._token_set = frozenset(tok for node in self._nodes for tok in node.children)
+        return self._token_set
 
     def _add(self, tokens: tuple[int, ...], weight: float) -> None:
         if not tokens:
@@ -169,6 +187,50 @@ class ContextGraph:
                 for state, node in enumerate(self._nodes)
             ]
         return self._moves
+
+    @property
+    def longest(self) -> int:
+        """The most tokens a term has (0: no terms)."""
+        return max((len(t) for t, _ in self.terms), default=0)
+
+    def links(self) -> dict[int, list[tuple[int | None, int | None, int]]]:
+        """Per token, each (token before it, token after it, the term's length) it has in a
+        term, ``None`` at the term's start or end (built once)."""
+        if self._links is None:
+            links: dict[int, set[tuple[int | None, int | None, int]]] = {}
+            for tokens, _ in self.terms:
+                for i, tok in enumerate(tokens):
+                    before = tokens[i - 1] if i else None
+                    after = tokens[i + 1] if i + 1 < len(tokens) else None
+                    links.setdefault(tok, set()).add((before, after, len(tokens)))
+            self._links = {t: sorted(v, key=repr) for t, v in links.items()}
+        return self._links
+
+    def without(self, dropped: Iterable[tuple[int, ...]]) -> ContextGraph:
+        """The graph of the same terms less those spelled ``dropped``."""
+        drop = set(dropped)
+        return ContextGraph(t for t in self.terms if t[0] not in drop)
+
+    def completed(self, tokens: Iterable[int]) -> list[tuple[int, int]]:
+        """Where terms are matched to their end in ``tokens``, walking as :meth:`forward`
+        does: (start, end) token indices, one pair per finished term."""
+        out: list[tuple[int, int]] = []
+        state, depth = self.ROOT, 0
+        for i, tok in enumerate(tokens):
+            nxt = self._nodes[state].children.get(tok)
+            if nxt is None:
+                depth = 0
+                nxt = self._nodes[self.ROOT].children.get(tok) if state != self.ROOT else None
+                if nxt is None:
+                    state = self.ROOT
+                    continue
+            depth += 1
+            if self._nodes[nxt].end:
+                out.append((i + 1 - depth, i + 1))
+            state = self._settle(nxt)
+            if state == self.ROOT:
+                depth = 0
+        return out
 
     def _settle(self, state: int) -> int:
         # A finished term with nothing beyond it: start over from the root (its bonus is kept:
