@@ -54,6 +54,12 @@ def test_transcribe_with_no_model_pulled_uses_the_embedded_recogniser(
     assert explicit.returncode == 0
     # The text format may punctuate; the characters heard are the same.
     assert _han(explicit.stdout.decode()) == _han(data["text"])
+    # Hotwords that sound like words of ordinary speech (天气, 帮助) do not rewrite them.
+    terms = tmp_path / "terms.txt"
+    terms.write_text("田七\n邦住\n", encoding="utf-8")
+    hinted = cli("transcribe", str(wav), "--hotwords", str(terms), "--format", "json")
+    assert hinted.returncode == 0, hinted.stderr.decode()
+    assert json.loads(hinted.stdout)["text"] == data["text"]
     # A folder of them: the batch runs on the embedded recogniser too, and a rerun skips it.
     folder = tmp_path / "in"
     folder.mkdir()

@@ -127,7 +127,7 @@ class RecognizerSpec:
         from tui_speech.asr.whisper import WhisperRecognizer, is_embedded
 
         if is_embedded(self.model):
-            return WhisperRecognizer.load(self.threads)  # type: ignore[return-value]
+            return WhisperRecognizer.load(self.threads, self.hotwords)  # type: ignore[return-value]
 
         options = {
             "alternatives": self.alternatives,

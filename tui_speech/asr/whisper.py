@@ -18,6 +18,10 @@ Whisper is seq2seq, not CTC, so the :class:`CharResult` fields are derived diffe
 - ``alternatives``: none. faster-whisper does not expose the decoder's other candidates; the
   Listen pane's header says so.
 
+Hotwords (``--hotwords``, the Listen pane's list) are written where the text sounds like them
+(:mod:`tui_speech.asr.sound_alike`), in partials and finals; Whisper has no per-token bonus, so
+a term's weight is not used.
+
 Output is folded to Simplified for zh-CN (OpenCC t2s). Known Whisper failure modes are guarded:
 a segment is dropped when the model thinks it is no speech (no-speech probability over 0.6
 with a low average log-probability, Whisper's own rule) or when its text compresses too well
@@ -30,7 +34,7 @@ faster-whisper and ctranslate2 are imported when a recogniser loads, never befor
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -39,7 +43,9 @@ from typing import Any
 import numpy as np
 
 from tui_speech.asr.ctc import CharResult
+from tui_speech.asr.hotwords import Hotword
 from tui_speech.asr.recognizer import checked_samples
+from tui_speech.asr.sound_alike import SoundAlike
 from tui_speech.audio.rates import ASR_RATE
 from tui_speech.hub.embedded import WHISPER_ID
 
@@ -191,16 +197,27 @@ class WhisperRecognizer:
     #: This recogniser gives no per-character alternatives (see the module docstring).
     gives_alternatives = False
 
-    def __init__(self, model: Any, folder: Path, beam_size: int = FINAL_BEAM) -> None:
+    def __init__(
+        self,
+        model: Any,
+        folder: Path,
+        beam_size: int = FINAL_BEAM,
+        hotwords: Sequence[Hotword] = (),
+    ) -> None:
         self.model = model
         self.info = WhisperInfo(folder)
         self.backend = WhisperBackend()
         self.beam_size = beam_size
+        self.hotwords = tuple(hotwords)
+        self.sound_alike = SoundAlike(h.term for h in self.hotwords) if hotwords else None
         self.chunk = int(WINDOW_S * ASR_RATE)  # what one pass of the model sees
 
     @classmethod
-    def load(cls, threads: int | None = None) -> WhisperRecognizer:
-        """Assemble the embedded weights if needed (verified) and load them, int8 on the CPU."""
+    def load(
+        cls, threads: int | None = None, hotwords: Sequence[Hotword] = ()
+    ) -> WhisperRecognizer:
+        """Assemble the embedded weights if needed (verified) and load them, int8 on the CPU;
+        ``hotwords`` are written where the text sounds like them (see the module docstring)."""
         from faster_whisper import WhisperModel
 
         from tui_speech.hub.embedded import embedded_whisper_dir
@@ -211,11 +228,12 @@ class WhisperRecognizer:
         )
         model._last_token_probs = []
         model.model = _AlignProbs(model.model, model)
-        return cls(model, folder)
+        return cls(model, folder, hotwords=hotwords)
 
     def draft(self, threads: int | None = None) -> WhisperRecognizer:
-        """The same model searching greedily: partials are provisional and re-decoded often."""
-        return type(self)(self.model, self.info.path, PARTIAL_BEAM)
+        """The same model searching greedily: partials are provisional and re-decoded often.
+        It keeps the hotwords: partials and finals are both steered by them."""
+        return type(self)(self.model, self.info.path, PARTIAL_BEAM, self.hotwords)
 
     @property
     def sample_rate(self) -> int:
@@ -265,6 +283,8 @@ class WhisperRecognizer:
             for w in seg.words or ():
                 chars.extend(word_chars(w.word, float(w.start), float(w.end), w.probability))
         chars = cut_loops(chars)
+        if self.sound_alike is not None:
+            chars = self.sound_alike.apply(chars)
         while chars and chars[0].char == " ":
             chars.pop(0)
         return chars

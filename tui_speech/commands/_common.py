@@ -38,7 +38,8 @@ def add_hotwords_option(parser: Any, default: str | None = None) -> None:
         default=default,
         metavar="FILE",
         help="terms to bias the beam search towards: one per line, optionally "
-        f"TERM<TAB>WEIGHT (bonus per character, default {DEFAULT_WEIGHT:g})",
+        f"TERM<TAB>WEIGHT (bonus per character, default {DEFAULT_WEIGHT:g}; the embedded "
+        "Whisper takes the terms as a prompt hint, without weights)",
     )
 
 
