@@ -18,8 +18,9 @@ measures both sides; the constants were tuned on seeds 0-1 of its clips):
 - a bonus for a term begun but never finished must not push out the path the acoustics
   prefer: that beam is kept beside the ``width`` best;
 - with hotwords alone (no ``--beam``) only the *sites* where a term could change the greedy
-  text are searched (:func:`_sites`): a supported term token greedy decoding did not read,
-  whose neighbours in the term are supported beside it; the rest stays greedy.
+  text are searched (:func:`~tui_speech.asr.biasing.find_sites`): a supported term token
+  greedy decoding did not read, whose neighbours in the term are supported beside it; the
+  rest stays greedy.
 
 It is kept cheap enough to run on every live partial (bench/hotwords.py times it against
 greedy decoding of the same logits):
@@ -44,15 +45,18 @@ split or repeated – rare with the 4 s context, and absent for audio shorter th
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 import numpy as np
 
-from tui_speech.asr.ctc import CharResult, GreedyDecoder, _Span, softmax
+from tui_speech.asr.alignment import align, chars_of_path, collapse, force_align, run_starts
+from tui_speech.asr.biasing import NONE, find_sites, supported, unsupported, weak_terms
+from tui_speech.asr.ctc import CharResult, GreedyDecoder, softmax
 from tui_speech.asr.hotwords import ContextGraph, Hotword
+
+__all__ = ["BeamRecognizer", "force_align", "prefix_beam_search"]
 from tui_speech.asr.recognizer import SILENCE_RMS, Progress, Recognizer
 
 #: Beam width of a site's search when hotwords are given without ``--beam`` (8 read the same
@@ -66,19 +70,6 @@ PRUNE = 5.0
 #: Beams this far (natural log) below the best are dropped: a path must survive until it
 #: reaches a term and earns its bonus (6 fixed fewer terms at weight 3 on bench/hotwords.py).
 BEAM_PRUNE = 10.0
-#: A term's token enters or extends a term (earns its bonus) only in frames where it is within
-#: this margin (natural log) of the frame's most probable non-blank token: where the
-#: acoustics support it over every other character, however sure the blank is. There it is a
-#: candidate even below PRUNE (CTC drops characters into the blank; the bonus brings them
-#: back); elsewhere it is read as any token, without a bonus (tuned on bench/hotwords.py).
-TERM_GATE = 2.0
-#: ... and whose probability is at least this (below it the "best non-blank" is noise).
-TERM_FLOOR = 1e-4
-#: A finished term is written only if its characters' mean confidence is at least this
-#: (icefall's keyword search has the same check, ``ac_threshold``): otherwise the window is
-#: searched again with the term's tokens earning nothing in that stretch. Two characters both
-#: hidden under the blank are a term the model never heard.
-TERM_EVIDENCE = 0.3
 #: Searches again after terms failed that check, at most (each drops at least one stretch).
 MAX_RESEARCH = 3
 _NEG = -1e30
@@ -97,34 +88,6 @@ def _lse(a: float, b: float) -> float:
 # token that the acoustics do not support at that frame: it moves the graph as any other
 # token does, so it neither enters nor extends a term).
 _Step = tuple[list[int], list[float], float, list[int]]
-_NONE = np.zeros(0, np.int64)
-
-
-def _run_starts(values: np.ndarray) -> np.ndarray:
-    """Where each run of equal values begins (np.r_ costs more than the work here)."""
-    starts = np.flatnonzero(values[1:] != values[:-1]) + 1
-    return np.concatenate(([0], starts))
-
-
-def _supported(
-    probs: np.ndarray, winner: np.ndarray, best: np.ndarray, terms: np.ndarray, blank: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """(frames, tokens): where a term's token is acoustically supported, i.e. within
-    ``TERM_GATE`` of the frame's most probable non-blank token and at least ``TERM_FLOOR``."""
-    tp = probs[:, terms]
-    rows = np.flatnonzero(tp.max(axis=1) >= TERM_FLOOR)
-    if not len(rows):
-        return _NONE, _NONE
-    top = best[rows]
-    lost = np.flatnonzero(winner[rows] == blank)
-    if len(lost):
-        # Where the blank won, the best non-blank token is needed: a pass over those rows.
-        sub = probs[rows[lost]]
-        sub[:, blank] = 0.0
-        top[lost] = sub.max(axis=1)
-    ok = tp[rows] >= np.maximum(top * math.exp(-TERM_GATE), TERM_FLOOR)[:, None]
-    r, c = np.nonzero(ok)
-    return rows[r], terms[c]
 
 
 class _Frames(NamedTuple):
@@ -134,7 +97,7 @@ class _Frames(NamedTuple):
     best: np.ndarray  # (frames,) its probability
     unsure: np.ndarray  # the frames that may have more than one candidate
     keep: np.ndarray  # (len(unsure), vocab) their candidates: within PRUNE of the best
-    term_at: np.ndarray  # frames where a term's token is supported (see _supported) ...
+    term_at: np.ndarray  # frames where a term's token is supported (see supported) ...
     term_tok: np.ndarray  # ... and that token (a frame may be named once per token)
 
     @classmethod
@@ -143,7 +106,7 @@ class _Frames(NamedTuple):
         probs: np.ndarray,
         normalised: bool = True,
         prune: float = PRUNE,
-        terms: np.ndarray = _NONE,
+        terms: np.ndarray = NONE,
         blank: int = 0,
     ) -> _Frames:
         """``normalised``: each row sums to 1 (softmax output), so no pass to sum it;
@@ -159,9 +122,9 @@ class _Frames(NamedTuple):
         unsure = np.flatnonzero(others >= 0.5 * floor)
         keep = probs[unsure] >= floor[unsure, None]
         if len(terms) and n:
-            term_at, term_tok = _supported(probs, winner, best, terms, blank)
+            term_at, term_tok = supported(probs, winner, best, terms, blank)
         else:
-            term_at, term_tok = _NONE, _NONE
+            term_at, term_tok = NONE, NONE
         return cls(winner, best, unsure, keep, term_at, term_tok)
 
     @classmethod
@@ -183,10 +146,6 @@ class _Frames(NamedTuple):
             at[inside] - lo,
             tok[inside],
         )
-
-    def may_start(self, tokens: np.ndarray) -> bool:
-        """Whether any of ``tokens`` (terms' first tokens) is supported in any frame."""
-        return bool(len(tokens) and np.isin(self.term_tok, tokens).any())
 
 
 def _steps(
@@ -219,7 +178,7 @@ def _steps(
         if extra:
             ef = np.fromiter(extra, np.int64, len(extra))
             key[ef] = -1 - ef
-    starts = _run_starts(key)
+    starts = run_starts(key)
     log_best = np.log(np.maximum(best, _LOG_FLOOR))
     run_sum = np.add.reduceat(log_best, starts).tolist()
     at = {f: m for m, f in enumerate(frame_of.tolist())}
@@ -417,233 +376,6 @@ def prefix_beam_search(
     )
 
 
-def force_align(log_probs: np.ndarray, tokens: tuple[int, ...], blank: int) -> np.ndarray:
-    """Viterbi CTC alignment: the token id (or blank) each frame is assigned to."""
-    n = len(log_probs)
-    states = [blank]
-    for t in tokens:
-        states += [t, blank]
-    ns = len(states)
-    # A skip over a blank is allowed between two different tokens only.
-    skip_ok = [i >= 2 and states[i] != blank and states[i] != states[i - 2] for i in range(ns)]
-    # Plain Python over the few states of a stretch: numpy's per-call cost is larger here.
-    rows = log_probs[:, states].tolist()
-    score = [_NEG] * ns
-    score[0] = rows[0][0]
-    if ns > 1:
-        score[1] = rows[0][1]
-    back: list[list[int]] = [[0] * ns]
-    for f in range(1, n):
-        row, prev = rows[f], score
-        score, moves = [0.0] * ns, [0] * ns
-        for i in range(ns):
-            best, move = prev[i], 0
-            if i >= 1 and prev[i - 1] > best:
-                best, move = prev[i - 1], 1
-            if skip_ok[i] and prev[i - 2] > best:
-                best, move = prev[i - 2], 2
-            score[i], moves[i] = best + row[i], move
-        back.append(moves)
-    end = ns - 1 if ns == 1 or score[-1] >= score[-2] else ns - 2
-    path = np.empty(n, np.int64)
-    for f in range(n - 1, -1, -1):
-        path[f] = states[end]
-        end -= back[f][end]
-    return path
-
-
-def _collapse(path: np.ndarray, blank: int) -> tuple[int, ...]:
-    if len(path) == 0:
-        return ()
-    starts = _run_starts(path)
-    return tuple(t for t in path[starts].tolist() if t != blank)
-
-
-def _spans(path: np.ndarray, blank: int) -> list[tuple[int, int]]:
-    """(start, end) frames of each non-blank run in an alignment."""
-    if len(path) == 0:
-        return []
-    starts = _run_starts(path)
-    ends = np.append(starts[1:], len(path))
-    return [(s, e) for s, e in zip(starts.tolist(), ends.tolist(), strict=True) if path[s] != blank]
-
-
-def align(
-    probs: np.ndarray, tokens: tuple[int, ...], blank: int, greedy: np.ndarray | None = None
-) -> np.ndarray:
-    """A frame alignment of ``tokens``: the greedy path (``greedy``, the argmax per frame)
-    where the tokens agree with it, forced alignment of the stretch in between where not."""
-    if greedy is None:
-        greedy = probs.argmax(axis=1)
-    seen = _collapse(greedy, blank)
-    if seen == tokens:
-        return greedy
-    # Common prefix and suffix with the greedy text, then one token of slack on each side
-    # so that a repeat at the border gets the blank it needs.
-    p = 0
-    while p < min(len(seen), len(tokens)) and seen[p] == tokens[p]:
-        p += 1
-    s = 0
-    while s < min(len(seen), len(tokens)) - p and seen[-1 - s] == tokens[-1 - s]:
-        s += 1
-    p, s = max(0, p - 1), max(0, s - 1)
-    spans = _spans(greedy, blank)
-    lo = spans[p - 1][1] if p > 0 else 0
-    hi = spans[len(seen) - s][0] if s > 0 else len(greedy)
-    part = tokens[p : len(tokens) - s]
-    path = greedy.copy()
-    if hi > lo:
-        log_part = np.log(np.maximum(probs[lo:hi], _LOG_FLOOR))
-        path[lo:hi] = force_align(log_part, part, blank) if part else blank
-    if hi < lo or _collapse(path, blank) != tokens:
-        path = force_align(np.log(np.maximum(probs, _LOG_FLOOR)), tokens, blank)
-    return path
-
-
-def _weak_terms(
-    probs: np.ndarray,
-    path: np.ndarray,
-    tokens: tuple[int, ...],
-    blank: int,
-    context: ContextGraph,
-) -> list[tuple[int, int]]:
-    """The stretches of frames holding a term finished in ``tokens`` whose characters' mean
-    confidence (as the characters of ``path`` will show it) is below ``TERM_EVIDENCE``: from
-    the end of the character before the term to the start of the one after it."""
-    found = context.completed(tokens)
-    if not found:
-        return []
-    spans = _spans(path, blank)
-    conf = [float(probs[s:e, tokens[i]].mean()) for i, (s, e) in enumerate(spans)]
-    return [
-        (spans[a - 1][1] if a else 0, spans[b][0] if b < len(spans) else len(path))
-        for a, b in found
-        if sum(conf[a:b]) < TERM_EVIDENCE * (b - a)
-    ]
-
-
-def _unsupported(
-    pairs: tuple[np.ndarray, np.ndarray], winner: np.ndarray, stretches: list[tuple[int, int]]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Supported term ``pairs`` (frames, tokens) less those inside ``stretches`` (what greedy
-    decoding reads stays supported)."""
-    at, tok = pairs
-    out = np.zeros(len(at), bool)
-    for lo, hi in stretches:
-        out |= (at >= lo) & (at < hi)
-    out &= tok != winner[at]
-    return at[~out], tok[~out]
-
-
-def _sites(
-    probs: np.ndarray,
-    winner: np.ndarray,
-    pairs: tuple[np.ndarray, np.ndarray],
-    blank: int,
-    context: ContextGraph,
-) -> list[tuple[int, int]]:
-    """Where a hotword could change what greedy decoding reads, as stretches of frames.
-
-    A site is a supported term token (see :func:`_supported`) that greedy decoding does not
-    read there (not merely one frame more of a character it reads), whose neighbours in a
-    term are supported too, each no further than the next greedy character on its side,
-    and probable enough that the term could pass the evidence check (``TERM_EVIDENCE``):
-    only there can a path that finishes a term differ from the greedy one. It covers as many
-    greedy characters either side as the longest term has tokens less one (at least one),
-    whole, out to the next; sites that overlap are one."""
-    at, tok = pairs
-    if not len(at):
-        return []
-    n = len(winner)
-    won = winner[at]
-    prev = winner[np.maximum(at - 1, 0)]
-    after = winner[np.minimum(at + 1, n - 1)]
-    shifted = np.flatnonzero((tok != won) & ~((won == blank) & ((tok == prev) | (tok == after))))
-    if not len(shifted):
-        return []
-    # A token whose neighbours in every term are never supported cannot start a site.
-    links = context.links()
-    present = set(tok.tolist())
-    moved = [
-        j
-        for j, t in zip(shifted.tolist(), tok[shifted].tolist(), strict=True)
-        if any((a is None or a in present) and (b is None or b in present) for a, b, _ in links[t])
-    ]
-    if not moved:
-        return []
-    starts = _run_starts(winner)
-    real = winner[starts] != blank
-    first = starts[real].tolist()  # the greedy characters' first frames ...
-    last = (np.append(starts[1:], n)[real]).tolist()  # ... and one past their last
-    m = len(first)
-    reach = context.longest - 1 or 1
-    # A term greedy decoding reads whole is no partner: a second copy of its token beside it
-    # could only read the term twice.
-    read = context.completed(winner[first].tolist()) if m else []
-    if read:
-        whole = np.zeros(n, bool)
-        for a, b in read:
-            whole[first[a] : last[b - 1]] = True
-        free = ~whole[at]
-    else:
-        free = np.ones(len(at), bool)
-    p = probs[at, tok]
-    sites: list[tuple[int, int]] = []
-    for j in moved:
-        f, t = int(at[j]), int(tok[j])
-        c = bisect.bisect_right(first, f) - 1  # the character at f, or the last before it
-        before_c = c - 1 if c >= 0 and f < last[c] else c  # the greedy characters either side
-        after_c = c + 1
-        lo = last[before_c - 1] if before_c >= 1 else 0
-        hi = first[after_c + 1] if after_c + 1 < m else n
-        for before, behind, size in links[t]:
-            # The best confidence the term's characters could have: this token's, its
-            # neighbours' at their most probable, the others' (longer terms) 1.
-            evidence = float(p[j]) + size - 1
-            if before is not None:
-                near = free & (at >= lo) & (at < f) & (tok == before)
-                if not near.any():
-                    continue
-                evidence += float(p[near].max()) - 1
-            if behind is not None:
-                near = free & (at > f) & (at < hi) & (tok == behind)
-                if not near.any():
-                    continue
-                evidence += float(p[near].max()) - 1
-            if evidence < TERM_EVIDENCE * size:
-                continue
-            a, b = before_c - reach, after_c + reach
-            sites.append((last[a] if a >= 0 else 0, first[b] if b < m else n))
-            break
-    merged: list[tuple[int, int]] = []
-    for lo, hi in sorted(sites):
-        if merged and lo <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
-        else:
-            merged.append((lo, hi))
-    return merged
-
-
-def chars_of_path(decoder: GreedyDecoder, probs: np.ndarray, path: np.ndarray) -> list[CharResult]:
-    """The characters of an alignment, each defined as greedy decoding defines it (times from
-    ``decoder.frames_seen``)."""
-    out: list[CharResult] = []
-    for start, end in _spans(path, decoder.blank_id):
-        token = int(path[start])
-        real = probs[start:end, token]
-        span = _Span(
-            token,
-            decoder.frames_seen + start,
-            end - start,
-            float(real.sum()),
-            float(real.min()),
-            probs[start:end].sum(axis=0),
-        )
-        out.extend(decoder._close(span))
-    decoder.frames_seen += len(path)
-    return out
-
-
 class BeamRecognizer(Recognizer):
     """A :class:`Recognizer` whose windows are decoded by prefix beam search, biased towards
     ``hotwords`` when given (terms the model cannot spell are left out, with a warning in
@@ -654,7 +386,7 @@ class BeamRecognizer(Recognizer):
     ) -> None:
         super().__init__(*args, **kwargs)
         # 0: hotwords alone (no --beam): greedy decoding, the sites where a term could change
-        # it (see _sites) searched with DEFAULT_WIDTH beams.
+        # it (see biasing.find_sites) searched with DEFAULT_WIDTH beams.
         self.only_hotwords = int(beam_width) <= 0
         self.beam_width = DEFAULT_WIDTH if self.only_hotwords else int(beam_width)
         self.hotwords = tuple(hotwords)
@@ -714,7 +446,7 @@ class BeamRecognizer(Recognizer):
             return self._hotword_search(decoder, probs)
         blank = self.info.blank_id
         frames = _Frames.of(probs, terms=self._term_tokens, blank=blank)
-        greedy = _collapse(frames.winner, blank)
+        greedy = collapse(frames.winner, blank)
         pairs = frames.term_at, frames.term_tok
         for _ in range(MAX_RESEARCH + 1):
             steps = _steps(
@@ -724,44 +456,44 @@ class BeamRecognizer(Recognizer):
             if tokens == greedy:
                 return decoder.feed(probs) + decoder.flush()  # the greedy characters, as they are
             path = align(probs, tokens, blank, frames.winner)
-            weak = _weak_terms(probs, path, tokens, blank, self.context) if self.context else []
+            weak = weak_terms(probs, path, tokens, blank, self.context) if self.context else []
             if not weak:
                 break
             # A term read with too little evidence: searched again, its tokens unsupported
             # there (no bonus), so the acoustics decide that stretch.
-            pairs = _unsupported(pairs, frames.winner, weak)
+            pairs = unsupported(pairs, frames.winner, weak)
         return chars_of_path(decoder, probs, path)
 
     def _hotword_search(self, decoder: GreedyDecoder, probs: np.ndarray) -> list[CharResult]:
         """Hotwords alone: greedy decoding, with the sites where a term could change it (see
-        :func:`_sites`) searched, each on its own, and spliced in."""
+        :func:`~tui_speech.asr.biasing.find_sites`) searched, each on its own, and spliced in."""
         blank, context = self.info.blank_id, self.context
         assert context is not None
         n = len(probs)
         winner = probs.argmax(axis=1)
         best = probs[np.arange(n), winner]
-        pairs = _supported(probs, winner, best, self._term_tokens, blank)
+        pairs = supported(probs, winner, best, self._term_tokens, blank)
         for _ in range(MAX_RESEARCH + 1):
-            sites = _sites(probs, winner, pairs, blank, context)
+            sites = find_sites(probs, winner, pairs, blank, context)
             if not sites:
                 return decoder.feed(probs) + decoder.flush()
             # Greedy tokens outside the sites, the search's inside (sites never cut a run).
             tokens: list[int] = []
             done = 0
             for lo, hi in sites:
-                tokens += _collapse(winner[done:lo], blank)
+                tokens += collapse(winner[done:lo], blank)
                 frames = _Frames.part(probs, winner, best, pairs, lo, hi)
                 tokens += _search(
                     _steps(probs[lo:hi], frames, self._term_set), blank, self.beam_width, context
                 )
                 done = hi
-            tokens += _collapse(winner[done:], blank)
+            tokens += collapse(winner[done:], blank)
             found = tuple(tokens)
-            if found == _collapse(winner, blank):
+            if found == collapse(winner, blank):
                 return decoder.feed(probs) + decoder.flush()  # the greedy characters, as they are
             path = align(probs, found, blank, winner)
-            weak = _weak_terms(probs, path, found, blank, context)
+            weak = weak_terms(probs, path, found, blank, context)
             if not weak:
                 break
-            pairs = _unsupported(pairs, winner, weak)
+            pairs = unsupported(pairs, winner, weak)
         return chars_of_path(decoder, probs, path)
