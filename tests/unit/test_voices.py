@@ -76,7 +76,8 @@ def test_the_default_voice_follows_the_language_when_its_pack_is_in_the_store(
     store.mkdir(parents=True)
     np.save(store / "af_heart.npy", np.zeros((510, 1, 256), np.float32))
     assert voices.default_voice("en-us") == "af_heart"
-    assert voices.default_voice("zh") == "jf_alpha"  # zf_xiaoxiao is not in the store
+    # zf_xiaoxiao is not in the store: the embedded voice Mandarin is clearest in
+    assert voices.default_voice("zh") == "jf_gongitsune"
     assert any(v.name == "af_heart" and v.source == "store" for v in voices.list_voices())
     assert voices.load_voice("af_heart").shape == (510, 1, 256)
 
