@@ -23,7 +23,7 @@ TERM_FLOOR = 1e-4
 #: (icefall's keyword search has the same check, ``ac_threshold``): otherwise the window is
 #: searched again with the term's tokens earning nothing in that stretch. Two characters both
 #: hidden under the blank are a term the model never heard.
-TERM_EVIDENCE = 0.3
+TERM_EVIDENCE = 0.4
 
 NONE = np.zeros(0, np.int64)
 

@@ -28,9 +28,9 @@ from pathlib import Path
 from tui_speech.errors import UsageError
 
 #: Bonus per matched token when a term has no weight of its own (tuned on bench/hotwords.py's
-#: seeds 0-1). The search gives it only where the acoustics support the token (beam.TERM_GATE),
-#: so it may be large enough to bring back a character the model dropped into the blank.
-DEFAULT_WEIGHT = 7.0
+#: seeds 0-1). The search gives it only where the acoustics support the token (TERM_GATE in
+#: asr.biasing), so it may be large enough to bring back a character dropped into the blank.
+DEFAULT_WEIGHT = 6.0
 #: Weights above this drown the acoustics: the term would be "heard" in any noise.
 MAX_WEIGHT = 10.0
 
