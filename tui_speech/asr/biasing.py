@@ -129,14 +129,25 @@ def find_sites(
     # A term greedy decoding reads whole is no partner: a second copy of its token beside it
     # could only read the term twice.
     read = context.completed(winner[first].tolist()) if m else []
-    if read:
-        whole = np.zeros(n, bool)
-        for a, b in read:
-            whole[first[a] : last[b - 1]] = True
-        free = ~whole[at]
-    else:
-        free = np.ones(len(at), bool)
-    p = probs[at, tok]
+    whole = np.zeros(n, bool)
+    for a, b in read:
+        whole[first[a] : last[b - 1]] = True
+    # Per token, the frames (ascending) where it is supported outside those, and its
+    # probability there: plain lists, as the checks below are a few look-ups each.
+    seen: dict[int, tuple[list[int], list[float]]] = {}
+    ok = (~whole[at]).tolist()
+    for f, t, q, free in zip(at.tolist(), tok.tolist(), probs[at, tok].tolist(), ok, strict=True):
+        if free:
+            frames, ps = seen.setdefault(t, ([], []))
+            frames.append(f)
+            ps.append(q)
+
+    def best(t: int, lo: int, hi: int) -> float | None:
+        """The highest probability of ``t`` where supported in frames lo:hi, if any."""
+        frames, ps = seen.get(t, ([], []))
+        i, j = bisect.bisect_left(frames, lo), bisect.bisect_left(frames, hi)
+        return max(ps[i:j]) if j > i else None
+
     sites: list[tuple[int, int]] = []
     for j in moved:
         f, t = int(at[j]), int(tok[j])
@@ -145,20 +156,21 @@ def find_sites(
         after_c = c + 1
         lo = last[before_c - 1] if before_c >= 1 else 0
         hi = first[after_c + 1] if after_c + 1 < m else n
+        q = float(probs[f, t])
         for before, behind, size in links[t]:
             # The best confidence the term's characters could have: this token's, its
             # neighbours' at their most probable, the others' (longer terms) 1.
-            evidence = float(p[j]) + size - 1
+            evidence = q + size - 1
             if before is not None:
-                near = free & (at >= lo) & (at < f) & (tok == before)
-                if not near.any():
+                near = best(before, lo, f)
+                if near is None:
                     continue
-                evidence += float(p[near].max()) - 1
+                evidence += near - 1
             if behind is not None:
-                near = free & (at > f) & (at < hi) & (tok == behind)
-                if not near.any():
+                near = best(behind, f + 1, hi)
+                if near is None:
                     continue
-                evidence += float(p[near].max()) - 1
+                evidence += near - 1
             if evidence < TERM_EVIDENCE * size:
                 continue
             a, b = before_c - reach, after_c + reach
