@@ -34,8 +34,8 @@ Scoring (reference and hypothesis normalised alike; the rate is edits / referenc
   twenty-six"; no "and"); apostrophes dropped ("don't" -> "dont"), other punctuation and
   symbols removed.
 - Mandarin, CER: NFKC, Traditional folded to Simplified (OpenCC t2s), lower case; ``¥N`` -> "N元";
-  times "八点半" / "八点三十分" -> "8:30"; then Chinese numerals to Arabic digits with cn2an
-  (三百二十五 -> 325, 二零二六年 -> 2026年, 百分之三点五 -> 3.5%; note it also turns the 一 of
+  times "八点半" / "八点三十分" / "8点30" -> "8:30"; then Chinese numerals to Arabic digits with
+  cn2an (三百二十五 -> 325, 二零二六年 -> 2026年, 百分之三点五 -> 3.5%; note it also turns the 一 of
   一样 into 1, on both sides alike); punctuation, symbols and spaces removed. Units are Han
   characters and digits one each, a Latin word (Python, AI) one unit, as a word in WER.
 
@@ -210,7 +210,8 @@ def _t2s() -> Callable[[str], str]:
 
 
 _CN_NUM = "零〇一二两三四五六七八九十百"
-_CN_TIME = re.compile(rf"([{_CN_NUM}\d]+)点(半|[{_CN_NUM}\d]+分)")
+# 八点半, 八点三十分, and 8点30 as Whisper writes a clock time it heard as 八点三十
+_CN_TIME = re.compile(rf"([{_CN_NUM}\d]+)点(半|[{_CN_NUM}\d]+分|\d{{2}}(?!\d))")
 
 
 def _cn2an(text: str, mode: str = "cn2an") -> str:
