@@ -38,6 +38,19 @@ def test_tokens_keep_graphemes_whitespace_and_join_to_the_phoneme_string():
     assert result.phonemes == "".join(t.phonemes + t.whitespace for t in result.tokens).strip()
 
 
+def test_a_line_break_keeps_the_words_either_side_apart():
+    # A Markdown heading and its paragraph: misaki alone fused "one\n\nGood" into one token.
+    r = phonemize("# Chapter one\n\nGood morning.", "en-us")
+    assert [t.grapheme for t in r.tokens if t.phonemes] == [
+        "Chapter",
+        "one",
+        "Good",
+        "morning",
+        ".",
+    ]
+    assert r.phonemes == phonemize("Chapter one good morning.", "en-us").phonemes
+
+
 def test_words_outside_the_lexicon_fall_back_to_espeak():
     result = phonemize("The frobnicator glorped.", "en-us")
     assert _ps(result, "frobnicator") and _ps(result, "glorped")

@@ -331,8 +331,15 @@ class _EnglishG2P:
         marked = text
         for word, ps in overrides.items():
             marked = re.sub(rf"(?<!\[)\b{re.escape(word)}\b", f"[{word}](/{ps}/)", marked)
+        # Line by line: across a line break misaki fuses the words either side into one token
+        # ("one\n\nGood" for a heading and its paragraph), which the preview then shows.
+        lines = [line for line in re.split(r"\s*\n\s*", marked) if line.strip()]
+        mtokens = []
         with self._lock:  # spaCy and misaki's lexicon caches are not meant for threads
-            _, mtokens = self._misaki(marked)
+            for line in lines:
+                if mtokens and not mtokens[-1].whitespace:
+                    mtokens[-1].whitespace = " "
+                mtokens.extend(self._misaki(line)[1])
         tokens = []
         for mt in mtokens:
             ps = mt.phonemes
