@@ -395,7 +395,6 @@ class BeamRecognizer(Recognizer):
             self.hotwords, index, self.info.lower_case, self.info.delimiter_id
         )
         self.context: ContextGraph | None = graph if len(graph) else None
-        self._first_tokens = np.array(graph.first_tokens, np.int64)  # a term can start with
         self._term_tokens = np.array(graph.tokens, np.int64)
         self._term_set = frozenset(graph.tokens)
         self.warnings: tuple[str, ...] = warnings
@@ -407,7 +406,6 @@ class BeamRecognizer(Recognizer):
             draft.beam_width, draft.hotwords = self.beam_width, self.hotwords
             draft.only_hotwords = self.only_hotwords
             draft.context, draft.warnings = self.context, ()
-            draft._first_tokens = self._first_tokens
             draft._term_tokens, draft._term_set = self._term_tokens, self._term_set
         return draft
 
