@@ -104,7 +104,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         default=0,
         metavar="WIDTH",
         help="CTC prefix beam search of this width (default: greedy; with --hotwords, a "
-        "search wherever a term may start)",
+        "search where a term could change the text)",
     )
     add_hotwords_option(p)
     add_written_options(p)

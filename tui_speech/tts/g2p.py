@@ -334,7 +334,7 @@ class _EnglishG2P:
         # Line by line: across a line break misaki fuses the words either side into one token
         # ("one\n\nGood" for a heading and its paragraph), which the preview then shows.
         lines = [line for line in re.split(r"\s*\n\s*", marked) if line.strip()]
-        mtokens = []
+        mtokens: list[Any] = []
         with self._lock:  # spaCy and misaki's lexicon caches are not meant for threads
             for line in lines:
                 if mtokens and not mtokens[-1].whitespace:
