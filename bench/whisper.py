@@ -30,6 +30,19 @@ sys.path.insert(0, str(HERE))
 os.environ.setdefault("TUI_SPEECH_TUNE", "0")  # no per-CPU Kokoro measurement mid-benchmark
 
 
+def spoken_zh(texts: list[str], voice: str) -> list[tuple[str, object]]:
+    """(text, 16 kHz float32 audio) for each text, spoken by the product's Mandarin pipeline
+    (the embedded Kokoro) and resampled for Whisper, as bench/intelligibility.py does."""
+    from intelligibility import LANG_SETS, Renderers, to_listener_rate
+
+    speak = Renderers(LANG_SETS["zh"], voice, ("pipeline",)).pipeline
+    out = []
+    for text in texts:
+        rendered = speak(text)
+        out.append((text, to_listener_rate(rendered.audio, rendered.rate)))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
@@ -37,25 +50,13 @@ def main() -> None:
     ap.add_argument("--voice", default="jf_alpha")
     args = ap.parse_args()
 
-    from intelligibility import (
-        LANG_SETS,
-        Renderers,
-        edit_distance,
-        read_items,
-        to_listener_rate,
-        units_zh,
-    )
+    from intelligibility import LANG_SETS, edit_distance, read_items, units_zh
 
     from tui_speech.asr.whisper import WhisperRecognizer
     from tui_speech.tts.tuning import simd_flags
 
-    lang = LANG_SETS["zh"]
-    items = read_items(lang.sentences)[: args.limit or None]
-    speak = Renderers(lang, args.voice, ("pipeline",)).pipeline
-    clips = []
-    for text in items:
-        rendered = speak(text)
-        clips.append((text, to_listener_rate(rendered.audio, rendered.rate)))
+    items = read_items(LANG_SETS["zh"].sentences)[: args.limit or None]
+    clips = spoken_zh(items, args.voice)
     audio_s = sum(len(a) for _, a in clips) / 16_000
 
     final = WhisperRecognizer.load(args.threads)

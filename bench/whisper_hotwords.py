@@ -58,31 +58,15 @@ def main() -> None:
     ap.add_argument("--voice", default="jf_alpha")
     args = ap.parse_args()
 
-    from intelligibility import (
-        LANG_SETS,
-        Renderers,
-        edit_distance,
-        read_items,
-        to_listener_rate,
-        units_zh,
-    )
+    from intelligibility import LANG_SETS, edit_distance, read_items, units_zh
+    from whisper import spoken_zh
 
     from tui_speech.asr.hotwords import Hotword
     from tui_speech.asr.whisper import WhisperRecognizer, to_simplified
     from tui_speech.tts.tuning import simd_flags
 
-    lang = LANG_SETS["zh"]
-    speak = Renderers(lang, args.voice, ("pipeline",)).pipeline
-
-    def clips(texts: list[str]) -> list[tuple[str, object]]:
-        out = []
-        for text in texts:
-            r = speak(text)
-            out.append((text, to_listener_rate(r.audio, r.rate)))
-        return out
-
-    with_terms = clips([s for _, s in TERM_SENTENCES])
-    term_free = clips(read_items(lang.sentences))
+    with_terms = spoken_zh([s for _, s in TERM_SENTENCES], args.voice)
+    term_free = spoken_zh(read_items(LANG_SETS["zh"].sentences), args.voice)
     plain = WhisperRecognizer.load(args.threads)
     listed = WhisperRecognizer(
         plain.model, plain.info.path, hotwords=[Hotword(t) for t, _ in TERM_SENTENCES]

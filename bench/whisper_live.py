@@ -38,14 +38,10 @@ os.environ.setdefault("TUI_SPEECH_TUNE", "0")
 def speech(seconds: float, voice: str):
     """(16 kHz float32 audio, the sentences in it): items with 1-2 s pauses, cut to length."""
     import numpy as np
-    from intelligibility import LANG_SETS, Renderers, read_items, to_listener_rate
+    from intelligibility import LANG_SETS, read_items
+    from whisper import spoken_zh
 
-    lang = LANG_SETS["zh"]
-    speak = Renderers(lang, voice, ("pipeline",)).pipeline
-    clips = []
-    for text in read_items(lang.sentences):
-        r = speak(text)
-        clips.append((text, to_listener_rate(r.audio, r.rate)))
+    clips = spoken_zh(read_items(LANG_SETS["zh"].sentences), voice)
     rng = np.random.default_rng(0)
     parts, said, total, i = [np.zeros(8000, np.float32)], [], 8000, 0
     while total < seconds * 16_000:
