@@ -36,7 +36,7 @@ PREFERRED_VOICE = {
 }
 EMBEDDED_DEFAULT = "jf_alpha"
 #: The embedded voice a language sounds clearest in, when its own voice is not in the store.
-#: Mandarin: jf_gongitsune, CER 0.057 mean / 0.043 pooled against jf_alpha's 0.131 / 0.095
+#: Mandarin: jf_gongitsune, CER 0.054 mean / 0.042 pooled against jf_alpha's 0.131 / 0.095
 #: (bench/intelligibility.py --lang zh --renderings pipeline, Whisper base, 24 items).
 EMBEDDED_VOICE = {"zh": "jf_gongitsune"}
 
