@@ -1,4 +1,5 @@
-"""The Listen pane's hotwords editor: the term list the next live session is biased towards.
+"""The Listen pane's hotwords editor: the term list the pane's next live session or file is
+biased towards.
 
 One term per line, optionally ``term<TAB>weight`` (the file format of ``--hotwords``). The
 list is checked before it is saved (a bad weight is shown, nothing is written) and written
@@ -47,7 +48,7 @@ class HotwordsScreen(ModalScreen[int | None]):
         except (OSError, UnicodeDecodeError):
             text = ""  # no list yet (or an unreadable one, which saving replaces)
         with Vertical():
-            yield Static(f"Hotwords for live sessions ({self.path})", markup=False)
+            yield Static(f"Hotwords for live sessions and files ({self.path})", markup=False)
             area = TextArea(text, id="hotwords-text", tab_behavior="indent")
             area.indent_type = "tabs"  # tab types the TERM<tab>WEIGHT separator
             yield area

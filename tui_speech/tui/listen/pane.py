@@ -287,7 +287,7 @@ class ListenPane(ReportsWorkerErrors, Vertical):
         self.app.push_screen(SessionsScreen(), reopen)
 
     def action_hotwords(self) -> None:
-        """Edit the hotwords the next live session is biased towards."""
+        """Edit the hotwords the next live session or file transcription is biased towards."""
         from tui_speech.asr.live import hotwords_file
         from tui_speech.config import load_listen_settings
         from tui_speech.errors import TuiSpeechError
@@ -302,7 +302,7 @@ class ListenPane(ReportsWorkerErrors, Vertical):
 
         def saved(count: int | None) -> None:
             if count is not None:
-                self.say(f"{count} hotword(s) saved to {path}; the next live session uses them")
+                self.say(f"{count} hotword(s) saved to {path}; the next session or file uses them")
 
         self.app.push_screen(HotwordsScreen(path), saved)
 
