@@ -55,9 +55,9 @@ from tui_speech.asr.alignment import align, chars_of_path, collapse, force_align
 from tui_speech.asr.biasing import NONE, find_sites, supported, unsupported, weak_terms
 from tui_speech.asr.ctc import CharResult, GreedyDecoder, softmax
 from tui_speech.asr.hotwords import ContextGraph, Hotword
+from tui_speech.asr.recognizer import SILENCE_RMS, Progress, Recognizer
 
 __all__ = ["BeamRecognizer", "force_align", "prefix_beam_search"]
-from tui_speech.asr.recognizer import SILENCE_RMS, Progress, Recognizer
 
 #: Beam width of a site's search when hotwords are given without ``--beam`` (8 read the same
 #: terms on bench/hotwords.py, slower).
@@ -114,13 +114,8 @@ class _Frames(NamedTuple):
         n = len(probs)
         winner = probs.argmax(axis=1)
         best = probs[np.arange(n), winner]
-        floor = best * math.exp(-prune)
         others = 1.0 - best if normalised else probs.sum(axis=1) - best
-        # Where all other tokens together stay below half the floor, the best is the only
-        # candidate: most frames (sure blanks) are settled without a pass over the vocabulary.
-        # The half is a margin far above float32 rounding of the sum.
-        unsure = np.flatnonzero(others >= 0.5 * floor)
-        keep = probs[unsure] >= floor[unsure, None]
+        unsure, keep = _candidates(probs, best, others, prune)
         if len(terms) and n:
             term_at, term_tok = supported(probs, winner, best, terms, blank)
         else:
@@ -133,19 +128,24 @@ class _Frames(NamedTuple):
     ) -> _Frames:
         """The frames ``lo:hi`` of a window (its ``winner``, ``best`` and supported term
         ``pairs`` known), numbered from ``lo``."""
-        sub, best = probs[lo:hi], best[lo:hi]
-        floor = best * math.exp(-PRUNE)
-        unsure = np.flatnonzero(1.0 - best >= 0.5 * floor)
+        best = best[lo:hi]
+        unsure, keep = _candidates(probs[lo:hi], best, 1.0 - best, PRUNE)
         at, tok = pairs
         inside = (at >= lo) & (at < hi)
-        return cls(
-            winner[lo:hi],
-            best,
-            unsure,
-            sub[unsure] >= floor[unsure, None],
-            at[inside] - lo,
-            tok[inside],
-        )
+        return cls(winner[lo:hi], best, unsure, keep, at[inside] - lo, tok[inside])
+
+
+def _candidates(
+    probs: np.ndarray, best: np.ndarray, others: np.ndarray, prune: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(the frames that may have several candidates, their candidates: the tokens within
+    ``prune`` of the frame's best). ``others``: each frame's probability besides its best.
+    Where all other tokens together stay below half the floor, the best is the only
+    candidate: most frames (sure blanks) are settled without a pass over the vocabulary. The
+    half is a margin far above float32 rounding of the sum."""
+    floor = best * math.exp(-prune)
+    unsure = np.flatnonzero(others >= 0.5 * floor)
+    return unsure, probs[unsure] >= floor[unsure, None]
 
 
 def _steps(
@@ -372,7 +372,10 @@ def prefix_beam_search(
     terms = np.array(context.tokens if context is not None else [], np.int64)
     frames = _Frames.of(probs, False, terms=terms, blank=blank)
     return _search(
-        _steps(probs, frames, frozenset(terms.tolist())), blank, max(1, int(width)), context
+        _steps(probs, frames, context.token_set if context is not None else frozenset()),
+        blank,
+        max(1, int(width)),
+        context,
     )
 
 
@@ -396,7 +399,7 @@ class BeamRecognizer(Recognizer):
         )
         self.context: ContextGraph | None = graph if len(graph) else None
         self._term_tokens = np.array(graph.tokens, np.int64)
-        self._term_set = frozenset(graph.tokens)
+        self._term_set = graph.token_set
         self.warnings: tuple[str, ...] = warnings
 
     def draft(self, threads: int | None = None) -> Recognizer:

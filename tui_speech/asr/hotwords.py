@@ -206,11 +206,6 @@ class ContextGraph:
             self._links = {t: sorted(v, key=repr) for t, v in links.items()}
         return self._links
 
-    def without(self, dropped: Iterable[tuple[int, ...]]) -> ContextGraph:
-        """The graph of the same terms less those spelled ``dropped``."""
-        drop = set(dropped)
-        return ContextGraph(t for t in self.terms if t[0] not in drop)
-
     def completed(self, tokens: Iterable[int]) -> list[tuple[int, int]]:
         """Where terms are matched to their end in ``tokens``, walking as :meth:`forward`
         does: (start, end) token indices, one pair per finished term."""

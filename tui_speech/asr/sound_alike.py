@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -52,7 +52,12 @@ def _han(char: str) -> bool:
     return len(char) == 1 and "\u4e00" <= char <= "\u9fff"
 
 
-@cache
+#: Heard runs are new text all the time (a live session re-reads them every partial): the
+#: caches of what was read keep this many.
+RECENT = 4096
+
+
+@lru_cache(maxsize=RECENT)
 def syllables(text: str) -> tuple[Syllable, ...]:
     """The toneless syllables of Han ``text``, one per character (pypinyin's reading in
     context, so 重 in 重要 and in 重新 differ)."""
@@ -78,7 +83,7 @@ def distance(heard: str, term: str) -> float:
     return total / max(1, len(pairs))
 
 
-@cache
+@lru_cache(maxsize=RECENT)
 def _frequency(word: str) -> int:
     import logging
 
