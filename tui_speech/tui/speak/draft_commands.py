@@ -52,15 +52,21 @@ class DraftCommands:
     def __init__(self, pane: SpeakPane) -> None:
         self.pane = pane
 
+    def _create(self, name: str, text: str = "") -> None:
+        """A new draft in the pane's language, voice and speed (a bad name is a UsageError)."""
+        settings = self.pane.settings
+        self.pane.store.create(
+            name, text, lang=settings.lang, voice=settings.voice, speed=settings.speed
+        )
+
     def new(self) -> None:
-        pane, settings = self.pane, self.pane.settings
+        pane = self.pane
 
         def create(name: str | None) -> None:
             if name is None:
                 return
             try:
-                pane.store.create(name, lang=settings.lang, voice=settings.voice,
-                                  speed=settings.speed)  # fmt: skip
+                self._create(name)
             except UsageError as exc:
                 pane.post_message(ErrorRaised(exc, "draft"))
                 return
@@ -71,7 +77,7 @@ class DraftCommands:
     def open_file(self) -> None:
         from tui_speech.tts.drafts import read_text_file
 
-        pane, settings = self.pane, self.pane.settings
+        pane = self.pane
 
         def open_file(path: Path | None) -> None:
             if path is None:
@@ -79,8 +85,7 @@ class DraftCommands:
             try:
                 text = read_text_file(path)
                 name = free_name(pane.store, path.stem)
-                pane.store.create(name, text, lang=settings.lang,
-                                  voice=settings.voice, speed=settings.speed)  # fmt: skip
+                self._create(name, text)
             except UsageError as exc:
                 pane.post_message(ErrorRaised(exc, "open"))
                 return

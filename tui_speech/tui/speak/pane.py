@@ -32,6 +32,7 @@ from tui_speech.errors import UsageError
 from tui_speech.tts.drafts import Draft, DraftStore, Unit, draft_units
 from tui_speech.tts.g2p import LANGUAGES, G2PResult
 from tui_speech.tui.errors import ReportsWorkerErrors
+from tui_speech.tui.messages import ErrorRaised
 from tui_speech.tui.speak.blend import BlendScreen
 from tui_speech.tui.speak.draft_commands import DraftCommands, open_drafts
 from tui_speech.tui.speak.phonemes import LivePhonemes
@@ -172,6 +173,14 @@ class SpeakPane(ReportsWorkerErrors, Vertical):
 
     def say(self, text: str) -> None:
         self.query_one("#speak-message", Static).update(text)
+
+    def selected_take(self, action: str) -> Take | None:
+        """The take selected in the list, or None after telling the user there is none yet
+        (``action``: what wanted it, as the error names it)."""
+        take = self.query_one(TakesList).selected_take
+        if take is None:
+            self.post_message(ErrorRaised(UsageError("no take yet: synthesize with F6"), action))
+        return take
 
     @property
     def voice_select(self) -> VoiceSelect:

@@ -15,7 +15,7 @@ from tui_speech.errors import UsageError
 from tui_speech.tui.messages import ErrorRaised
 from tui_speech.tui.prompt import PromptScreen
 from tui_speech.tui.speak.playback import show_take
-from tui_speech.tui.speak.takes import Take, TakesList
+from tui_speech.tui.speak.takes import Take
 from tui_speech.tui.speak.waveform import TakeWaveform
 
 if TYPE_CHECKING:
@@ -44,9 +44,8 @@ class ProofListening:
     def start(self) -> None:
         """Proof-listen to the selected take (a Mandarin one)."""
         pane = self.pane
-        take = pane.query_one(TakesList).selected_take
+        take = pane.selected_take("proof")
         if take is None:
-            pane.post_message(ErrorRaised(UsageError("no take yet: synthesize with F6"), "proof"))
             return
         if not take.lang.startswith("zh"):
             error = UsageError("proof-listening checks Mandarin takes", "make a zh take")

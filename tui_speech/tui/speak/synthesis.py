@@ -161,9 +161,8 @@ class TakeMaker:
     def save_selected(self) -> None:
         """Ask where, then write the selected take to an audio file."""
         pane = self.pane
-        take = pane.query_one(TakesList).selected_take
+        take = pane.selected_take("save")
         if take is None:
-            pane.post_message(ErrorRaised(UsageError("no take yet: synthesize with F6"), "save"))
             return
         default = Path.cwd() / f"take-{take.number}.wav"
 
