@@ -39,7 +39,8 @@ def add_hotwords_option(parser: Any, default: str | None = None) -> None:
         metavar="FILE",
         help="terms to bias the beam search towards: one per line, optionally "
         f"TERM<TAB>WEIGHT (bonus per character, default {DEFAULT_WEIGHT:g}; the embedded "
-        "Whisper takes the terms as a prompt hint, without weights)",
+        "Whisper writes a term where it heard, unsure, something that sounds like it, and "
+        "uses no weights)",
     )
 
 
