@@ -68,12 +68,13 @@ def _expected(source: Path) -> dict[str, Any]:
     }
 
 
-def _stamp_matches(source: Path) -> dict[str, Any] | None:
+def _stamp_matches(source: Path, expected: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """The stamp of ``source``'s copy if it was written for ``source`` as it is now, on this
-    machine (the copy itself may not be there: a first use stamps without one)."""
+    machine (the copy itself may not be there: a first use stamps without one); ``expected``:
+    :func:`_expected` of ``source``, when the caller has it."""
     try:
         stamp = json.loads(_stamp_path(cached_path(source)).read_text())
-        expected = _expected(source)
+        expected = expected or _expected(source)
     except (OSError, ValueError):
         return None
     if isinstance(stamp, dict) and all(stamp.get(k) == v for k, v in expected.items()):
@@ -81,9 +82,9 @@ def _stamp_matches(source: Path) -> dict[str, Any] | None:
     return None
 
 
-def is_current(source: Path) -> bool:
+def is_current(source: Path, expected: dict[str, Any] | None = None) -> bool:
     """Whether the cached copy of ``source`` was made from it as it is now, on this machine."""
-    stamp = _stamp_matches(source)
+    stamp = _stamp_matches(source, expected)
     try:
         stat = cached_path(source).stat()
     except OSError:
@@ -117,35 +118,45 @@ def create_session(
     if not (cache and enabled(providers)):
         return ort.InferenceSession(str(source), make_options(), providers=providers), False
     copy = cached_path(source)
-    if is_current(source):
+    try:  # read once (the CPU's flags, the source's stat): each check below compares with it
+        expected = _expected(source)
+    except OSError:  # the source is gone: onnxruntime says so in its own words
+        return ort.InferenceSession(str(source), make_options(), providers=providers), False
+    if is_current(source, expected):
         options = make_options()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
         try:
             return ort.InferenceSession(str(copy), options, providers=providers), True
         except Exception as error:  # a damaged copy: made again below
             log.warning("rebuilding the optimized graph of %s (%s)", source.name, error)
-    elif _stamp_matches(source) is None:
-        _note_first_use(source, copy)
+    elif _stamp_matches(source, expected) is None:
+        _note_first_use(copy, expected)
         return ort.InferenceSession(str(source), make_options(), providers=providers), False
-    return _build(source, copy, make_options, providers), False
+    return _build(source, copy, expected, make_options, providers), False
 
 
-def _note_first_use(source: Path, copy: Path) -> None:
+def _note_first_use(copy: Path, expected: dict[str, Any]) -> None:
     from tui_speech.fileio import atomic_write_text
 
     try:
-        atomic_write_text(_stamp_path(copy), json.dumps(_expected(source), indent=2))
+        atomic_write_text(_stamp_path(copy), json.dumps(expected, indent=2))
         copy.unlink(missing_ok=True)  # a copy of what the source was before, if any
     except OSError as error:  # a read-only cache costs start-up time, nothing else
         log.debug("no optimized-graph cache: %s", error)
 
 
-def _build(source: Path, copy: Path, make_options: Callable[[], Any], providers: list[str]) -> Any:
+def _build(
+    source: Path,
+    copy: Path,
+    expected: dict[str, Any],
+    make_options: Callable[[], Any],
+    providers: list[str],
+) -> Any:
     """A session on ``source`` that also writes its optimized graph to ``copy`` (renamed into
-    place when complete, then stamped)."""
+    place when complete, then stamped with ``expected``, taken before the session: a source
+    changed meanwhile is stale)."""
     import onnxruntime as ort
 
-    expected = _expected(source)  # before the session: a source changed meanwhile is stale
     options = make_options()
     tmp = copy.with_name(f".{copy.name}.{os.getpid()}.part")
     try:
