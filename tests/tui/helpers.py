@@ -10,8 +10,22 @@ from tui_speech.tui.speak.pane import G2P_DEBOUNCE_S
 async def settle(pilot: Pilot) -> None:
     """Let debounce timers fire and every worker finish, then let messages be handled."""
     await pilot.pause(G2P_DEBOUNCE_S + 0.1)
-    await pilot.app.workers.wait_for_complete()
+    await wait_for_workers(pilot)
     await pilot.pause()
+
+
+async def wait_for_workers(pilot: Pilot) -> None:
+    """Wait until every worker has ended.
+
+    An exclusive worker that a newer call of its group replaced ends cancelled; that is the app
+    working as meant (the newer one does the job), so it counts as ended, not as a failure."""
+    from textual.worker import WorkerCancelled
+
+    for worker in list(pilot.app.workers):
+        try:
+            await worker.wait()
+        except WorkerCancelled:
+            pass
 
 
 async def type_text(pilot: Pilot, text: str) -> None:

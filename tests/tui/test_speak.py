@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 from textual.widgets import Input, Select, Static, TextArea
 
-from tests.tui.helpers import settle, type_text, wait_until
+from tests.tui.helpers import settle, type_text, wait_for_workers, wait_until
 from tui_speech.config import get_paths
 from tui_speech.tui.speak.blend import BlendScreen
 from tui_speech.tui.speak.dialogs import PhonemeEditScreen, SavePathScreen
@@ -273,7 +273,7 @@ async def test_preview_says_it_is_loading_the_g2p_until_the_first_result(make_ap
         # Said once the typing pauses (debounced), while the G2P is still loading.
         await wait_until(pilot, lambda: "loading G2P for en-us" in str(status.visual), 5)
         release.set()
-        await pilot.app.workers.wait_for_complete()
+        await wait_for_workers(pilot)
         await pilot.pause()
         assert str(status.visual) == "1 word"
         assert "Hello /" in preview_text(app)
