@@ -21,6 +21,7 @@ ActionName = Literal[
     "pick-backend",  # run on the backend ``value`` (torch / onnx)
     "pick-device",  # train on the compute device ``value`` (cpu / cuda)
     "pick-source",  # listen to piped audio or a file instead of a microphone
+    "pick-language",  # speak the text as the language ``value`` (a G2P code: zh, ja, ...)
     "describe-raw",  # say the piped raw audio's format (``value``: pcm, rate or channels)
     "save-audio",  # write the audio to a file instead of playing it
     "no-vad",  # listen without the voice-activity detector

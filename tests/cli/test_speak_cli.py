@@ -126,6 +126,7 @@ def test_voices_lists_and_saves_blends(cli):
         (("lexicon", "add", "银行", "yin9 hang2", "--lang", "zh"), ("pinyin",)),
         (("lexicon", "rm", "nothing"), ("not in the en-us lexicon",)),
         (("speak", "😀🎉\x01", "-o", "x.wav"), ("nothing to say",)),
+        (("speak", "ひらがなです", "-o", "x.wav"), ("nothing to say", "--lang ja")),
         (("phonemize", ""), ("empty",)),
     ],
 )

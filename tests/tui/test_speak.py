@@ -56,13 +56,16 @@ async def test_phoneme_outside_kokoro_vocab_is_highlighted(make_app):
 async def test_unknown_word_is_marked(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        # Kanji in English text: no English G2P can read them, so the word is skipped.
-        await type_text(pilot, "Hi 日本")
+        # Kana in English text: only the Japanese G2P reads it, so the word is skipped, and
+        # the warnings line says which language would read it.
+        await type_text(pilot, "Hi ひらがな")
         content = app.query_one(".preview-tokens", Static).visual
-        at = content.plain.index("日本")
+        at = content.plain.index("ひらがな")
         assert any("$phoneme-unknown" in str(s.style) for s in content.spans if s.start == at)
-        assert "日本 /?/" in content.plain
-        assert "unknown: 日本" in str(app.query_one(".preview-status", Static).visual)
+        assert "ひらがな /?/" in content.plain
+        assert "unknown: ひらがな" in str(app.query_one(".preview-status", Static).visual)
+        warnings = str(app.query_one(".preview-warnings", Static).visual)
+        assert "Japanese (ja) reads them" in warnings
 
 
 async def test_editing_a_tokens_phonemes_writes_an_override(make_app):

@@ -77,6 +77,23 @@ def test_latin_words_inside_chinese_are_read_by_the_english_g2p():
     assert [t.grapheme for t in result.tokens][:3] == ["我用", "Python", "写"]
 
 
+def test_chinese_inside_english_or_spanish_is_read_as_mandarin_not_named():
+    # espeak-ng alone says "Chinese letter" for each character.
+    for lang in ("en-us", "es"):
+        result = phonemize("Open 微信 then 3个", lang)
+        assert _ps(result, "微信") == phonemize("微信", "zh").phonemes
+        assert any("read as Mandarin" in w for w in result.warnings)
+    assert phonemize("我们去银行。", "en-us").phonemes == phonemize("我们去银行。", "zh").phonemes
+    assert "ʧˈIniz" not in phonemize("Hello 银行", "en-us").phonemes
+
+
+def test_kana_outside_japanese_is_skipped_and_the_warning_names_japanese():
+    result = phonemize("Hola ひらがな", "es")
+    assert result.phonemes == phonemize("Hola", "es").phonemes
+    assert "no pronunciation for: ひらがな (skipped)" in result.warnings
+    assert any("Japanese (ja) reads them" in w for w in result.warnings)
+
+
 def test_chinese_punctuation_becomes_kokoro_marks():
     result = phonemize("你好，世界。", "zh")
     assert "," in result.phonemes and result.phonemes.endswith(".")

@@ -159,6 +159,19 @@ def test_empty_text_and_unspeakable_text_are_errors_before_any_audio():
         next(Pipeline("en-us")("😀 🎉"))
 
 
+def test_text_in_a_script_the_language_skips_names_the_language_that_reads_it():
+    import threading
+
+    with pytest.raises(UsageError) as caught:
+        next(Pipeline("en-us")("ひらがなです。"))
+    assert "no speakable" in caught.value.reason
+    assert "Japanese (ja) reads them" in caught.value.hint
+    assert caught.value.action.value == "ja"
+    # The engine was loading beside the G2P: the error waits for it, because a process that
+    # exits while onnxruntime is mid-load aborts instead of printing the error and exit 2.
+    assert "tui-speech-engine-load" not in [t.name for t in threading.enumerate()]
+
+
 @pytest.mark.slow
 def test_english_paragraph_is_spoken_as_24khz_non_silent_audio_of_plausible_length():
     chunks = list(Pipeline("en-us")(PARAGRAPH))

@@ -109,6 +109,7 @@ def _cli_words(action: Action) -> str:
         "pick-model": "--model",
         "pick-backend": f"--backend {action.value or 'torch'}",
         "pick-device": f"--device {action.value or 'cpu'}",
+        "pick-language": f"--lang {action.value or 'LANG'}",
         "pick-source": "--stdin, e.g. arecord -f S16_LE -r 16000 -c 1 -t raw | ..., or --file",
         "describe-raw": f"--{action.value}"
         if action.value in ("pcm", "rate", "channels")

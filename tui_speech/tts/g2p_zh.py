@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from tui_speech.tts.g2p import _LATIN_RUN_RE, G2PToken, _is_word, _punctuation
+from tui_speech.tts.scripts import HAN_RE
 from tui_speech.tts.zh_numbers import Span, number_spans
 
-_HAN_RE = re.compile(r"[\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")  # 〇 too
 _TONE_ARROWS = {"˧˩˧": "↓", "˧˥": "↗", "˥˩": "↘", "˥": "→"}
 
 #: Words pypinyin's phrase dictionary reads wrongly; jieba words that join to one are merged.
@@ -179,9 +179,9 @@ class MandarinG2P:
                 clause.append(span)
                 continue
             pos = 0
-            for match in re.finditer(rf"{_HAN_RE.pattern}+|{_LATIN_RUN_RE.pattern}", span.text):
+            for match in re.finditer(rf"{HAN_RE.pattern}+|{_LATIN_RUN_RE.pattern}", span.text):
                 self._between(span.text[pos : match.start()], tokens, flush)
-                if _HAN_RE.match(match.group()):
+                if HAN_RE.match(match.group()):
                     clause.append(Span(match.group(), match.group()))
                 else:
                     flush()

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tui_speech.errors import UsageError
+from tui_speech.errors import Action, UsageError
 from tui_speech.tts.durations import WordTiming, word_timings
 from tui_speech.tts.engine import (
     SAMPLE_RATE,
@@ -44,7 +44,8 @@ from tui_speech.tts.engine import (
     check_speed,
     load_engine,
 )
-from tui_speech.tts.g2p import G2PToken, normalise_language, phonemize
+from tui_speech.tts.g2p import G2PToken, _is_word, normalise_language, phonemize, script_advice
+from tui_speech.tts.scripts import unread_script
 from tui_speech.tts.vocab import MAX_PHONEMES, encode
 from tui_speech.tts.voices import default_voice, resolve_voice, style_for
 
@@ -150,7 +151,7 @@ def _text_cut(head: str) -> int:
     """Where to cut a run that has no sentence mark: after the last clause mark, else at the
     last space, else (Mandarin without spaces) at the last word boundary that is not inside a
     number."""
-    from tui_speech.tts.g2p_zh import _HAN_RE
+    from tui_speech.tts.scripts import HAN_RE
 
     cut = max(head.rfind(mark) for mark in _CLAUSE_MARKS) + 1
     if cut > len(head) // 4:
@@ -158,7 +159,7 @@ def _text_cut(head: str) -> int:
     space = head.rfind(" ") + 1
     if space > len(head) // 4:
         return space
-    if _HAN_RE.search(head):
+    if HAN_RE.search(head):
         return _last_word_boundary(head)
     return len(head)  # one unbroken word: cut it anyway
 
@@ -386,10 +387,16 @@ class Pipeline:
         if not text or not text.strip():
             raise UsageError("nothing to say: the text is empty")
         engine = self._load_beside_g2p()
+        try:
+            yield from self._speak(text, is_phonemes, engine)
+        finally:
+            engine.settle()
+
+    def _speak(self, text: str, is_phonemes: bool, engine: _EngineLoad) -> Iterator[SpeechChunk]:
         planned = (
             (c, encode(c.phonemes)[:MAX_PHONEMES]) for c in self.plan(text, is_phonemes=is_phonemes)
         )
-        work = ((chunk, ids) for chunk, ids in planned if ids or chunk.pause)
+        work = _speakable(planned)
         spoken = said = 0
         for chunk, out in _in_order(engine, work, self._synthesize_or_pause):
             words: tuple[WordTiming, ...] = ()
@@ -411,32 +418,16 @@ class Pipeline:
             )  # fmt: skip
             spoken += 1
         if said == 0:
-            raise UsageError("nothing to say: the text has no speakable words")
+            unread = unread_script(text, self.lang)
+            raise UsageError(
+                "nothing to say: the text has no speakable words",
+                script_advice(unread, self.lang) if unread else None,
+                action=Action("pick-language", value=unread[1]) if unread else None,
+            )
 
-    def _load_beside_g2p(self) -> Callable[[], KokoroEngine]:
+    def _load_beside_g2p(self) -> _EngineLoad:
         """The engine, loading in a thread (if not loaded yet) while G2P runs in this one."""
-        if self._engine is not None:
-            engine = self._engine
-            return lambda: engine
-        result: list[KokoroEngine] = []
-        errors: list[BaseException] = []
-
-        def load() -> None:
-            try:
-                result.append(self.load())
-            except BaseException as error:  # re-raised in the caller's thread
-                errors.append(error)
-
-        thread = threading.Thread(target=load, name="tui-speech-engine-load", daemon=True)
-        thread.start()
-
-        def wait() -> KokoroEngine:
-            thread.join()
-            if errors:
-                raise errors[0]
-            return result[0]
-
-        return wait
+        return _EngineLoad(self.load, loaded=self._engine is not None)
 
     def _synthesize_or_pause(self, ids: list[int]) -> EngineOutput | None:
         return self._synthesize(ids) if ids else None
@@ -502,6 +493,56 @@ def shape_pauses(
         if end < len(audio):
             out[-fade:] *= ramp[::-1]
     return out
+
+
+def _speakable(
+    planned: Iterable[tuple[PhonemeChunk, list[int]]],
+) -> Iterator[tuple[PhonemeChunk, list[int]]]:
+    """The chunks worth synthesizing: pause tags, and chunks with a word to say (punctuation
+    alone makes Kokoro breathe, not speak). What a skipped chunk warned of moves to the next."""
+    carried: tuple[str, ...] = ()
+    for chunk, ids in planned:
+        if not chunk.pause and not (ids and any(_is_word(t.grapheme) for t in chunk.tokens)):
+            carried += tuple(w for w in chunk.warnings if w not in carried)
+            continue
+        if carried:
+            fresh = tuple(w for w in chunk.warnings if w not in carried)
+            chunk = dataclasses.replace(chunk, warnings=carried + fresh)
+            carried = ()
+        yield chunk, ids
+
+
+class _EngineLoad:
+    """The engine loading in a thread while G2P runs in the caller's; calling it waits."""
+
+    def __init__(self, load: Callable[[], KokoroEngine], *, loaded: bool) -> None:
+        self._load = load
+        self._errors: list[BaseException] = []
+        self._thread: threading.Thread | None = None
+        if not loaded:
+            self._thread = threading.Thread(
+                target=self._run, name="tui-speech-engine-load", daemon=True
+            )
+            self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._load()
+        except BaseException as error:  # re-raised in the caller's thread
+            self._errors.append(error)
+
+    def __call__(self) -> KokoroEngine:
+        self.settle()
+        if self._errors:
+            raise self._errors[0]
+        return self._load()  # loaded by now: returns the engine at once
+
+    def settle(self) -> None:
+        """Wait for the load to end. A process that exits while onnxruntime is still building
+        a session aborts ("terminate called without an active exception"), so the pipeline
+        settles before any error of the text's own (nothing to say) leaves it."""
+        if self._thread is not None:
+            self._thread.join()
 
 
 def _in_order(

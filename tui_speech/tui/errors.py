@@ -29,6 +29,7 @@ ACTION_WORDS: dict[ActionName, str] = {
     "pick-backend": "backend in listen.toml",
     "pick-device": "the fine-tune screen trains on the CPU",
     "pick-source": "F8 picks a file or piped audio",
+    "pick-language": "the Speak pane's language list",
     "describe-raw": "restart tui-speech naming the pipe's raw format",
     "save-audio": "ctrl+s saves the take",
     "no-vad": "vad = false in listen.toml",
