@@ -1,11 +1,15 @@
 """Measurements behind the written form (tui_speech.asr.written): punctuation thresholds, the
 ITN library and the OpenCC binding.
 
-    .venv/bin/python -m bench.written [punct|itn|script]
+    .venv/bin/python -m bench.written [punct|punct-whisper|itn|script]
 
 - ``punct``: the trained tiny test model (tests/asr_models.py) on Kokoro phrases joined by
   pauses of 0 .. 1.2 s: the largest gap between two characters inside a phrase, and the gap
   the model leaves at each pause, which set COMMA_PAUSE_S and SENTENCE_PAUSE_S.
+- ``punct-whisper``: the embedded Whisper on the listener items of bench/sentences_zh.txt that
+  have marks inside (spoken by the Mandarin pipeline): the marks written inside an item
+  against the text's own (hit within one character, missed, extra), the silence left inside
+  the characters' time spans, and the pause measured at each kind of mark of the text.
 - ``itn``: cn2an (with the rules of asr/itn.py, and alone), chinese2digits and WeTextProcessing
   on the table of tests/written_tables.py: phrases right and start-up time. The last two are
   not dependencies: install them with ``pip install --target /tmp/cmp chinese2digits
@@ -116,7 +120,70 @@ def script() -> None:
           f"{per_char * 1e6:.2f} us per character")  # fmt: skip
 
 
+_MARKS = frozenset("，。？！、；：,.?!;:")
+
+
+def _unmarked(text: str) -> tuple[str, dict[int, str]]:
+    """``text`` without marks, and each inner mark by the count of characters before it."""
+    kept: list[str] = []
+    marks: dict[int, str] = {}
+    for ch in text:
+        if ch not in _MARKS:
+            kept.append(ch)
+        elif kept:
+            marks[len(kept)] = ch
+    marks.pop(len(kept), None)  # the end mark: every utterance gets one
+    return "".join(kept), marks
+
+
+def punct_whisper() -> None:
+    import difflib
+    from collections import defaultdict
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from intelligibility import LANG_SETS, read_items
+    from whisper import spoken_zh
+
+    from tui_speech.asr.punctuation import find_silences, pause_between
+    from tui_speech.asr.whisper import WhisperRecognizer
+    from tui_speech.asr.written import write
+    from tui_speech.tts.tuning import simd_flags
+
+    items = [t for t in read_items(LANG_SETS["zh"].sentences) if set(t[:-1]) & _MARKS]
+    recognizer = WhisperRecognizer.load(2)
+    hit = missed = extra = 0
+    inside = 0.0
+    pauses: dict[str, list[float]] = defaultdict(list)
+    for text, audio in spoken_zh(items, "jf_gongitsune"):
+        silences = find_silences([audio], 16_000)
+        chars = recognizer.decode(audio).chars
+        written, wrote = _unmarked("".join(s.text for s in write(chars, silences=silences).spans))
+        said, marks = _unmarked(text)
+        heard = "".join(c.char for c in chars)
+        # Where the written marks fall in the text, through the characters both share.
+        blocks = difflib.SequenceMatcher(None, written, said, autojunk=False).get_matching_blocks()
+        placed = {b + p - a for p in wrote for a, b, n in blocks if a <= p <= a + n}
+        found = {m for m in marks if any(abs(m - p) <= 1 for p in placed)}
+        hit, missed = hit + len(found), missed + len(marks) - len(found)
+        extra += max(0, len(placed) - len(found))
+        inside += sum(max(0.0, min(c.t1, e) - max(c.t0, s)) for c in chars for s, e in silences)
+        shared = difflib.SequenceMatcher(None, heard, said, autojunk=False).get_matching_blocks()
+        for a, b, n in shared:
+            for j in range(a + 1, a + n):
+                pause = pause_between(chars[j - 1], chars[j], silences)
+                pauses[marks.get(b + j - a, "no mark")].append(pause)
+    print(f"CPU flags {simd_flags()}; {len(items)} items, voice jf_gongitsune")
+    print(f"marks inside the items: hit {hit}, missed {missed}, extra {extra}; "
+          f"silence inside character spans {inside:.2f} s")  # fmt: skip
+    for mark, values in pauses.items():
+        values.sort()
+        print(f"pause at {mark}: n={len(values)}, median {values[len(values) // 2]:.2f} s, "
+              f"max {values[-1]:.2f} s")  # fmt: skip
+
+
 if __name__ == "__main__":
     which = sys.argv[1:] or ["punct", "itn", "script"]
+    jobs = {"punct": punct, "punct-whisper": punct_whisper, "itn": itn, "script": script}
     for name in which:
-        {"punct": punct, "itn": itn, "script": script}[name]()
+        jobs[name]()
