@@ -164,7 +164,7 @@ def punct_whisper() -> None:
         # Where the written marks fall in the text, through the characters both share.
         blocks = difflib.SequenceMatcher(None, written, said, autojunk=False).get_matching_blocks()
         placed = {b + p - a for p in wrote for a, b, n in blocks if a <= p <= a + n}
-        found = {m for m in marks if any(abs(m - p) <= 1 for p in placed)}
+        found = marks.keys() & placed
         hit, missed = hit + len(found), missed + len(marks) - len(found)
         extra += max(0, len(placed) - len(found))
         inside += sum(max(0.0, min(c.t1, e) - max(c.t0, s)) for c in chars for s, e in silences)

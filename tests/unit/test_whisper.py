@@ -9,9 +9,8 @@ import numpy as np
 
 from tests.asr_fixtures import live_blocks
 from tests.whisper_fixtures import whisper, whisper_store  # noqa: F401  (fixtures)
-from tui_speech.asr.ctc import CharResult
 from tui_speech.asr.model import DEFAULT_MODEL, default_model
-from tui_speech.asr.whisper import cut_loops, drop_marks, fit_to_speech, word_chars
+from tui_speech.asr.whisper import cut_loops, drop_marks, word_chars
 from tui_speech.config import get_paths
 from tui_speech.hub import embedded
 
@@ -57,27 +56,8 @@ def test_it_transcribes_synthesized_mandarin_with_times_and_confidences(whisper,
     assert [c.t0 for c in t.chars] == sorted(c.t0 for c in t.chars)
 
 
-def test_characters_do_not_span_a_pause_and_the_pause_is_punctuated(whisper, phrase_clips):  # noqa: F811
-    from tui_speech.asr.punctuation import find_silences
-    from tui_speech.asr.written import write
-
-    gap = np.zeros(int(0.6 * 16_000), np.float32)
-    first = np.concatenate([gap, phrase_clips["今天天气很好"]])
-    audio = np.concatenate([first, gap, phrase_clips["我喜欢音乐"], gap])
-    t = whisper.decode(audio)
-    pause = (len(first) / 16_000 + 0.1, (len(first) + len(gap)) / 16_000 - 0.1)
-    # Whisper's word times share the pause out to the words beside it; ours end at the speech.
-    assert not [c for c in t.chars if c.t0 < pause[1] and c.t1 > pause[0]], t.chars
-    written = "".join(s.text for s in write(t.chars, silences=find_silences([audio], 16_000)).spans)
-    assert written[-1] == "。" and any(m in written[:-1] for m in "，。"), written
-
-
-def test_a_span_that_reaches_into_a_silence_is_cut_back_to_the_speech():
-    chars = [CharResult("步", 4.68, 4.88, 0.9, 0.9), CharResult("你", 4.88, 5.29, 0.8, 0.8)]
-    fitted = fit_to_speech(chars, [(4.80, 5.15)])
-    assert [(c.t0, c.t1) for c in fitted] == [(4.68, 4.8), (5.15, 5.29)]
-    assert fit_to_speech(chars, [(6.0, 7.0)]) == chars  # no silence inside: unchanged
-    # Whisper's own marks are not heard characters: the pauses place marks; a number keeps its.
+def test_whisper_marks_are_left_to_the_pauses_but_a_number_keeps_its_own():
+    # Whisper base writes a comma now and then ("很大,"), which doubled the pause's mark.
     heard = word_chars("很大,", 1.0, 1.3, 0.9) + word_chars("3.5%。", 1.3, 1.8, 0.9)
     assert "".join(c.char for c in drop_marks(heard)) == "很大3.5%"
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,6 @@ import numpy as np
 
 from tui_speech.asr.ctc import CharResult
 from tui_speech.asr.hotwords import Hotword
-from tui_speech.asr.punctuation import Silences, find_silences
 from tui_speech.asr.recognizer import checked_samples
 from tui_speech.asr.sound_alike import SoundAlike
 from tui_speech.audio.rates import ASR_RATE
@@ -149,28 +148,6 @@ def drop_marks(chars: Sequence[CharResult]) -> list[CharResult]:
             if not (before.isdigit() and after.isdigit()):
                 continue
         out.append(c)
-    return out
-
-
-def fit_to_speech(chars: Sequence[CharResult], silences: Silences) -> list[CharResult]:
-    """Characters with their spans cut back to the speech around them.
-
-    Whisper's word times come from cross-attention and share a pause out to the words either
-    side (步 4.68-4.88 s, then 你 4.88-5.29 s over a 0.3 s pause), so no time gap is left where
-    the speaker paused. A span that starts or ends inside a silence of the audio starts where
-    the speech resumes or ends where it stopped: the times say when the character was spoken,
-    and the pause between two characters is there for punctuation to find."""
-    out = []
-    for c in chars:
-        t0, t1 = c.t0, c.t1
-        for s, e in silences:
-            if e <= t0 or s >= t1:
-                continue
-            if s <= t0 < e:
-                t0 = min(e, t1)
-            if s < t1 <= e:
-                t1 = max(s, t0)
-        out.append(c if (t0, t1) == (c.t0, c.t1) else replace(c, t0=round(t0, 3), t1=round(t1, 3)))
     return out
 
 
@@ -323,7 +300,7 @@ class WhisperRecognizer:
                 continue  # a repetition loop
             for w in seg.words or ():
                 chars.extend(word_chars(w.word, float(w.start), float(w.end), w.probability))
-        chars = fit_to_speech(cut_loops(drop_marks(chars)), find_silences([samples], ASR_RATE))
+        chars = cut_loops(drop_marks(chars))
         if self.sound_alike is not None:
             chars = self.sound_alike.apply(chars)
         while chars and chars[0].char == " ":
