@@ -82,6 +82,8 @@ def test_chinese_inside_english_or_spanish_is_read_as_mandarin_not_named():
     for lang in ("en-us", "es"):
         result = phonemize("Open 微信 then 3个", lang)
         assert _ps(result, "微信") == phonemize("微信", "zh").phonemes
+        token = next(t for t in result.tokens if t.grapheme == "微信")
+        assert token.known and not token.override  # not shown as an override the user wrote
         assert any("read as Mandarin" in w for w in result.warnings)
     assert phonemize("我们去银行。", "en-us").phonemes == phonemize("我们去银行。", "zh").phonemes
     assert "ʧˈIniz" not in phonemize("Hello 银行", "en-us").phonemes

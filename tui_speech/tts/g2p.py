@@ -149,42 +149,47 @@ def script_advice(unread: tuple[str, str], lang: str) -> str:
     return f"{script} are not read in {LANGUAGES[lang]}: {LANGUAGES[reader]} ({reader}) reads them"
 
 
-def _read_other_scripts(overrides: _Overrides, lang: str, warnings: list[str]) -> None:
+def _read_other_scripts(overrides: _Overrides, lang: str, warnings: list[str]) -> set[str]:
     """Chinese characters and kana in a language that does not read them.
 
     Left to espeak-ng, each character would be spoken as the name of its script ("Chinese
     letter"). Instead a run of Chinese characters is read as Mandarin, as the Mandarin G2P reads
     Latin words as English (the run becomes an inline override with the Mandarin phonemes);
-    a run with kana, which only the Japanese G2P reads, is left unknown (see ``_unread``)."""
+    a run with kana, which only the Japanese G2P reads, is left unknown (see ``_in_script``).
+    Returns the runs read as Mandarin."""
     unread = unread_script(overrides.text, lang)
     if unread is None:
-        return
+        return set()
     if unread[1] == "ja":
         warnings.append(script_advice(unread, lang))
     han = HAN_RE.pattern
     runs = re.findall(rf"(?:{KANA_RE.pattern}|{han})+", overrides.text)
     mandarin = [run for run in dict.fromkeys(runs) if not KANA_RE.search(run)]
     if not mandarin:
-        return
+        return set()
     # A run must be a word of its own for the override to find it ("3个" would be one word),
     # and Chinese marks become the marks this language's G2P knows (misaki fuses "行长。Hello").
     text = re.sub(rf"(?<=[A-Za-z0-9])(?={han})|(?<={han})(?=[A-Za-z0-9])", " ", overrides.text)
     for mark, plain in _PUNCT_MAP.items():
         text = text.replace(mark, plain + " ")
-    for run in mandarin:
-        if run not in overrides.phonemes:
-            overrides.phonemes[run] = phonemize(run, "zh").phonemes
+    added = {run for run in mandarin if run not in overrides.phonemes}  # the user's own stay
+    for run in added:
+        overrides.phonemes[run] = phonemize(run, "zh").phonemes
     overrides.text = text
     warnings.append(
         f"Chinese characters are read as Mandarin; for Mandarin text choose {LANGUAGES['zh']} (zh)"
     )
+    return added
 
 
-def _unread(token: G2PToken) -> G2PToken:
-    """A word with kana outside Japanese: unknown, never the script's name spelled out."""
-    if not KANA_RE.search(token.grapheme):
-        return token
-    return G2PToken(token.grapheme, "", token.whitespace, known=False)
+def _in_script(token: G2PToken, mandarin: set[str]) -> G2PToken:
+    """A word with kana outside Japanese: unknown, never the script's name spelled out. A run
+    read as Mandarin is a known word, not an override the user wrote."""
+    if KANA_RE.search(token.grapheme):
+        return G2PToken(token.grapheme, "", token.whitespace, known=False)
+    if token.grapheme in mandarin and token.override:
+        return G2PToken(token.grapheme, token.phonemes, token.whitespace)
+    return token
 
 
 def _join(tokens: Iterable[G2PToken]) -> str:
@@ -465,8 +470,8 @@ def phonemize(text: str, lang: str = "en-us") -> G2PResult:
             repr(c) if c.isspace() or unicodedata.category(c)[0] == "C" else c for c in dropped[:10]
         )
         warnings.append(f"skipped characters that cannot be spoken: {shown}")
-    if lang not in ("zh", "ja"):
-        _read_other_scripts(overrides, lang, warnings)
+    other_script = lang not in ("zh", "ja")
+    mandarin = _read_other_scripts(overrides, lang, warnings) if other_script else set()
     if not overrides.text.strip():
         return _result(text, lang, [], warnings)
     converter = _converter(lang)
@@ -478,8 +483,8 @@ def phonemize(text: str, lang: str = "en-us") -> G2PResult:
     merged = dict(sorted({**from_lexicon, **inline}.items(), key=lambda kv: -len(kv[0])))
     # English rebuilds misaki's override syntax from the clean text; others use the map.
     tokens = converter(overrides.text, merged)
-    if lang not in ("zh", "ja"):
-        tokens = [_unread(t) for t in tokens]
+    if other_script:
+        tokens = [_in_script(t, mandarin) for t in tokens]
     if from_lexicon:
         tokens = [_mark_lexicon(t, from_lexicon, inline) for t in tokens]
     if lang == "zh":
