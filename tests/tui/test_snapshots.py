@@ -12,7 +12,8 @@ from tests.tui.helpers import settle, type_text
 from tests.whisper_fixtures import whisper_store  # noqa: F401  (fixture)
 from tui_speech.tui.app import SpeechApp
 
-SAMPLE = "Hello world, this is [good](/gʊd/) 日本 かな."  # an override Kokoro lacks a symbol of, Mandarin, kana
+#: An override with a symbol Kokoro lacks, Chinese read as Mandarin, and kana (unknown).
+SAMPLE = "Hello world, this is [good](/gʊd/) 日本 かな."
 
 
 def before(pane: str, theme: str = "tui-speech-dark"):

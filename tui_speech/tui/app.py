@@ -7,6 +7,7 @@ them, and the background look-ups (audio device, model store) wait for the first
 
 from __future__ import annotations
 
+import sys
 import time
 
 from textual import work
@@ -51,8 +52,15 @@ class SpeechApp(App[int]):
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
-    def __init__(self, check_audio: bool = True, piped: PipedAudio | None = None) -> None:
+    def __init__(
+        self,
+        check_audio: bool = True,
+        piped: PipedAudio | None = None,
+        terminal_fd: int | None = None,
+    ) -> None:
         super().__init__()
+        #: The terminal the app draws on, watched so the app quits when it hangs up.
+        self._terminal_fd = terminal_fd
         self.settings = load_settings()
         #: Audio piped into stdin (the Listen pane offers it as a source); None on a terminal.
         self.piped = piped
@@ -91,6 +99,10 @@ class SpeechApp(App[int]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        if self._terminal_fd is not None:
+            from tui_speech.tui.terminal_watch import watch_terminal
+
+            watch_terminal(self, self._terminal_fd)
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         self._show_status()
         for problem in self._theme_problems:
@@ -216,5 +228,7 @@ class SpeechApp(App[int]):
 
 def run_app(piped: PipedAudio | None = None) -> int:
     """Run the TUI until the user quits; returns the exit code."""
-    result = SpeechApp(piped=piped).run()
+    stdin = sys.__stdin__
+    terminal = stdin.fileno() if stdin is not None and stdin.isatty() else None
+    result = SpeechApp(piped=piped, terminal_fd=terminal).run()
     return int(result or 0)
