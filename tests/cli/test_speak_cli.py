@@ -220,9 +220,11 @@ def test_lexicon_add_list_rm_and_what_phonemize_reads(cli, isolated_home: Path):
 @pytest.mark.slow
 def test_speak_file_writes_one_opus_per_chapter(cli, tmp_path: Path):
     draft = tmp_path / "book.md"
-    draft.write_text("# One\nThe first chapter. [pause:300ms]\n# Two\nThe second.\n")
+    draft.write_text("# One\nThe first chapter. [pause:300ms]\n# Two\nThe second, かな.\n")
     proc = cli("speak", "--file", str(draft), "-o", str(tmp_path / "book.opus"), "--chapters")
     assert proc.returncode == 0, proc.stderr.decode()
+    # What G2P warned of is said when writing files too, once.
+    assert proc.stderr.decode().count("Japanese (ja) reads them") == 1
     for name in ("book-01.opus", "book-02.opus"):
         audio, rate = sf.read(tmp_path / name)
         assert rate == 24_000 and len(audio) / rate > 0.5 and np.abs(audio).max() > 0.05

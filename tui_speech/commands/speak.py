@@ -245,10 +245,22 @@ def _speak_file(args: argparse.Namespace) -> int:
     draft = Draft(path.stem, text, normalise_language(args.lang), args.voice or "", args.speed)
     options = {"backend": args.backend, "model": args.model}
     output = args.output
-    if output not in (None, "-"):
-        bar = _ProgressBar()
+    seen: set[str] = set()
+    bar = _ProgressBar() if output not in (None, "-") else None
+
+    def warn_once(message: str) -> None:
+        if message not in seen:
+            seen.add(message)
+            if bar is not None:
+                bar.clear()
+            warn(message)
+
+    if bar is not None:
         try:
-            files = export(draft, Path(output), chapters=args.chapters, progress=bar, **options)
+            files = export(
+                draft, Path(output), chapters=args.chapters, progress=bar, warn=warn_once,
+                **options,
+            )  # fmt: skip
         finally:
             bar.done()
         for written in files:
@@ -256,12 +268,9 @@ def _speak_file(args: argparse.Namespace) -> int:
         return 0
     sink: _Sink | None = _open_player() if output is None else None
     try:
-        seen: set[str] = set()
         for rendered in render(draft, **options):
             for message in rendered.warnings:
-                if message not in seen:
-                    seen.add(message)
-                    warn(message)
+                warn_once(message)
             sink = sink or _open_sink(output, rendered.sample_rate)
             sink.write(rendered.audio, rendered.sample_rate)
         if sink is not None:
@@ -286,6 +295,12 @@ class _ProgressBar:
             filled = self.WIDTH * done // max(1, total)
             bar = "#" * filled + "." * (self.WIDTH - filled)
             print(f"\r[{bar}] {done}/{total} sentences", end="", file=sys.stderr, flush=True)
+
+    def clear(self) -> None:
+        """Wipe the bar's line, so a message printed now starts at its left (the next count
+        draws the bar again below it)."""
+        if self._shown:
+            print("\r\x1b[K", end="", file=sys.stderr, flush=True)
 
     def done(self) -> None:
         if self._shown:

@@ -37,7 +37,7 @@ PROGRESS_MIN_SECONDS = 20.0
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "transcribe",
-        help="transcribe audio files (Mandarin, wav2vec2 CTC)",
+        help="transcribe Mandarin audio files (wav2vec2 CTC, or the embedded Whisper)",
         description="Transcribe audio files with per-character timing, confidence and "
         "alternatives. Any format soundfile reads, any rate and channel count.",
     )

@@ -525,12 +525,13 @@ def export(
     *,
     chapters: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    warn: Callable[[str], None] | None = None,
     **options: Any,
 ) -> list[Path]:
     """Render ``draft`` into ``path`` (format from its extension), or one file per chapter
     (``path`` with ``-01``, ``-02``… before the extension; text before the first heading is
     chapter 0). Streams unit by unit; returns the files written. ``progress(done, total)``
-    counts spoken units."""
+    counts spoken units; ``warn`` is told what G2P warned of, unit by unit."""
     from tui_speech.audio.writer import AudioFileWriter, check_writable
 
     check_writable(path)
@@ -550,6 +551,9 @@ def export(
                 target = _chapter_path(path, chapter) if chapters else path
                 writer = AudioFileWriter(target, rendered.sample_rate)
             writer.write(rendered.audio)
+            if warn is not None:
+                for message in rendered.warnings:
+                    warn(message)
             if rendered.unit.spoken:
                 done += 1
                 if progress is not None:
