@@ -136,3 +136,19 @@ async def test_removing_the_embedded_model_is_refused(make_app):
         await settle(pilot)
         assert any("cannot be removed" in m for m in notifications(app))
         assert EMBEDDED_ID in rows(app)
+
+
+async def test_a_failed_pull_says_so_and_its_bar_stops(make_app, hub):  # noqa: F811
+    hub.stop()  # its address now refuses connections: the pull fails at once
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("f4")
+        await settle(pilot)
+        await pilot.press("f5")
+        app.screen.query_one(Input).value = ASR_ID
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: any("cannot reach" in m for m in notifications(app)))
+        await settle(pilot)
+        assert "failed" in str(app.query_one("#models-status", Static).visual)
+        bar = app.query_one("#models-progress", ProgressBar)
+        assert bar.total is not None and bar.progress == 0  # empty, not sweeping on

@@ -145,6 +145,11 @@ class ModelsPane(ReportsWorkerErrors, Vertical):
         # "pulling…" for a pull that has failed.
         if event.state.name == "ERROR":
             self.say(f"{event.worker.name.strip('_')} failed")
+            self._stop_bar()
+
+    def _stop_bar(self) -> None:
+        """An empty bar: one still sweeping after a failure or a cancel says work goes on."""
+        self.query_one(ProgressBar).update(total=100, progress=0)
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns(*COLUMNS)
@@ -229,8 +234,10 @@ class ModelsPane(ReportsWorkerErrors, Vertical):
     def on_models_pane_done(self, message: Done) -> None:
         self.say(message.text)
         bar = self.query_one(ProgressBar)
-        if message.severity == "information" and bar.total is not None:
-            bar.update(progress=bar.total)
+        if message.severity != "information":
+            self._stop_bar()
+        else:  # done: a full bar, also after a pull whose sizes were never known
+            bar.update(total=bar.total or 100, progress=bar.total or 100)
         self.app.notify(message.text, severity=message.severity, markup=False)  # type: ignore[arg-type]
         self.action_refresh()
 
