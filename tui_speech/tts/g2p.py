@@ -32,7 +32,7 @@ from functools import cache
 from typing import Any
 
 from tui_speech.errors import UsageError
-from tui_speech.tts.scripts import HAN_RE, KANA_RE, unread_script
+from tui_speech.tts.scripts import HAN_RE, KANA_RE, READS_CJK, unread_script
 from tui_speech.tts.spacy_en import SPACY_PIPELINES, find_spacy_pipeline, quiet_spacy
 from tui_speech.tts.vocab import out_of_vocab
 
@@ -470,7 +470,7 @@ def phonemize(text: str, lang: str = "en-us") -> G2PResult:
             repr(c) if c.isspace() or unicodedata.category(c)[0] == "C" else c for c in dropped[:10]
         )
         warnings.append(f"skipped characters that cannot be spoken: {shown}")
-    other_script = lang not in ("zh", "ja")
+    other_script = lang not in READS_CJK
     mandarin = _read_other_scripts(overrides, lang, warnings) if other_script else set()
     if not overrides.text.strip():
         return _result(text, lang, [], warnings)

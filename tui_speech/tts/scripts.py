@@ -1,8 +1,9 @@
-"""Which writing system a text is in, so that text the chosen language cannot read is named.
+"""Which writing system a text is in, and which languages read it.
 
-English, Spanish and the other espeak-ng languages skip Chinese characters and kana as words
-they have no pronunciation for; a user who typed Mandarin with the language left at English
-would hear nothing. These patterns let G2P and the pipeline say which language reads it.
+Only the Mandarin and Japanese G2Ps read Chinese characters, and only the Japanese one kana;
+espeak-ng, left to them, spells out each character's script ("Chinese letter"). G2P uses these
+to read such runs another way or skip them (``tts.g2p``), and the pipeline to name, when a text
+has nothing to say in its language, the language that reads it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ KANA_RE = re.compile(r"[\u3041-\u309f\u30a0-\u30ff\u31f0-\u31ff]")
 
 #: Languages that read each script (Japanese reads kanji as well as kana).
 _READERS = {"Chinese characters": ("zh", "ja"), "Japanese kana": ("ja",)}
+#: The languages whose G2P reads these scripts itself.
+READS_CJK = frozenset(lang for langs in _READERS.values() for lang in langs)
 
 
 def unread_script(text: str, lang: str) -> tuple[str, str] | None:
