@@ -15,6 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # small CI machine and, started by a session fixture, tune the shared model store for every
 # later test); the tuning tests switch it back on. Set at import, before any fixture runs.
 os.environ["TUI_SPEECH_TUNE"] = "0"
+# Nor the voice-pause probe (tts.voice_pauses): a test's speech would change with whether an
+# earlier synthesis had measured its voice. tests/unit/test_voice_pauses.py switches it on.
+os.environ["TUI_SPEECH_PAUSES"] = "0"
 
 #: Fixture modules every test can use by name, without importing them (helpers such as
 #: ``write_wav`` are imported explicitly). One definition each, so a session fixture

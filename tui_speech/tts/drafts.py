@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from tui_speech.tts.engine import KokoroEngine
+    from tui_speech.tts.voice_pauses import Gaps
 
 CURRENT_FILE = ".current"
 TEXT_SUFFIXES = (".txt", ".md")
@@ -355,19 +356,19 @@ def write_text_file(path: Path, text: str) -> Path:
 @dataclass(frozen=True)
 class Piece:
     """Where a rendered unit's audio can be read again (:meth:`read`) instead of being kept:
-    its take's file, shaped as :func:`render` shaped it beside a pause tag, or a pause's
+    its take's file, shaped as :func:`render` shaped it where it stands, or a pause's
     silence. A long draft's whole take is a list of these, not one array."""
 
     samples: int
     file: Path | None = None  # None: ``samples`` of silence
-    #: (pause_s, lead_in) given to ``pipeline.shape_pauses``; None: the file as it is.
-    shape: tuple[float, float] | None = None
+    #: (pause_s, lead_in) given to ``pipeline.shape_pauses``, then at least ``pause_s`` of
+    #: silence kept after the speech when ``fill`` (``pipeline.with_pause``: the voice's gap
+    #: before the next sentence); None: the file as it is.
+    shape: Shape | None = None
 
     def read(self) -> np.ndarray:
         import numpy as np
         import soundfile as sf
-
-        from tui_speech.tts.pipeline import shape_pauses
 
         if self.file is None:
             return np.zeros(self.samples, np.float32)
@@ -376,10 +377,29 @@ class Piece:
         except (OSError, RuntimeError) as exc:  # soundfile's LibsndfileError is a RuntimeError
             raise UsageError(f"a take's audio is gone: {self.file.name} ({exc})",
                              "render the draft again") from None  # fmt: skip
-        if self.shape is None:
-            return audio
-        pause, lead_in = self.shape
-        return shape_pauses(audio, pause, int(rate), lead_in=lead_in)
+        return self.shape.apply(audio, int(rate)) if self.shape is not None else audio
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How a sentence's take is trimmed where it is in the draft: its trailing silence cut to
+    ``pause`` (and filled up to it when ``fill``), its leading silence to ``lead_in``."""
+
+    pause: float
+    lead_in: float
+    fill: bool = False
+
+    def apply(self, audio: np.ndarray, rate: int) -> np.ndarray:
+        from tui_speech.tts.pipeline import shape_pauses, with_pause
+
+        shaped = shape_pauses(audio, self.pause, rate, lead_in=self.lead_in)
+        return with_pause(shaped, self.pause, rate) if self.fill else shaped
+
+    def cut(self, audio: np.ndarray, rate: int) -> int:
+        """Samples cut from the front of ``audio`` (the words move back by as many)."""
+        from tui_speech.tts.pipeline import kept_span
+
+        return kept_span(audio, self.pause, rate, lead_in=self.lead_in)[0]
 
 
 @dataclass(frozen=True)
@@ -423,7 +443,7 @@ def render(
     import numpy as np
 
     from tui_speech.tts.engine import SAMPLE_RATE
-    from tui_speech.tts.pipeline import Pipeline, kept_span, shape_pauses
+    from tui_speech.tts.pipeline import Pipeline
 
     units = draft_units(draft.text)
     if not any(u.spoken for u in units):
@@ -431,6 +451,7 @@ def render(
     pipeline = Pipeline(draft.lang, draft.voice or None, draft.speed, backend, model)
     if engine is not None:
         pipeline._engine = engine
+    gaps = pipeline.voice_gaps()  # takes end with the fixed pause; the voice's is put here
     for unit in units[start:]:
         if not unit.spoken:
             silence = round(unit.pause * SAMPLE_RATE)
@@ -451,14 +472,13 @@ def render(
                                 len(audio) / rate, words=words)  # fmt: skip
             if store is not None:
                 draft = store.add_take(draft.name, take, audio, rate)
-        shape = _shape_beside_pauses(units, unit)
+        shape = _shape_in_draft(units, unit, gaps, draft.speed)
         words = take.words
         if shape is not None:
-            pause, lead_in = shape
             # The words move with the trim, as the pipeline moves a chunk's (what is cut from
             # the front is lost; nothing is placed past the end).
-            cut = kept_span(audio, pause, rate, lead_in=lead_in)[0]
-            audio = shape_pauses(audio, pause, rate, lead_in=lead_in)
+            cut = shape.cut(audio, rate)
+            audio = shape.apply(audio, rate)
             words = _moved(words, cut, len(audio))
         piece = None
         if store is not None:
@@ -466,16 +486,24 @@ def render(
         yield RenderedUnit(unit, audio, rate, take, made, warnings, words, piece)
 
 
-def _shape_beside_pauses(units: list[Unit], unit: Unit) -> tuple[float, float] | None:
-    """Beside a pause tag the tag alone sets the silence (as in ``speak``'s plan): the
-    (pause_s, lead_in) a sentence's take is trimmed to there, None elsewhere."""
-    from tui_speech.tts.pipeline import LEAD_IN
+def _shape_in_draft(units: list[Unit], unit: Unit, gaps: Gaps | None, speed: float) -> Shape | None:
+    """How a sentence's take is trimmed in the draft (None: as it was made, by itself).
+
+    Beside a pause tag the tag alone sets the silence (as in ``speak``'s plan). Before the next
+    sentence, with the voice's recorded pauses (``tts.voice_pauses``), the take's trailing
+    silence is the voice's gap, as ``speak`` joins two chunks; a take is made with the fixed
+    pause, so the same take serves wherever its sentence stands."""
+    from tui_speech.tts.pipeline import LEAD_IN, pause_after
 
     before = unit.index + 1 < len(units) and units[unit.index + 1].kind == "pause"
     after = unit.index > 0 and units[unit.index - 1].kind == "pause"
-    if not (before or after):
-        return None
-    return 0.0 if before else 60.0, 0.0 if after else LEAD_IN
+    lead_in = 0.0 if after else LEAD_IN
+    if before:
+        return Shape(0.0, lead_in)
+    followed = unit.index + 1 < len(units) and units[unit.index + 1].spoken
+    if gaps is not None and followed:
+        return Shape(pause_after(unit.text, gaps, speed), lead_in, fill=True)
+    return Shape(60.0, 0.0) if after else None
 
 
 def _moved(words: tuple[Any, ...], cut: int, length: int) -> tuple[Any, ...]:

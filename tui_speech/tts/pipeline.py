@@ -17,10 +17,12 @@ a listener, ``bench/intelligibility.py``). So (:func:`chunk_sentences`):
   ~13 s of speech) is cut once, at a clause mark, to start sooner: the listener heard clauses
   spoken alone less clearly (English WER 0.056 with first sentences over 80 tokens cut at their
   first clause, 0.041 uncut; bench/RESULTS.md), so the cut is kept for where waiting costs most.
-- Kokoro pads every call with silence (~0.3 s before, ~0.7 s after). Each chunk's silence is cut
+- Kokoro pads every call with silence (~0.3 s before, ~0.6 s after). Each chunk's silence is cut
   to what the text calls for at its end (:func:`pause_after`), measured on 5 ms frames against
   the chunk's loudest one, with margins wide enough that no soft onset (h, f, s) or fading tail
-  is ever clipped (:func:`shape_pauses`).
+  is ever clipped (:func:`shape_pauses`). At a full stop or comma that is as long as the voice
+  pauses there itself in one call (``tts.voice_pauses``, measured once per voice), filled with
+  silence where Kokoro's padding is shorter (:func:`with_pause`).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tui_speech.errors import Action, UsageError
+from tui_speech.tts import voice_pauses
 from tui_speech.tts.durations import WordTiming, word_timings
 from tui_speech.tts.engine import (
     SAMPLE_RATE,
@@ -47,6 +50,7 @@ from tui_speech.tts.engine import (
 from tui_speech.tts.g2p import G2PToken, _is_word, normalise_language, phonemize, script_advice
 from tui_speech.tts.scripts import unread_script
 from tui_speech.tts.vocab import MAX_PHONEMES, encode
+from tui_speech.tts.voice_pauses import Gaps
 from tui_speech.tts.voices import default_voice, resolve_voice, style_for
 
 #: Longest chunk (phoneme tokens); Kokoro's own limit is MAX_PHONEMES (510), see above.
@@ -316,6 +320,8 @@ class Pipeline:
         self.pack = resolve_voice(self.voice)
         self.backend = backend
         self.model = model
+        #: What the voice's recorded pauses hold for (``tts.voice_pauses``): the engine and model.
+        self._model_key = f"{backend}:{model or 'embedded'}"
         self._engine: KokoroEngine | None = None
 
     def load(self) -> KokoroEngine:
@@ -324,14 +330,17 @@ class Pipeline:
         return self._engine
 
     def warm_up(self) -> None:
-        """Load the G2P for this language and the engine, and run one tiny synthesis, so that
-        the next call sounds at once (the TUI does this in the background when it opens)."""
+        """Load the G2P for this language and the engine, run one tiny synthesis and measure the
+        voice's pauses if they are not recorded, so that the next call sounds at once, as it
+        will sound from then on (the TUI does this in the background when it opens)."""
         from tui_speech.tts.g2p import warm_up
 
         engine = self._load_beside_g2p()
         warm_up(self.lang)
         ids = encode("ə")
         engine().synthesize(ids, style_for(self.pack, len(ids)), self.speed)
+        # The voice's own pauses, measured once (cached), so the first text is spoken with them.
+        voice_pauses.measure_now(engine(), self._model_key, self.pack, self.lang)
 
     def plan(self, text: str, *, is_phonemes: bool = False) -> Iterator[PhonemeChunk]:
         """The chunks ``text`` will be spoken in, without synthesis (lazy). Pause tags
@@ -398,25 +407,28 @@ class Pipeline:
         )
         work = _speakable(planned)
         spoken = said = 0
-        for chunk, out in _in_order(engine, work, self._synthesize_or_pause):
-            words: tuple[WordTiming, ...] = ()
-            if out is None:  # a pause tag: exactly the silence it asks for
-                audio = np.zeros(round(chunk.pause * SAMPLE_RATE), dtype=np.float32)
-            else:
-                pause = 0.0 if chunk.before_pause else pause_after(chunk.graphemes)
-                lead_in = 0.0 if chunk.after_pause else LEAD_IN
-                audio = shape_pauses(out.audio, pause, lead_in=lead_in)
-                said += 1
-                # Timings move with the trim: what shape_pauses cut from the front is lost.
-                cut = kept_span(out.audio, pause, lead_in=lead_in)[0] if len(audio) else 0
-                words = word_timings(
-                    chunk.tokens, out.durations, offset=cut, length=len(audio), audio=out.audio
-                )
-            yield SpeechChunk(
-                spoken, chunk.graphemes, chunk.phonemes, chunk.tokens, audio,
-                SAMPLE_RATE, chunk.warnings, words,
-            )  # fmt: skip
-            spoken += 1
+        gaps: Gaps | None = None
+        probe: voice_pauses.Probe | None = None
+        try:
+            for chunk, out, more in _in_order(engine, work, self._synthesize_or_pause):
+                if out is not None and said == 0:
+                    gaps = self.voice_gaps()
+                    if gaps is None and more:  # beside the next chunks, not after the text
+                        probe = voice_pauses.measure_later(
+                            engine(), self._model_key, self.pack, self.lang
+                        )
+                # The voice's gap is a pause between two pieces of speech: the end of the text
+                # keeps the short fixed one (a take does not end in a second of silence).
+                yield self._shaped(spoken, chunk, out, gaps if more else None)
+                spoken += 1
+                said += out is not None
+        except BaseException:  # stopped (Ctrl+C, the consumer closed us): so is the probe
+            if probe is not None:
+                probe.stop()
+            raise
+        finally:
+            if probe is not None:
+                probe.join()
         if said == 0:
             unread = unread_script(text, self.lang)
             raise UsageError(
@@ -424,6 +436,34 @@ class Pipeline:
                 script_advice(unread, self.lang) if unread else None,
                 action=Action("pick-language", value=unread[1]) if unread else None,
             )
+
+    def voice_gaps(self) -> Gaps | None:
+        """The voice's recorded pauses (``tts.voice_pauses``), or None: the fixed ones. A text
+        without a record keeps the fixed gaps all through (it sounds the same from start to
+        end); its probe, started after the first synthesis when more chunks follow (so no
+        sound waits for it and it runs beside their synthesis), is for the texts after it."""
+        return voice_pauses.cached(self._model_key, self.pack, self.lang)
+
+    def _shaped(
+        self, index: int, chunk: PhonemeChunk, out: EngineOutput | None, gaps: Gaps | None
+    ) -> SpeechChunk:
+        """A synthesized chunk with its silences cut to what the text calls for."""
+        words: tuple[WordTiming, ...] = ()
+        if out is None:  # a pause tag: exactly the silence it asks for
+            audio = np.zeros(round(chunk.pause * SAMPLE_RATE), dtype=np.float32)
+        else:
+            pause = 0.0 if chunk.before_pause else pause_after(chunk.graphemes, gaps, self.speed)
+            lead_in = 0.0 if chunk.after_pause else LEAD_IN
+            audio = with_pause(shape_pauses(out.audio, pause, lead_in=lead_in), pause)
+            # Timings move with the trim: what shape_pauses cut from the front is lost.
+            cut = kept_span(out.audio, pause, lead_in=lead_in)[0] if len(audio) else 0
+            words = word_timings(
+                chunk.tokens, out.durations, offset=cut, length=len(audio), audio=out.audio
+            )
+        return SpeechChunk(
+            index, chunk.graphemes, chunk.phonemes, chunk.tokens, audio,
+            SAMPLE_RATE, chunk.warnings, words,
+        )  # fmt: skip
 
     def _load_beside_g2p(self) -> _EngineLoad:
         """The engine, loading in a thread (if not loaded yet) while G2P runs in this one."""
@@ -436,16 +476,28 @@ class Pipeline:
         return self.load().synthesize(ids, style_for(self.pack, len(ids)), self.speed)
 
 
-def pause_after(graphemes: str) -> float:
-    """Seconds of silence the text calls for after ``graphemes``."""
+def mark_after(graphemes: str) -> str:
+    """What ends ``graphemes``: "sentence" (. ! ? … and 。！？), "clause" (, ; : — and ，、；：)
+    or "word" (a cut between words, or no mark), quotes and brackets after the mark aside."""
     end = graphemes.rstrip().rstrip('"”’)]」』）')
-    if not end:
+    if end and (end[-1] in _SENTENCE_MARKS or end.endswith("...") or end.endswith("……")):
+        return "sentence"
+    if end and end[-1] in _CLAUSE_MARKS:
+        return "clause"
+    return "word"
+
+
+def pause_after(graphemes: str, gaps: Gaps | None = None, speed: float = 1.0) -> float:
+    """Seconds of silence kept after ``graphemes``: with the voice's measured ``gaps``
+    (``tts.voice_pauses``), what Kokoro itself leaves at that mark (at ``speed``), less the next
+    chunk's lead-in; without them, the fixed pause for the mark."""
+    kind = mark_after(graphemes)
+    if kind == "word":
         return PAUSE_AFTER_WORD
-    if end[-1] in _SENTENCE_MARKS or end.endswith("...") or end.endswith("……"):
-        return PAUSE_AFTER_SENTENCE
-    if end[-1] in _CLAUSE_MARKS:
-        return PAUSE_AFTER_CLAUSE
-    return PAUSE_AFTER_WORD
+    if gaps is None:
+        return PAUSE_AFTER_SENTENCE if kind == "sentence" else PAUSE_AFTER_CLAUSE
+    measured = gaps.sentence if kind == "sentence" else gaps.clause
+    return max(PAUSE_AFTER_WORD, measured / speed - LEAD_IN)
 
 
 def speech_bounds(audio: np.ndarray, rate: int = SAMPLE_RATE) -> tuple[int, int] | None:
@@ -493,6 +545,17 @@ def shape_pauses(
         if end < len(audio):
             out[-fade:] *= ramp[::-1]
     return out
+
+
+def with_pause(audio: np.ndarray, pause_s: float, rate: int = SAMPLE_RATE) -> np.ndarray:
+    """``audio`` with silence added at its end where less than ``pause_s`` follows its speech
+    (Kokoro's padding is ~0.6 s; a voice that pauses longer, ``tts.voice_pauses``, is given its
+    whole pause). Never shortened: :func:`shape_pauses` cuts."""
+    bounds = speech_bounds(audio, rate) if len(audio) else None
+    missing = round(pause_s * rate) - (len(audio) - bounds[1]) if bounds is not None else 0
+    if missing <= 0:
+        return audio
+    return np.concatenate([audio, np.zeros(missing, dtype=audio.dtype)])
 
 
 def _speakable(
@@ -549,9 +612,10 @@ def _in_order(
     engine: Callable[[], KokoroEngine],
     work: Iterator[tuple[PhonemeChunk, list[int]]],
     synthesize: Callable[[list[int]], EngineOutput | None],
-) -> Iterator[tuple[PhonemeChunk, EngineOutput | None]]:
+) -> Iterator[tuple[PhonemeChunk, EngineOutput | None, bool]]:
     """Synthesize up to ``engine.parallel_runs`` chunks (with their token ids) at once, yielding
-    them in text order (lazy: at most one chunk more than that is planned ahead).
+    them in text order, each with whether more chunks follow (lazy: at most one chunk more than
+    that is planned ahead).
 
     ``engine`` is called only once the first chunk's phonemes are ready, so G2P and loading
     the engine overlap; after that, the next chunk is phonemized while the current ones are
@@ -569,10 +633,10 @@ def _in_order(
                 # One more than the workers: it waits in the queue, already phonemized.
                 if len(pending) > runs:
                     done, future = pending.popleft()
-                    yield done, future.result()
+                    yield done, future.result(), True
             while pending:
                 done, future = pending.popleft()
-                yield done, future.result()
+                yield done, future.result(), bool(pending)
         finally:  # the consumer stopped early: don't start what is still queued
             for _, future in pending:
                 future.cancel()

@@ -1,0 +1,254 @@
+"""How long a voice pauses at a full stop and at a comma, measured from Kokoro itself.
+
+Inside one call Kokoro decides the silence at each mark, and it depends on the voice and the
+language: in one call of "A. B." jf_alpha pauses 0.30 s in English, jf_gongitsune 0.78 s in
+Mandarin (bench/RESULTS.md). Between two chunks the pipeline makes the silence itself, and one
+fixed gap for every voice made the Mandarin default's sentence breaks shorter than its own
+commas. So the pipeline asks here what the voice would have done:
+
+- one probe call per model file, voice and language: two long sentences with commas,
+  synthesized whole; each mark's silence is the time between the speech of the word
+  before it and of the word after it, where Kokoro's predicted durations place them and the
+  pipeline's speech threshold finds their edges (``durations.word_timings``);
+- Kokoro is deterministic for one model file and voice, so the result is cached for good
+  (``voice-pauses.json`` in the cache folder) and the probe runs once: in the TUI's warm-up
+  before the first F6, or beside a ``speak`` that has more than one chunk, started after its
+  first synthesis (never delaying a sound; the texts after it use the record);
+- until then, for a language without a probe text, for an engine that gives no durations, or
+  with ``TUI_SPEECH_PAUSES=0``, the pipeline's fixed gaps are used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import statistics
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tui_speech.config import ensure_dir, get_paths
+from tui_speech.fileio import atomic_write_text
+
+if TYPE_CHECKING:
+    from tui_speech.tts.engine import KokoroEngine
+
+log = logging.getLogger(__name__)
+
+#: "0": no probe, the pipeline's fixed gaps (the test suite's default, as TUI_SPEECH_TUNE).
+PAUSES_ENV = "TUI_SPEECH_PAUSES"
+CACHE_FILENAME = "voice-pauses.json"
+#: Bumped when the probe or the measure changes, so older records are measured again.
+PROBE_VERSION = 1
+#: Probe texts: two long sentences with commas. Kokoro's pause at a full stop grows with the
+#: sentences around it (jf_alpha, English: 0.30 s between two short ones, 0.56 s in the
+#: listener's paragraphs), so the probe is paragraph-like: what ``speak`` mostly reads.
+PROBES = {
+    "en": "When the rain stopped in the afternoon, the children ran out to play in the garden, "
+    "where the grass was still wet. Their mother watched them from the kitchen window, smiling, "
+    "while the kettle began to boil.",
+    "zh": "下午雨停了以后，孩子们跑到院子里去玩，草地上还是湿的。"
+    "妈妈站在厨房的窗户旁边看着他们，一边笑一边烧水。",
+}
+#: A measured silence outside these bounds (seconds) is not trusted: the fixed gaps are kept.
+SENTENCE_RANGE = (0.15, 1.5)
+CLAUSE_RANGE = (0.0, 1.2)
+
+
+@dataclass(frozen=True)
+class Gaps:
+    """Seconds of silence between the speech either side of a mark, at speed 1."""
+
+    sentence: float
+    clause: float
+
+
+def probe_language(lang: str) -> str | None:
+    """The probe a language is measured with (English for both English variants), or None."""
+    if lang.startswith("en"):
+        return "en"
+    return lang if lang in PROBES else None
+
+
+def enabled() -> bool:
+    return os.environ.get(PAUSES_ENV, "1") != "0"
+
+
+# --- the record: one entry per model file, voice and language ----------------------------------
+
+_lock = threading.Lock()
+_memory: dict[str, dict[str, Any]] = {}
+_running: dict[str, Probe] = {}
+
+
+def _cache_file() -> Path:
+    return get_paths().cache / "tts" / CACHE_FILENAME
+
+
+def record_key(model: str, pack: np.ndarray, lang: str) -> str | None:
+    """What a measurement holds for: the engine and model (``onnx:embedded``, or a model's
+    path), the voice's style pack (a blend is its own voice) and the probe's language; None
+    for a language without a probe. (The embedded model's int8 and fp32 builds pause alike.)"""
+    probe = probe_language(lang)
+    if probe is None:
+        return None
+    voice = hashlib.sha1(np.ascontiguousarray(pack).tobytes()).hexdigest()[:16]
+    return f"v{PROBE_VERSION}:{model}:{voice}:{probe}"
+
+
+def _read() -> dict[str, Any]:
+    try:
+        data = json.loads(_cache_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _known(key: str) -> dict[str, Any] | None:
+    """The record's entry for ``key`` (the memory first, then the file), or None."""
+    with _lock:
+        if key in _memory:
+            return _memory[key]
+    entry = _read().get(key)
+    if not isinstance(entry, dict):
+        return None
+    with _lock:
+        _memory[key] = entry
+    return entry
+
+
+def cached(model: str, pack: np.ndarray, lang: str) -> Gaps | None:
+    """The voice's measured gaps, if it was measured with this model, in this language."""
+    key = record_key(model, pack, lang) if enabled() else None
+    entry = _known(key) if key is not None else None
+    try:
+        return Gaps(float(entry["sentence"]), float(entry["clause"]))  # type: ignore[index]
+    except (TypeError, KeyError, ValueError):  # none, damaged, or "cannot be measured"
+        return None
+
+
+def _store(key: str, entry: dict[str, Any]) -> None:
+    with _lock:
+        _memory[key] = entry
+        records = _read()  # another process may have added its own since
+        records[key] = entry
+        try:
+            atomic_write_text(ensure_dir(_cache_file().parent) / CACHE_FILENAME,
+                              json.dumps(records, indent=1, sort_keys=True))  # fmt: skip
+        except OSError as exc:  # a read-only cache: measured again next time, nothing lost
+            log.warning("could not save the voice's pauses: %s", exc)
+
+
+# --- the probe ---------------------------------------------------------------------------------
+
+
+def measure(
+    engine: KokoroEngine, pack: np.ndarray, lang: str, run_options: Any = None
+) -> Gaps | None:
+    """Synthesize the language's probe in one call and read the silence at its marks.
+    ``run_options``: the onnxruntime engine's options for this run (to stop it midway)."""
+    from tui_speech.tts.durations import word_timings
+    from tui_speech.tts.g2p import phonemize
+    from tui_speech.tts.pipeline import SAMPLE_RATE, mark_after
+    from tui_speech.tts.vocab import encode
+    from tui_speech.tts.voices import style_for
+
+    probe = probe_language(lang)
+    if probe is None:
+        return None
+    tokens = [t for t in phonemize(PROBES[probe], lang).tokens if t.phonemes]
+    ids = encode("".join(t.phonemes + t.whitespace for t in tokens).strip())
+    style = style_for(pack, len(ids))
+    if run_options is None:
+        out = engine.synthesize(ids, style, 1.0)
+    else:
+        out = engine.synthesize(ids, style, 1.0, run_options=run_options)  # type: ignore[call-arg]
+    words = word_timings(tokens, out.durations, audio=out.audio)
+    found: dict[str, list[float]] = {"sentence": [], "clause": []}
+    for before, after in zip(words, words[1:], strict=False):
+        kind = mark_after(before.text + before.tail)
+        if kind in found:
+            found[kind].append(max(0, after.start - before.end) / SAMPLE_RATE)
+    if not found["sentence"] or not found["clause"]:
+        return None  # no durations from this engine, or the marks were not found
+    gaps = Gaps(
+        round(statistics.median(found["sentence"]), 3),
+        round(statistics.median(found["clause"]), 3),
+    )
+    inside = (SENTENCE_RANGE[0] <= gaps.sentence <= SENTENCE_RANGE[1]
+              and CLAUSE_RANGE[0] <= gaps.clause <= CLAUSE_RANGE[1])  # fmt: skip
+    if not inside:
+        log.warning("the voice's measured pauses %s look wrong: the fixed gaps are kept", gaps)
+        return None
+    return gaps
+
+
+def measure_now(
+    engine: KokoroEngine, model: str, pack: np.ndarray, lang: str, run_options: Any = None
+) -> Gaps | None:
+    """The voice's gaps: from the record, or measured now with ``engine`` (running ``model``)
+    and recorded. A voice the probe cannot measure (an engine without durations) is recorded
+    as such, so it is not probed again."""
+    key = record_key(model, pack, lang) if enabled() else None
+    if key is None or _known(key) is not None:
+        return cached(model, pack, lang)
+    try:
+        gaps = measure(engine, pack, lang, run_options)
+    except Exception as exc:  # the probe is an extra: a failure leaves the fixed gaps
+        if run_options is not None and run_options.terminate:
+            log.debug("the voice-pause probe was stopped")
+        else:
+            log.warning("could not measure the voice's pauses: %s", exc)
+        return None
+    _store(key, asdict(gaps) if gaps is not None else {"measured": False})
+    return gaps
+
+
+class Probe:
+    """A measurement running in a thread beside a text's synthesis. The caller joins it before
+    the process may end (onnxruntime aborts a process that exits during a run), and stops it
+    first when the text was stopped, so Ctrl+C is not kept waiting for a probe."""
+
+    def __init__(self, engine: KokoroEngine, model: str, pack: np.ndarray, lang: str) -> None:
+        new_options = getattr(engine, "new_run_options", None)
+        self._options = new_options() if callable(new_options) else None
+        self._thread = threading.Thread(
+            target=measure_now,
+            args=(engine, model, pack, lang, self._options),
+            name="tui-speech-pauses",
+            daemon=True,
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the run midway (the onnxruntime engine); nothing is recorded."""
+        if self._options is not None:
+            self._options.terminate = True
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
+
+def measure_later(engine: KokoroEngine, model: str, pack: np.ndarray, lang: str) -> Probe | None:
+    """Start measuring the voice's gaps in a thread, if they are not recorded and no probe is
+    on them already (then that one is returned)."""
+    key = record_key(model, pack, lang) if enabled() else None
+    if key is None or _known(key) is not None:
+        return None
+    with _lock:
+        running = _running.get(key)
+        if running is not None and running.is_alive():
+            return running
+        probe = _running[key] = Probe(engine, model, pack, lang)
+    probe.start()
+    return probe
