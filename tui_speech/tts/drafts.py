@@ -484,6 +484,8 @@ def render(
         if store is not None:
             piece = Piece(len(audio), store.takes_folder(draft.name) / take.file, shape)
         yield RenderedUnit(unit, audio, rate, take, made, warnings, words, piece)
+    if gaps is None and sum(u.spoken for u in units) > 1:
+        pipeline.measure_voice_later()  # for the renders after this one
 
 
 def _shape_in_draft(units: list[Unit], unit: Unit, gaps: Gaps | None, speed: float) -> Shape | None:

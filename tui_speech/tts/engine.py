@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -110,27 +110,16 @@ class OnnxKokoro:
         self._outputs = [o.name for o in self._session.get_outputs()]
         # Each chunk has its own length, so the arena would keep growing to fit every shape
         # seen; shrinking it after each run keeps the peak memory near that of one chunk.
-        self._run_options = self.new_run_options()
+        self._run_options = ort.RunOptions()
+        self._run_options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
 
-    @staticmethod
-    def new_run_options() -> Any:
-        """Options for one run: a caller that may stop a run midway (``terminate``) gives the
-        run its own, as the voice-pause probe does (``tts.voice_pauses``)."""
-        import onnxruntime as ort
-
-        made = ort.RunOptions()
-        made.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
-        return made
-
-    def synthesize(
-        self, token_ids: list[int], style: np.ndarray, speed: float, *, run_options: Any = None
-    ) -> EngineOutput:
+    def synthesize(self, token_ids: list[int], style: np.ndarray, speed: float) -> EngineOutput:
         feed = {
             self._token_input: np.array([[0, *token_ids, 0]], dtype=np.int64),
             self._style_input: np.asarray(style, dtype=np.float32).reshape(1, -1),
             "speed": np.array([speed], dtype=np.float32),
         }
-        outputs = self._session.run(None, feed, run_options or self._run_options)
+        outputs = self._session.run(None, feed, self._run_options)
         audio = np.asarray(outputs[0], dtype=np.float32).reshape(-1)
         durations = checked_durations(outputs[1] if len(outputs) > 1 else None, len(audio))
         if self._after_first is not None:

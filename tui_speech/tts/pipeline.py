@@ -321,7 +321,7 @@ class Pipeline:
         self.backend = backend
         self.model = model
         #: What the voice's recorded pauses hold for (``tts.voice_pauses``): the engine and model.
-        self._model_key = f"{backend}:{model or 'embedded'}"
+        self._model_key = voice_pauses.model_key(backend, model)
         self._engine: KokoroEngine | None = None
 
     def load(self) -> KokoroEngine:
@@ -330,17 +330,18 @@ class Pipeline:
         return self._engine
 
     def warm_up(self) -> None:
-        """Load the G2P for this language and the engine, run one tiny synthesis and measure the
-        voice's pauses if they are not recorded, so that the next call sounds at once, as it
-        will sound from then on (the TUI does this in the background when it opens)."""
+        """Load the G2P for this language and the engine and run one tiny synthesis, so that
+        the next call sounds at once (the TUI does this in the background when it opens); and
+        have the voice's pauses measured if they are not recorded."""
         from tui_speech.tts.g2p import warm_up
 
         engine = self._load_beside_g2p()
         warm_up(self.lang)
         ids = encode("ə")
         engine().synthesize(ids, style_for(self.pack, len(ids)), self.speed)
-        # The voice's own pauses, measured once (cached), so the first text is spoken with them.
-        voice_pauses.measure_now(engine(), self._model_key, self.pack, self.lang)
+        # The voice's own pauses, measured once at idle priority, for the texts to come.
+        if self.voice_gaps() is None:
+            self.measure_voice_later()
 
     def plan(self, text: str, *, is_phonemes: bool = False) -> Iterator[PhonemeChunk]:
         """The chunks ``text`` will be spoken in, without synthesis (lazy). Pause tags
@@ -408,27 +409,16 @@ class Pipeline:
         work = _speakable(planned)
         spoken = said = 0
         gaps: Gaps | None = None
-        probe: voice_pauses.Probe | None = None
-        try:
-            for chunk, out, more in _in_order(engine, work, self._synthesize_or_pause):
-                if out is not None and said == 0:
-                    gaps = self.voice_gaps()
-                    if gaps is None and more:  # beside the next chunks, not after the text
-                        probe = voice_pauses.measure_later(
-                            engine(), self._model_key, self.pack, self.lang
-                        )
-                # The voice's gap is a pause between two pieces of speech: the end of the text
-                # keeps the short fixed one (a take does not end in a second of silence).
-                yield self._shaped(spoken, chunk, out, gaps if more else None)
-                spoken += 1
-                said += out is not None
-        except BaseException:  # stopped (Ctrl+C, the consumer closed us): so is the probe
-            if probe is not None:
-                probe.stop()
-            raise
-        finally:
-            if probe is not None:
-                probe.join()
+        for chunk, out, more in _in_order(engine, work, self._synthesize_or_pause):
+            if out is not None and said == 0:
+                gaps = self.voice_gaps()
+            # The voice's gap is a pause between two pieces of speech: the end of the text
+            # keeps the short fixed one (a take does not end in a second of silence).
+            yield self._shaped(spoken, chunk, out, gaps if more else None)
+            spoken += 1
+            said += out is not None
+        if said > 1 and gaps is None:
+            self.measure_voice_later()
         if said == 0:
             unread = unread_script(text, self.lang)
             raise UsageError(
@@ -439,10 +429,15 @@ class Pipeline:
 
     def voice_gaps(self) -> Gaps | None:
         """The voice's recorded pauses (``tts.voice_pauses``), or None: the fixed ones. A text
-        without a record keeps the fixed gaps all through (it sounds the same from start to
-        end); its probe, started after the first synthesis when more chunks follow (so no
-        sound waits for it and it runs beside their synthesis), is for the texts after it."""
+        is spoken with one or the other all through."""
         return voice_pauses.cached(self._model_key, self.pack, self.lang)
+
+    def measure_voice_later(self) -> None:
+        """After a text of more than one piece was spoken with the fixed gaps: measure the
+        voice's pauses in the background, for the texts after it."""
+        voice_pauses.measure_in_background(
+            self.backend, self.model, self.voice, self.pack, self.lang
+        )
 
     def _shaped(
         self, index: int, chunk: PhonemeChunk, out: EngineOutput | None, gaps: Gaps | None

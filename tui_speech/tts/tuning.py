@@ -31,7 +31,6 @@ import json
 import logging
 import os
 import platform
-import subprocess
 import sys
 import threading
 import time
@@ -42,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_speech.fileio import atomic_write_text
+from tui_speech.tts import background
 from tui_speech.tts.engine import default_threads as cores
 
 log = logging.getLogger(__name__)
@@ -399,10 +399,7 @@ def start_background(*, lengths: tuple[int, ...] | None = None) -> bool:
         if _started or current().measured:
             return False
         _started = True
-    command = [
-        sys.executable,
-        "-m",
-        "tui_speech.tts.tuning",
+    args = [
         "--baseline-mb",
         str(round(_rss_mb())),
         "--background",
@@ -410,30 +407,8 @@ def start_background(*, lengths: tuple[int, ...] | None = None) -> bool:
         ",".join(map(str, lengths or TRIAL_LENGTHS)),
     ]
     log_path = _record_file().with_name(LOG_FILENAME)
-    try:
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(log_path, "wb") as err:
-            # A session of its own: Ctrl-C in the user's terminal, or the parent's exit, does
-            # not end it; stdout is not the parent's (``speak -o - | play`` must see EOF).
-            child = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
-                start_new_session=True, close_fds=True,
-            )  # fmt: skip
-    except OSError as exc:
-        log.warning("could not measure the Kokoro variants: %s", exc)
-        return False
-    _thread = threading.Thread(
-        target=_supervise, args=(child, log_path), name="tui-speech-tuning", daemon=True
-    )
-    _thread.start()
-    return True
-
-
-def _supervise(child: subprocess.Popen[bytes], log_path: Path) -> None:
-    """Say why a measurement failed, if this process is still there to hear it."""
-    if child.wait():
-        lines = log_path.read_text(errors="replace").strip().splitlines()
-        log.warning("measuring the Kokoro variants failed: %s", " ".join(lines[-1:]))
+    _thread = background.spawn("tui_speech.tts.tuning", args, log_path, "the Kokoro variants")
+    return _thread is not None
 
 
 def wait_background(timeout: float | None = None) -> bool:
@@ -445,14 +420,6 @@ def wait_background(timeout: float | None = None) -> bool:
     return not _thread.is_alive()
 
 
-def _become_background() -> None:
-    """Idle priority: the measurement only takes cores nobody else wants."""
-    with contextlib.suppress(OSError, AttributeError):
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-    with contextlib.suppress(OSError):
-        os.nice(19)
-
-
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
@@ -462,7 +429,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lengths", default=",".join(map(str, TRIAL_LENGTHS)))
     args = parser.parse_args(argv)
     if args.background:
-        _become_background()
+        background.become_background()
     lengths = tuple(int(x) for x in args.lengths.split(","))
     result = run_locked(args.baseline_mb, lengths=lengths)
     if result is not None and not args.background:

@@ -10,12 +10,14 @@ commas. So the pipeline asks here what the voice would have done:
   synthesized whole; each mark's silence is the time between the speech of the word
   before it and of the word after it, where Kokoro's predicted durations place them and the
   pipeline's speech threshold finds their edges (``durations.word_timings``);
-- Kokoro is deterministic for one model file and voice, so the result is cached for good
-  (``voice-pauses.json`` in the cache folder) and the probe runs once: in the TUI's warm-up
-  before the first F6, or beside a ``speak`` that has more than one chunk, started after its
-  first synthesis (never delaying a sound; the texts after it use the record);
+- Kokoro is deterministic for one model and voice, so the result is cached for good
+  (``tts/voice-pauses.json`` in the cache folder) and the probe runs once, in a process of its
+  own at idle priority (``tts.background``), started by the TUI's warm-up or after a text of
+  more than one chunk was spoken without a record: the probe (~200 tokens) costs more than a
+  short text, so it is never on the user's time;
 - until then, for a language without a probe text, for an engine that gives no durations, or
-  with ``TUI_SPEECH_PAUSES=0``, the pipeline's fixed gaps are used.
+  with ``TUI_SPEECH_PAUSES=0``, the pipeline's fixed gaps are used (a text is spoken with one
+  or the other all through).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import numpy as np
 
 from tui_speech.config import ensure_dir, get_paths
 from tui_speech.fileio import atomic_write_text
+from tui_speech.tts import background
 
 if TYPE_CHECKING:
     from tui_speech.tts.engine import KokoroEngine
@@ -83,16 +86,20 @@ def enabled() -> bool:
 
 _lock = threading.Lock()
 _memory: dict[str, dict[str, Any]] = {}
-_running: dict[str, Probe] = {}
 
 
 def _cache_file() -> Path:
     return get_paths().cache / "tts" / CACHE_FILENAME
 
 
+def model_key(backend: str, model: str | None) -> str:
+    """The engine and model a record is for: ``onnx:embedded``, or a model's path."""
+    return f"{backend}:{model or 'embedded'}"
+
+
 def record_key(model: str, pack: np.ndarray, lang: str) -> str | None:
-    """What a measurement holds for: the engine and model (``onnx:embedded``, or a model's
-    path), the voice's style pack (a blend is its own voice) and the probe's language; None
+    """What a measurement holds for: the engine and model (:func:`model_key`), the voice's
+    style pack (a blend is its own voice) and the probe's language; None
     for a language without a probe. (The embedded model's int8 and fp32 builds pause alike.)"""
     probe = probe_language(lang)
     if probe is None:
@@ -147,11 +154,8 @@ def _store(key: str, entry: dict[str, Any]) -> None:
 # --- the probe ---------------------------------------------------------------------------------
 
 
-def measure(
-    engine: KokoroEngine, pack: np.ndarray, lang: str, run_options: Any = None
-) -> Gaps | None:
-    """Synthesize the language's probe in one call and read the silence at its marks.
-    ``run_options``: the onnxruntime engine's options for this run (to stop it midway)."""
+def measure(engine: KokoroEngine, pack: np.ndarray, lang: str) -> Gaps | None:
+    """Synthesize the language's probe in one call and read the silence at its marks."""
     from tui_speech.tts.durations import word_timings
     from tui_speech.tts.g2p import phonemize
     from tui_speech.tts.pipeline import SAMPLE_RATE, mark_after
@@ -163,11 +167,7 @@ def measure(
         return None
     tokens = [t for t in phonemize(PROBES[probe], lang).tokens if t.phonemes]
     ids = encode("".join(t.phonemes + t.whitespace for t in tokens).strip())
-    style = style_for(pack, len(ids))
-    if run_options is None:
-        out = engine.synthesize(ids, style, 1.0)
-    else:
-        out = engine.synthesize(ids, style, 1.0, run_options=run_options)  # type: ignore[call-arg]
+    out = engine.synthesize(ids, style_for(pack, len(ids)), 1.0)
     words = word_timings(tokens, out.durations, audio=out.audio)
     found: dict[str, list[float]] = {"sentence": [], "clause": []}
     for before, after in zip(words, words[1:], strict=False):
@@ -188,67 +188,72 @@ def measure(
     return gaps
 
 
-def measure_now(
-    engine: KokoroEngine, model: str, pack: np.ndarray, lang: str, run_options: Any = None
-) -> Gaps | None:
+def measure_now(engine: KokoroEngine, model: str, pack: np.ndarray, lang: str) -> Gaps | None:
     """The voice's gaps: from the record, or measured now with ``engine`` (running ``model``)
     and recorded. A voice the probe cannot measure (an engine without durations) is recorded
     as such, so it is not probed again."""
     key = record_key(model, pack, lang) if enabled() else None
     if key is None or _known(key) is not None:
         return cached(model, pack, lang)
-    try:
-        gaps = measure(engine, pack, lang, run_options)
-    except Exception as exc:  # the probe is an extra: a failure leaves the fixed gaps
-        if run_options is not None and run_options.terminate:
-            log.debug("the voice-pause probe was stopped")
-        else:
-            log.warning("could not measure the voice's pauses: %s", exc)
-        return None
+    gaps = measure(engine, pack, lang)
     _store(key, asdict(gaps) if gaps is not None else {"measured": False})
     return gaps
 
 
-class Probe:
-    """A measurement running in a thread beside a text's synthesis. The caller joins it before
-    the process may end (onnxruntime aborts a process that exits during a run), and stops it
-    first when the text was stopped, so Ctrl+C is not kept waiting for a probe."""
+# --- in the background, after a text ------------------------------------------------------------
 
-    def __init__(self, engine: KokoroEngine, model: str, pack: np.ndarray, lang: str) -> None:
-        new_options = getattr(engine, "new_run_options", None)
-        self._options = new_options() if callable(new_options) else None
-        self._thread = threading.Thread(
-            target=measure_now,
-            args=(engine, model, pack, lang, self._options),
-            name="tui-speech-pauses",
-            daemon=True,
-        )
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop the run midway (the onnxruntime engine); nothing is recorded."""
-        if self._options is not None:
-            self._options.terminate = True
-
-    def join(self) -> None:
-        self._thread.join()
-
-    def is_alive(self) -> bool:
-        return self._thread.is_alive()
+#: The voices this process started a measurement for (one child each).
+_started: dict[str, threading.Thread] = {}
 
 
-def measure_later(engine: KokoroEngine, model: str, pack: np.ndarray, lang: str) -> Probe | None:
-    """Start measuring the voice's gaps in a thread, if they are not recorded and no probe is
-    on them already (then that one is returned)."""
-    key = record_key(model, pack, lang) if enabled() else None
+def measure_in_background(
+    backend: str, model: str | None, voice: str, pack: np.ndarray, lang: str
+) -> threading.Thread | None:
+    """Measure the voice in a process of its own at idle priority (``tts.background``), if it
+    has no record and this process has not started that already; returns at once (the
+    thread that waits for the child, or None). Called when a text of more than one chunk has
+    been spoken: the probe costs more than a short text, so it is never on the user's time."""
+    key = record_key(model_key(backend, model), pack, lang) if enabled() else None
     if key is None or _known(key) is not None:
         return None
     with _lock:
-        running = _running.get(key)
-        if running is not None and running.is_alive():
+        running = _started.get(key)
+        if running is not None:
             return running
-        probe = _running[key] = Probe(engine, model, pack, lang)
-    probe.start()
-    return probe
+        args = ["--backend", backend, "--voice", voice, "--lang", lang]
+        if model:
+            args += ["--model", model]
+        log_path = _cache_file().with_name("voice-pauses.log")
+        thread = background.spawn(__name__, args, log_path, f"the pauses of {voice}")
+        if thread is not None:
+            _started[key] = thread
+        return thread
+
+
+def wait_background(timeout: float | None = None) -> bool:
+    """Wait for the measurements this process started (tests); True if none is running."""
+    for thread in list(_started.values()):
+        thread.join(timeout)
+    return not any(t.is_alive() for t in _started.values())
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    from tui_speech.tts.engine import load_engine
+    from tui_speech.tts.voices import resolve_voice
+
+    parser = argparse.ArgumentParser(description="measure a voice's pauses (background)")
+    parser.add_argument("--backend", default="onnx")
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--voice", required=True)
+    parser.add_argument("--lang", required=True)
+    args = parser.parse_args(argv)
+    background.become_background()
+    engine = load_engine(args.backend, args.model)
+    measure_now(engine, model_key(args.backend, args.model), resolve_voice(args.voice), args.lang)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
