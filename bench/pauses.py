@@ -95,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     for spec in args.voice:
         lang, voice = spec.split(":", 1)
         os.environ[voice_pauses.PAUSES_ENV] = "1"
-        gaps = voice_pauses.measure_now(load_engine(), resolve_voice(voice), lang)
+        model = voice_pauses.model_key("onnx", None)  # what Pipeline(lang, voice) records under
+        gaps = voice_pauses.measure_now(load_engine(), model, resolve_voice(voice), lang)
         rows: dict[str, list[float]] = {"one call": [], "fixed": [], "measured": []}
         for text in paragraphs(lang):
             reference = one_call(text, lang, voice)
