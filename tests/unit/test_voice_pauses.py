@@ -126,6 +126,10 @@ def test_a_damaged_or_unwritable_record_leaves_the_fixed_gaps(
     key = voice_pauses.record_key(MODEL, pack, "en-us")
     record.write_text(json.dumps({key: {"sentence": "long"}}), encoding="utf-8")
     assert voice_pauses.cached(MODEL, pack, "en-us") is None
+    voice_pauses._memory.clear()
+    record.write_text(json.dumps({key: {"sentence": 50.0, "clause": 0.2}}), encoding="utf-8")
+    assert voice_pauses.cached(MODEL, pack, "en-us") is None  # not a pause: not trusted
+    voice_pauses._memory.clear()
     # A cache folder that cannot be written (a file where its folder should be): the gaps
     # are still used in this process, and the failure is logged, not raised.
     record.unlink()

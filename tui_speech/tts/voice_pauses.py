@@ -82,7 +82,7 @@ def enabled() -> bool:
     return os.environ.get(PAUSES_ENV, "1") != "0"
 
 
-# --- the record: one entry per model file, voice and language ----------------------------------
+# --- the record: one entry per engine and model, voice and language ----------------------------
 
 _lock = threading.Lock()
 _memory: dict[str, dict[str, Any]] = {}
@@ -134,9 +134,16 @@ def cached(model: str, pack: np.ndarray, lang: str) -> Gaps | None:
     key = record_key(model, pack, lang) if enabled() else None
     entry = _known(key) if key is not None else None
     try:
-        return Gaps(float(entry["sentence"]), float(entry["clause"]))  # type: ignore[index]
+        gaps = Gaps(float(entry["sentence"]), float(entry["clause"]))  # type: ignore[index]
     except (TypeError, KeyError, ValueError):  # none, damaged, or "cannot be measured"
         return None
+    return gaps if _trusted(gaps) else None
+
+
+def _trusted(gaps: Gaps) -> bool:
+    """Whether measured gaps look like pauses (a damaged record or a failed probe does not)."""
+    return (SENTENCE_RANGE[0] <= gaps.sentence <= SENTENCE_RANGE[1]
+            and CLAUSE_RANGE[0] <= gaps.clause <= CLAUSE_RANGE[1])  # fmt: skip
 
 
 def _store(key: str, entry: dict[str, Any]) -> None:
@@ -180,9 +187,7 @@ def measure(engine: KokoroEngine, pack: np.ndarray, lang: str) -> Gaps | None:
         round(statistics.median(found["sentence"]), 3),
         round(statistics.median(found["clause"]), 3),
     )
-    inside = (SENTENCE_RANGE[0] <= gaps.sentence <= SENTENCE_RANGE[1]
-              and CLAUSE_RANGE[0] <= gaps.clause <= CLAUSE_RANGE[1])  # fmt: skip
-    if not inside:
+    if not _trusted(gaps):
         log.warning("the voice's measured pauses %s look wrong: the fixed gaps are kept", gaps)
         return None
     return gaps
