@@ -199,3 +199,18 @@ def test_takes_of_sentences_gone_from_the_text_are_pruned_unless_locked(tmp_path
     assert [t.sentence for t in draft.takes] == ["Kept.", "Locked."]
     assert sorted(p.name for p in store.takes_folder("d").iterdir()) == ["t0.flac", "t2.flac"]
     assert DraftStore(tmp_path / "drafts").load("d").takes == draft.takes
+
+
+@pytest.mark.slow
+def test_a_headings_take_is_followed_by_a_sentences_pause(tmp_path: Path):
+    from tui_speech.tts.pipeline import LEAD_IN, pause_after, speech_bounds
+
+    store = DraftStore(tmp_path / "drafts")
+    draft = store.create("book", "# Chapter One\n\nIt was a dark and stormy night.")
+    heading, sentence = list(render(draft, store))
+    assert heading.unit.kind == "heading"
+    first, second = speech_bounds(heading.audio), speech_bounds(sentence.audio)
+    gap = (len(heading.audio) - first[1] + second[0]) / SAMPLE_RATE
+    assert gap == pytest.approx(pause_after("One.") + LEAD_IN, abs=0.02)
+    # The export reads the same audio back from the takes.
+    assert len(heading.piece.read()) == len(heading.audio)

@@ -279,3 +279,24 @@ def test_speech_bounds_find_quiet_speech_in_padding():
     audio = np.concatenate([np.zeros(7_200), quiet, vowel, quiet, np.zeros(9_600)])
     first, last = speech_bounds(audio.astype(np.float32))
     assert first <= 7_200 and last >= 7_200 + 2 * 2_400 + 4_800
+
+
+def test_a_line_that_ends_without_a_mark_ends_a_sentence():
+    text = "Chapter One\nIt was late. Then\n\nIngredients\n" + "flour and sugar " * 40
+    flagged = list(pipeline_module.sentences_and_breaks(text))
+    assert [s for s, _ in flagged] == list(iter_sentences(text))
+    assert [b for _, b in flagged][:4] == [True, False, True, True]
+    # A long run cut for size, and the text's end, are no line breaks.
+    assert not any(b for _, b in flagged[4:])
+    assert "\n".join(s for s, _ in flagged[4:]).count("flour") == 40
+
+
+@pytest.mark.slow
+def test_a_heading_line_is_followed_by_a_sentences_pause_not_a_words():
+    text = "Chapter One\nIt was a dark and stormy night, and the rain fell in torrents."
+    chunks = list(Pipeline("en-us")(text))
+    assert [c.graphemes for c in chunks] == ["Chapter One", text[12:]]
+    first, second = speech_bounds(chunks[0].audio), speech_bounds(chunks[1].audio)
+    gap = (len(chunks[0].audio) - first[1] + second[0]) / 24_000
+    # The pause of "Chapter One." (it was a word's 0.16 s, run into the paragraph).
+    assert gap == pytest.approx(pause_after("One.") + pipeline_module.LEAD_IN, abs=0.02)

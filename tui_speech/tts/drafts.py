@@ -73,6 +73,8 @@ class Unit:
     text: str
     chapter: int  # 0 before the first heading
     pause: float = 0.0
+    #: A line break ended the sentence without a mark (a heading always ends its line).
+    ends_line: bool = False
 
     @property
     def spoken(self) -> bool:
@@ -82,7 +84,7 @@ class Unit:
 def draft_units(text: str) -> list[Unit]:
     """The units of ``text``, in order (a malformed pause tag is a UsageError)."""
     from tui_speech.tts.pauses import Pause, split_pauses
-    from tui_speech.tts.pipeline import iter_sentences
+    from tui_speech.tts.pipeline import sentences_and_breaks
 
     units: list[Unit] = []
     chapter = 0
@@ -92,15 +94,15 @@ def draft_units(text: str) -> list[Unit]:
             if isinstance(part, Pause):
                 units.append(Unit(len(units), "pause", "", chapter, part.seconds))
             else:
-                for sentence in iter_sentences(part):
-                    units.append(Unit(len(units), "sentence", sentence, chapter))
+                for sentence, at_break in sentences_and_breaks(part):
+                    units.append(Unit(len(units), "sentence", sentence, chapter, 0.0, at_break))
 
     pos = 0
     for match in _HEADING_RE.finditer(text):
         add_text(text[pos : match.start()])
         chapter += 1
         add_text(match.group(2))
-        units[-1:] = [dataclasses.replace(u, kind="heading") for u in units[-1:]]
+        units[-1:] = [dataclasses.replace(u, kind="heading", ends_line=True) for u in units[-1:]]
         pos = match.end()
     add_text(text[pos:])
     return units
@@ -492,19 +494,20 @@ def _shape_in_draft(units: list[Unit], unit: Unit, gaps: Gaps | None, speed: flo
     """How a sentence's take is trimmed in the draft (None: as it was made, by itself).
 
     Beside a pause tag the tag alone sets the silence (as in ``speak``'s plan). Before the next
-    sentence, with the voice's recorded pauses (``tts.voice_pauses``), the take's trailing
-    silence is the voice's gap, as ``speak`` joins two chunks; a take is made with the fixed
-    pause, so the same take serves wherever its sentence stands."""
-    from tui_speech.tts.pipeline import LEAD_IN, pause_after
+    sentence the take's trailing silence is the pause ``speak`` leaves between two chunks: the
+    voice's own with its recorded pauses (``tts.voice_pauses``), and a sentence's after a
+    heading or a line without a mark. A take is made by itself, so the same take serves
+    wherever its sentence stands."""
+    from tui_speech.tts.pipeline import LEAD_IN, mark_after, pause_for
 
     before = unit.index + 1 < len(units) and units[unit.index + 1].kind == "pause"
     after = unit.index > 0 and units[unit.index - 1].kind == "pause"
     lead_in = 0.0 if after else LEAD_IN
     if before:
         return Shape(0.0, lead_in)
-    followed = unit.index + 1 < len(units) and units[unit.index + 1].spoken
-    if gaps is not None and followed:
-        return Shape(pause_after(unit.text, gaps, speed), lead_in, fill=True)
+    if unit.index + 1 < len(units) and units[unit.index + 1].spoken:
+        mark = "sentence" if unit.ends_line else mark_after(unit.text)
+        return Shape(pause_for(mark, gaps, speed), lead_in, fill=True)
     return Shape(60.0, 0.0) if after else None
 
 

@@ -124,6 +124,13 @@ class PhonemeChunk:
     def phonemes(self) -> str:
         return "".join(t.phonemes + t.whitespace for t in self.tokens).strip()
 
+    @property
+    def end_mark(self) -> str:
+        """What ends the chunk (:func:`mark_after`); a line break ends a sentence."""
+        if self.tokens and isinstance(self.tokens[-1], _LineEnd):
+            return "sentence"
+        return mark_after(self.graphemes)
+
 
 # --- Text: sentences, and bounded pieces of runs without marks ---------------------------------
 
@@ -134,11 +141,26 @@ def iter_sentences(text: str) -> Iterator[str]:
     A run without sentence marks is cut every ``MAX_SENTENCE_CHARS`` (at a clause mark, a space,
     or a word boundary), so text with no punctuation is still phonemized a piece at a time.
     """
+    for sentence, _ in sentences_and_breaks(text):
+        yield sentence
+
+
+def sentences_and_breaks(text: str) -> Iterator[tuple[str, bool]]:
+    """:func:`iter_sentences`, each sentence with whether a line break ended it without a mark
+    (a heading, a list's line): it is followed by a sentence's pause, not a word's."""
     pos = 0
     for match in _SENTENCE_END.finditer(text):
-        yield from _bounded(text[pos : match.end()])
+        at_break = match.group()[:1].isspace()
+        previous = None
+        for piece in _bounded(text[pos : match.end()]):  # lazy: a long run is cut as it goes
+            if previous is not None:
+                yield previous, False
+            previous = piece
+        if previous is not None:
+            yield previous, at_break and mark_after(previous) == "word"
         pos = match.end()
-    yield from _bounded(text[pos:])
+    for piece in _bounded(text[pos:]):
+        yield piece, False
 
 
 def _bounded(sentence: str) -> Iterator[str]:
@@ -281,6 +303,13 @@ def chunk_sentences(
         yield pending
 
 
+@dataclass(frozen=True)
+class _LineEnd(G2PToken):
+    """The last token of a sentence that a line break ended without a mark: the chunk it ends
+    is followed by a sentence's pause (:attr:`PhonemeChunk.end_mark`). The same token
+    otherwise; ``dataclasses.replace`` keeps the class."""
+
+
 def _spaced(tokens: list[G2PToken]) -> list[G2PToken]:
     """A sentence's last token gets a trailing space, so merged sentences stay apart."""
     if tokens and not tokens[-1].whitespace:
@@ -378,13 +407,16 @@ class Pipeline:
         warnings: list[str] = []
 
         def sentences() -> Iterator[list[G2PToken]]:
-            for sentence in iter_sentences(text):
+            for sentence, at_break in sentences_and_breaks(text):
                 if is_phonemes:
-                    yield _phoneme_tokens(sentence)
-                    continue
-                result = phonemize(sentence, self.lang)
-                warnings.extend(w for w in result.warnings if w not in warnings)
-                yield _spaced([t for t in result.tokens if t.phonemes])
+                    tokens = _phoneme_tokens(sentence)
+                else:
+                    result = phonemize(sentence, self.lang)
+                    warnings.extend(w for w in result.warnings if w not in warnings)
+                    tokens = _spaced([t for t in result.tokens if t.phonemes])
+                if at_break and tokens:
+                    tokens[-1] = _LineEnd(*dataclasses.astuple(tokens[-1]))
+                yield tokens
 
         reported = 0
         for index, tokens in enumerate(chunk_sentences(sentences())):
@@ -447,7 +479,7 @@ class Pipeline:
         if out is None:  # a pause tag: exactly the silence it asks for
             audio = np.zeros(round(chunk.pause * SAMPLE_RATE), dtype=np.float32)
         else:
-            pause = 0.0 if chunk.before_pause else pause_after(chunk.graphemes, gaps, self.speed)
+            pause = 0.0 if chunk.before_pause else pause_for(chunk.end_mark, gaps, self.speed)
             lead_in = 0.0 if chunk.after_pause else LEAD_IN
             audio = with_pause(shape_pauses(out.audio, pause, lead_in=lead_in), pause)
             # Timings move with the trim: what shape_pauses cut from the front is lost.
@@ -483,15 +515,19 @@ def mark_after(graphemes: str) -> str:
 
 
 def pause_after(graphemes: str, gaps: Gaps | None = None, speed: float = 1.0) -> float:
-    """Seconds of silence kept after ``graphemes``: with the voice's measured ``gaps``
-    (``tts.voice_pauses``), what Kokoro itself leaves at that mark (at ``speed``), less the next
-    chunk's lead-in; without them, the fixed pause for the mark."""
-    kind = mark_after(graphemes)
-    if kind == "word":
+    """Seconds of silence kept after ``graphemes`` (:func:`pause_for` its end mark)."""
+    return pause_for(mark_after(graphemes), gaps, speed)
+
+
+def pause_for(mark: str, gaps: Gaps | None = None, speed: float = 1.0) -> float:
+    """Seconds of silence kept after a ``mark`` (:func:`mark_after`): with the voice's measured
+    ``gaps`` (``tts.voice_pauses``), what Kokoro itself leaves at that mark (at ``speed``), less
+    the next chunk's lead-in; without them, the fixed pause for the mark."""
+    if mark == "word":
         return PAUSE_AFTER_WORD
     if gaps is None:
-        return PAUSE_AFTER_SENTENCE if kind == "sentence" else PAUSE_AFTER_CLAUSE
-    measured = gaps.sentence if kind == "sentence" else gaps.clause
+        return PAUSE_AFTER_SENTENCE if mark == "sentence" else PAUSE_AFTER_CLAUSE
+    measured = gaps.sentence if mark == "sentence" else gaps.clause
     return max(PAUSE_AFTER_WORD, measured / speed - LEAD_IN)
 
 
