@@ -206,3 +206,19 @@ def test_a_drafts_sentences_are_joined_with_the_voices_pause(pauses_on: None, tm
     # Reading the draft back from its pieces (the export) gives the same audio.
     pieces = np.concatenate([r.piece.read() for r in again])
     np.testing.assert_array_equal(pieces, np.concatenate([r.audio for r in again]))
+
+
+def test_a_probe_that_fails_is_recorded_and_not_started_again(
+    pauses_on: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("no space left on device")
+
+    monkeypatch.setattr(voice_pauses, "measure", broken)
+    # The child's idle priority, not this test process's (it would slow every later test).
+    monkeypatch.setattr(voice_pauses.background, "become_background", lambda: None)
+    with pytest.raises(RuntimeError):
+        voice_pauses.main(["--voice", "jf_nezumi", "--lang", "en-us"])
+    pack = resolve_voice("jf_nezumi")
+    assert voice_pauses.cached(MODEL, pack, "en-us") is None  # the fixed gaps stay
+    assert voice_pauses.measure_in_background("onnx", None, "jf_nezumi", pack, "en-us") is None

@@ -255,8 +255,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lang", required=True)
     args = parser.parse_args(argv)
     background.become_background()
-    engine = load_engine(args.backend, args.model)
-    measure_now(engine, model_key(args.backend, args.model), resolve_voice(args.voice), args.lang)
+    model, pack = model_key(args.backend, args.model), resolve_voice(args.voice)
+    try:
+        measure_now(load_engine(args.backend, args.model), model, pack, args.lang)
+    except Exception as exc:
+        # Recorded as failed, so each later text does not start the same failing probe again
+        # (the fixed gaps stay; a new PROBE_VERSION or removing the record tries again).
+        key = record_key(model, pack, args.lang)
+        if key is not None:
+            _store(key, {"measured": False, "error": str(exc)[:300]})
+        raise
     return 0
 
 
