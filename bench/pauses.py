@@ -3,7 +3,8 @@
     .venv/bin/python bench/pauses.py [--voice LANG:VOICE ...]
 
 The reference is Kokoro itself: each multi-sentence item of the listener's sets
-(``bench/sentences_en.txt`` / ``sentences_zh.txt``) synthesized in ONE call, where Kokoro sets
+(``bench/sentences_en.txt`` / ``sentences_zh.txt``; for es, fr, it and pt-br two paragraphs
+each, below) synthesized in ONE call, where Kokoro sets
 every pause from the whole text. Against it, the product's ``Pipeline`` on the same text, which
 speaks sentences as chunks and makes the silence between two chunks itself, two ways:
 
@@ -35,10 +36,58 @@ DEFAULT_VOICES = ("en-us:jf_alpha", "zh:jf_gongitsune", "en-us:jf_gongitsune", "
 SENTENCE_FILES = {"en": HERE / "sentences_en.txt", "zh": HERE / "sentences_zh.txt"}
 
 
+#: Reference paragraphs for the languages the listener has no sentences for (espeak-ng G2P):
+#: everyday prose, sentences of 15-25 words with commas, none of them the probe's.
+PARAGRAPHS = {
+    "es": [
+        "La biblioteca abre a las nueve, pero la mayoría de la gente llega un poco más tarde, "
+        "después de la hora punta. En los días tranquilos, la sala de lectura está casi vacía y "
+        "se oye el reloj de la pared. Los estudiantes prefieren sentarse junto a las ventanas, "
+        "donde hay más luz.",
+        "El tren llegó a la estación con casi cuarenta minutos de retraso, y el andén estaba "
+        "lleno de viajeros cansados. Un revisor, que ya había dejado de pedir disculpas, hizo "
+        "subir a todos sin mirar los billetes. Cuando llegamos a la ciudad, el sol se había "
+        "puesto y las calles estaban en silencio.",
+    ],
+    "fr": [
+        "La bibliothèque ouvre à neuf heures, mais la plupart des gens arrivent un peu plus "
+        "tard, après l'heure de pointe. Les jours calmes, la salle de lecture est presque vide "
+        "et l'on entend l'horloge du mur. Les étudiants préfèrent s'asseoir près des fenêtres, "
+        "là où il y a plus de lumière.",
+        "Le train est arrivé en gare avec presque quarante minutes de retard, et le quai était "
+        "plein de voyageurs fatigués. Un contrôleur, qui avait renoncé à s'excuser, a fait "
+        "monter tout le monde sans vérifier les billets. Quand nous sommes arrivés en ville, le "
+        "soleil s'était couché et les rues étaient silencieuses.",
+    ],
+    "it": [
+        "La biblioteca apre alle nove, ma la maggior parte delle persone arriva un po' più "
+        "tardi, dopo l'ora di punta. Nei giorni tranquilli, la sala di lettura è quasi vuota e "
+        "si sente l'orologio appeso al muro. Gli studenti preferiscono sedersi vicino alle "
+        "finestre, dove c'è più luce.",
+        "Il treno è arrivato in stazione con quasi quaranta minuti di ritardo, e il binario era "
+        "pieno di viaggiatori stanchi. Un controllore, che aveva smesso di scusarsi, ha fatto "
+        "salire tutti senza controllare i biglietti. Quando siamo arrivati in città, il sole "
+        "era tramontato e le strade erano silenziose.",
+    ],
+    "pt-br": [
+        "A biblioteca abre às nove, mas a maioria das pessoas chega um pouco mais tarde, depois "
+        "do horário de pico. Nos dias tranquilos, a sala de leitura fica quase vazia e dá para "
+        "ouvir o relógio na parede. Os estudantes preferem sentar perto das janelas, onde há "
+        "mais luz.",
+        "O trem chegou à estação com quase quarenta minutos de atraso, e a plataforma estava "
+        "cheia de passageiros cansados. Um fiscal, que já tinha desistido de pedir desculpas, "
+        "deixou todos embarcarem sem olhar as passagens. Quando chegamos à cidade, o sol já "
+        "tinha se posto e as ruas estavam silenciosas.",
+    ],
+}
+
+
 def paragraphs(lang: str) -> list[str]:
     """The items with two sentences or more."""
     from tui_speech.tts.pipeline import iter_sentences
 
+    if lang in PARAGRAPHS:
+        return PARAGRAPHS[lang]
     path = SENTENCE_FILES["en" if lang.startswith("en") else "zh"]
     items = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
     return [t for t in items if t and not t.startswith("#") and len(list(iter_sentences(t))) > 1]

@@ -15,7 +15,8 @@ commas. So the pipeline asks here what the voice would have done:
   own at idle priority (``tts.background``), started by the TUI's warm-up or after a text of
   more than one chunk was spoken without a record: the probe (~200 tokens) costs more than a
   short text, so it is never on the user's time;
-- until then, for a language without a probe text, for an engine that gives no durations, or
+- until then, for a language without a probe text (hi, ja), for an engine that gives no
+  durations, or
   with ``TUI_SPEECH_PAUSES=0``, the pipeline's fixed gaps are used (a text is spoken with one
   or the other all through).
 """
@@ -57,6 +58,18 @@ PROBES = {
     "while the kettle began to boil.",
     "zh": "下午雨停了以后，孩子们跑到院子里去玩，草地上还是湿的。"
     "妈妈站在厨房的窗户旁边看着他们，一边笑一边烧水。",
+    "es": "Cuando dejó de llover por la tarde, los niños salieron a jugar al jardín, donde la "
+    "hierba seguía mojada. Su madre los miraba desde la ventana de la cocina, sonriendo, "
+    "mientras el agua empezaba a hervir.",
+    "fr": "Quand la pluie s'est arrêtée dans l'après-midi, les enfants sont sortis jouer dans le "
+    "jardin, où l'herbe était encore mouillée. Leur mère les regardait par la fenêtre de la "
+    "cuisine, en souriant, pendant que l'eau commençait à bouillir.",
+    "it": "Quando la pioggia si è fermata nel pomeriggio, i bambini sono usciti a giocare in "
+    "giardino, dove l'erba era ancora bagnata. La loro madre li guardava dalla finestra della "
+    "cucina, sorridendo, mentre l'acqua cominciava a bollire.",
+    "pt-br": "Quando a chuva parou à tarde, as crianças saíram para brincar no jardim, onde a "
+    "grama ainda estava molhada. A mãe delas olhava pela janela da cozinha, sorrindo, enquanto "
+    "a água começava a ferver.",
 }
 #: A measured silence outside these bounds (seconds) is not trusted: the fixed gaps are kept.
 SENTENCE_RANGE = (0.15, 1.5)
