@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 _BLOCK = 1 << 20
 
@@ -24,19 +26,59 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def new_part_file(target: Path) -> Path:
+    """Create an empty ``.NAME.XXXX.part`` beside ``target``, with the mode a new file of the
+    user's gets, to be written and then renamed over ``target``; the caller removes it on any
+    failure. A Ctrl+C while it is made leaves no file: it is held until the file's name is
+    known, then raised with the file removed first."""
+    part: Path | None = None
+    try:
+        with _ctrl_c_held():
+            fd, name = tempfile.mkstemp(
+                prefix=f".{target.name}.", suffix=".part", dir=target.parent
+            )
+            part = Path(name)
+            try:
+                os.fchmod(fd, default_file_mode())  # mkstemp makes 0600; users expect their umask
+            finally:
+                os.close(fd)
+    except BaseException:
+        if part is not None:
+            part.unlink(missing_ok=True)
+        raise
+    return part
+
+
+@contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """SIGINT held for the block and delivered when it ends. Python runs signal handlers in the
+    main thread only (other threads are never interrupted), so only there is it held."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    came: list[tuple[int, Any]] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: came.append((signum, frame)))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if came and callable(previous):
+        previous(*came[0])  # Python's own handler raises KeyboardInterrupt
+    elif came and previous == signal.SIG_DFL:
+        raise KeyboardInterrupt
+
+
 @contextmanager
 def atomic_writer(target: Path) -> Iterator[BinaryIO]:
     """Write ``target`` through a temp file in the same directory, renamed into place on success.
 
-    Readers never see a partial file: on any exception the temp file is removed and ``target``
-    keeps its old content (or stays absent).
+    Readers never see a partial file: on any exception (Ctrl+C included) the temp file is
+    removed and ``target`` keeps its old content (or stays absent).
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    tmp = Path(tmp_name)
+    tmp = new_part_file(target)
     try:
-        os.fchmod(fd, default_file_mode())  # mkstemp makes 0600; users expect their umask
-        with os.fdopen(fd, "wb") as f:
+        with open(tmp, "wb") as f:
             yield f
             f.flush()
             os.fsync(f.fileno())

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import os
 import struct
-import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 
 from tui_speech.errors import UsageError
-from tui_speech.fileio import default_file_mode
+from tui_speech.fileio import new_part_file
 
 FORMATS = {
     ".wav": ("WAV", "PCM_16"),
@@ -68,13 +67,15 @@ class AudioFileWriter:
         check_writable(path)
         fmt, subtype = output_format(path)
         self.path = path
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent or ".")
-        os.fchmod(fd, default_file_mode())  # mkstemp makes 0600; a saved take is a normal file
-        os.close(fd)
-        self._tmp = Path(tmp)
-        self._file = sf.SoundFile(
-            tmp, "w", samplerate=sample_rate, channels=channels, format=fmt, subtype=subtype
-        )
+        self._tmp = new_part_file(path)
+        try:  # a Ctrl+C while the file opens (before anyone holds this writer) leaves no .part
+            self._file = sf.SoundFile(
+                self._tmp, "w", samplerate=sample_rate, channels=channels, format=fmt,
+                subtype=subtype,
+            )  # fmt: skip
+        except BaseException:
+            self._tmp.unlink(missing_ok=True)
+            raise
         self.frames = 0
 
     def write(self, audio: np.ndarray) -> None:
