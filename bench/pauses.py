@@ -95,7 +95,8 @@ def paragraphs(lang: str) -> list[str]:
 
 def sentence_pauses(chunks: list[tuple[object, object, object]]) -> list[float]:
     """Seconds of silence at each sentence mark of the joined chunks (audio, tokens, words)."""
-    from tui_speech.tts.pipeline import SAMPLE_RATE, mark_after
+    from tui_speech.tts.engine import SAMPLE_RATE
+    from tui_speech.tts.silences import mark_after
 
     pauses: list[float] = []
     offset = 0

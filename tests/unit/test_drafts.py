@@ -203,7 +203,7 @@ def test_takes_of_sentences_gone_from_the_text_are_pruned_unless_locked(tmp_path
 
 @pytest.mark.slow
 def test_a_headings_take_is_followed_by_a_sentences_pause(tmp_path: Path):
-    from tui_speech.tts.pipeline import LEAD_IN, pause_after, speech_bounds
+    from tui_speech.tts.silences import LEAD_IN, pause_after, speech_bounds
 
     store = DraftStore(tmp_path / "drafts")
     draft = store.create("book", "# Chapter One\n\nIt was a dark and stormy night.")

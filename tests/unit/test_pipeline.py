@@ -9,6 +9,7 @@ import pytest
 
 from tui_speech.errors import UsageError
 from tui_speech.tts import pipeline as pipeline_module
+from tui_speech.tts import silences
 from tui_speech.tts.engine import load_engine
 from tui_speech.tts.g2p import G2PToken
 from tui_speech.tts.pipeline import (
@@ -17,11 +18,8 @@ from tui_speech.tts.pipeline import (
     Pipeline,
     chunk_sentences,
     iter_sentences,
-    kept_span,
-    pause_after,
-    shape_pauses,
-    speech_bounds,
 )
+from tui_speech.tts.silences import kept_span, pause_after, shape_pauses, speech_bounds
 from tui_speech.tts.vocab import MAX_PHONEMES, encode
 from tui_speech.tts.voices import resolve_voice, style_for
 
@@ -227,7 +225,7 @@ def test_pauses_follow_the_text_at_each_cut():
     padded = np.concatenate([np.zeros(7_200), tone, np.zeros(16_800)]).astype(np.float32)
     shaped = shape_pauses(padded, 0.2)
     lead, tail = _silent_edges(shaped)
-    assert lead == pytest.approx(pipeline_module.LEAD_IN, abs=0.006)
+    assert lead == pytest.approx(silences.LEAD_IN, abs=0.006)
     assert tail == pytest.approx(0.2, abs=0.006)
     assert abs(shaped[0]) == 0 and abs(shaped[-1]) == 0  # faded edges: no click
     short = np.concatenate([np.zeros(240), tone, np.zeros(240)]).astype(np.float32)
@@ -262,7 +260,7 @@ def test_trimming_keeps_every_soft_onset_and_tail():
         rms = np.sqrt((ms.astype(np.float64) ** 2).mean(axis=1))
         loud = np.flatnonzero(rms > rms.max() * 1e-3)
         onset, offset = loud[0] * 24, (loud[-1] + 1) * 24
-        fade = int(pipeline_module.FADE_S * 24_000)
+        fade = int(silences.FADE_S * 24_000)
         for pause in (pause_after("word"), pause_after(phonemes)):
             start, end = kept_span(raw, pause)
             assert start + fade <= onset and offset <= end - fade  # fades touch silence only
@@ -299,4 +297,4 @@ def test_a_heading_line_is_followed_by_a_sentences_pause_not_a_words():
     first, second = speech_bounds(chunks[0].audio), speech_bounds(chunks[1].audio)
     gap = (len(chunks[0].audio) - first[1] + second[0]) / 24_000
     # The pause of "Chapter One." (it was a word's 0.16 s, run into the paragraph).
-    assert gap == pytest.approx(pause_after("One.") + pipeline_module.LEAD_IN, abs=0.02)
+    assert gap == pytest.approx(pause_after("One.") + silences.LEAD_IN, abs=0.02)

@@ -11,7 +11,8 @@ import pytest
 from tui_speech.tts import voice_pauses
 from tui_speech.tts.drafts import DraftStore, render
 from tui_speech.tts.engine import EngineOutput, load_engine
-from tui_speech.tts.pipeline import LEAD_IN, Pipeline, pause_after, speech_bounds
+from tui_speech.tts.pipeline import Pipeline
+from tui_speech.tts.silences import LEAD_IN, pause_after, speech_bounds
 from tui_speech.tts.voice_pauses import Gaps
 from tui_speech.tts.voices import resolve_voice
 

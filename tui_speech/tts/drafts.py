@@ -363,8 +363,8 @@ class Piece:
 
     samples: int
     file: Path | None = None  # None: ``samples`` of silence
-    #: (pause_s, lead_in) given to ``pipeline.shape_pauses``, then at least ``pause_s`` of
-    #: silence kept after the speech when ``fill`` (``pipeline.with_pause``: the voice's gap
+    #: (pause_s, lead_in) given to ``silences.shape_pauses``, then at least ``pause_s`` of
+    #: silence kept after the speech when ``fill`` (``silences.with_pause``: the voice's gap
     #: before the next sentence); None: the file as it is.
     shape: Shape | None = None
 
@@ -392,14 +392,14 @@ class Shape:
     fill: bool = False
 
     def apply(self, audio: np.ndarray, rate: int) -> np.ndarray:
-        from tui_speech.tts.pipeline import shape_pauses, with_pause
+        from tui_speech.tts.silences import shape_pauses, with_pause
 
         shaped = shape_pauses(audio, self.pause, rate, lead_in=self.lead_in)
         return with_pause(shaped, self.pause, rate) if self.fill else shaped
 
     def cut(self, audio: np.ndarray, rate: int) -> int:
         """Samples cut from the front of ``audio`` (the words move back by as many)."""
-        from tui_speech.tts.pipeline import kept_span
+        from tui_speech.tts.silences import kept_span
 
         return kept_span(audio, self.pause, rate, lead_in=self.lead_in)[0]
 
@@ -498,7 +498,7 @@ def _shape_in_draft(units: list[Unit], unit: Unit, gaps: Gaps | None, speed: flo
     voice's own with its recorded pauses (``tts.voice_pauses``), and a sentence's after a
     heading or a line without a mark. A take is made by itself, so the same take serves
     wherever its sentence stands."""
-    from tui_speech.tts.pipeline import LEAD_IN, mark_after, pause_for
+    from tui_speech.tts.silences import LEAD_IN, mark_after, pause_for
 
     before = unit.index + 1 < len(units) and units[unit.index + 1].kind == "pause"
     after = unit.index > 0 and units[unit.index - 1].kind == "pause"

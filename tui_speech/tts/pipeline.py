@@ -17,12 +17,9 @@ a listener, ``bench/intelligibility.py``). So (:func:`chunk_sentences`):
   ~13 s of speech) is cut once, at a clause mark, to start sooner: the listener heard clauses
   spoken alone less clearly (English WER 0.056 with first sentences over 80 tokens cut at their
   first clause, 0.041 uncut; bench/RESULTS.md), so the cut is kept for where waiting costs most.
-- Kokoro pads every call with silence (~0.3 s before, ~0.6 s after). Each chunk's silence is cut
-  to what the text calls for at its end (:func:`pause_after`), measured on 5 ms frames against
-  the chunk's loudest one, with margins wide enough that no soft onset (h, f, s) or fading tail
-  is ever clipped (:func:`shape_pauses`). At a full stop or comma that is as long as the voice
-  pauses there itself in one call (``tts.voice_pauses``, measured once per voice), filled with
-  silence where Kokoro's padding is shorter (:func:`with_pause`).
+- Kokoro pads every call with silence: each chunk keeps what its end mark calls for, as long
+  as the voice pauses there itself when that was measured, and no onset or tail is ever
+  clipped (``tts.silences``).
 """
 
 from __future__ import annotations
@@ -49,6 +46,15 @@ from tui_speech.tts.engine import (
 )
 from tui_speech.tts.g2p import G2PToken, _is_word, normalise_language, phonemize, script_advice
 from tui_speech.tts.scripts import unread_script
+from tui_speech.tts.silences import (
+    CLAUSE_MARKS,
+    LEAD_IN,
+    kept_span,
+    mark_after,
+    pause_for,
+    shape_pauses,
+    with_pause,
+)
 from tui_speech.tts.vocab import MAX_PHONEMES, encode
 from tui_speech.tts.voice_pauses import Gaps
 from tui_speech.tts.voices import default_voice, resolve_voice, style_for
@@ -64,18 +70,8 @@ FIRST_SPLIT_PHONEMES = 200
 FIRST_CLAUSE_MIN_PHONEMES = 50
 #: Longest piece of text phonemized at once (G2P of a piece costs time before its audio).
 MAX_SENTENCE_CHARS = 400
-_CLAUSE_MARKS = frozenset(",;:—…，、；：")
-_SENTENCE_MARKS = frozenset(".!?。！？")
 #: Characters of a number: a cut between two tokens made only of these splits the number.
 _NUMBER_CHARS = frozenset("0123456789.,:%零〇一二三四五六七八九十百千万亿两点")
-#: Silence kept after a chunk, by how its text ends (seconds), and before its speech.
-PAUSE_AFTER_WORD, PAUSE_AFTER_CLAUSE, PAUSE_AFTER_SENTENCE = 0.08, 0.2, 0.4
-LEAD_IN = 0.08
-#: A 5 ms frame is speech when its RMS is within 50 dB of the chunk's loudest frame. Kokoro's
-#: padding sits far below that; soft onsets and breathy tails sit above it.
-SILENCE_DB = -50.0
-FRAME_S = 0.005
-FADE_S = 0.005
 
 # A sentence ends at . ! ? … followed by space (so "5.50" and "e.g" stay whole), at CJK marks,
 # or at a line break.
@@ -179,7 +175,7 @@ def _text_cut(head: str) -> int:
     number."""
     from tui_speech.tts.scripts import HAN_RE
 
-    cut = max(head.rfind(mark) for mark in _CLAUSE_MARKS) + 1
+    cut = max(head.rfind(mark) for mark in CLAUSE_MARKS) + 1
     if cut > len(head) // 4:
         return cut
     space = head.rfind(" ") + 1
@@ -213,7 +209,7 @@ def _size(tokens: Iterable[G2PToken]) -> int:
 
 
 def _ends_clause(token: G2PToken) -> bool:
-    return token.phonemes[-1:] in _CLAUSE_MARKS or token.grapheme[-1:] in _CLAUSE_MARKS
+    return token.phonemes[-1:] in CLAUSE_MARKS or token.grapheme[-1:] in CLAUSE_MARKS
 
 
 def _is_number(token: G2PToken) -> bool:
@@ -501,92 +497,6 @@ class Pipeline:
 
     def _synthesize(self, ids: list[int]) -> EngineOutput:
         return self.load().synthesize(ids, style_for(self.pack, len(ids)), self.speed)
-
-
-def mark_after(graphemes: str) -> str:
-    """What ends ``graphemes``: "sentence" (. ! ? … and 。！？), "clause" (, ; : — and ，、；：)
-    or "word" (a cut between words, or no mark), quotes and brackets after the mark aside."""
-    end = graphemes.rstrip().rstrip('"”’)]」』）')
-    if end and (end[-1] in _SENTENCE_MARKS or end.endswith("...") or end.endswith("……")):
-        return "sentence"
-    if end and end[-1] in _CLAUSE_MARKS:
-        return "clause"
-    return "word"
-
-
-def pause_after(graphemes: str, gaps: Gaps | None = None, speed: float = 1.0) -> float:
-    """Seconds of silence kept after ``graphemes`` (:func:`pause_for` its end mark)."""
-    return pause_for(mark_after(graphemes), gaps, speed)
-
-
-def pause_for(mark: str, gaps: Gaps | None = None, speed: float = 1.0) -> float:
-    """Seconds of silence kept after a ``mark`` (:func:`mark_after`): with the voice's measured
-    ``gaps`` (``tts.voice_pauses``), what Kokoro itself leaves at that mark (at ``speed``), less
-    the next chunk's lead-in; without them, the fixed pause for the mark."""
-    if mark == "word":
-        return PAUSE_AFTER_WORD
-    if gaps is None:
-        return PAUSE_AFTER_SENTENCE if mark == "sentence" else PAUSE_AFTER_CLAUSE
-    measured = gaps.sentence if mark == "sentence" else gaps.clause
-    return max(PAUSE_AFTER_WORD, measured / speed - LEAD_IN)
-
-
-def speech_bounds(audio: np.ndarray, rate: int = SAMPLE_RATE) -> tuple[int, int] | None:
-    """First and one-past-last sample of the 5 ms frames that hold speech, or None if silent."""
-    frame = max(1, int(FRAME_S * rate))
-    n = len(audio) // frame
-    if n == 0:
-        return None
-    frames = audio[: n * frame].astype(np.float64).reshape(n, frame)
-    rms = np.sqrt(np.mean(frames**2, axis=1))
-    peak = float(rms.max())
-    if peak <= 0:
-        return None
-    loud = np.flatnonzero(rms > peak * 10 ** (SILENCE_DB / 20))
-    return int(loud[0]) * frame, min(len(audio), (int(loud[-1]) + 1) * frame)
-
-
-def kept_span(
-    audio: np.ndarray, pause_s: float, rate: int = SAMPLE_RATE, lead_in: float = LEAD_IN
-) -> tuple[int, int]:
-    """The samples of ``audio`` that :func:`shape_pauses` keeps: its speech, ``lead_in``
-    before it and ``pause_s`` after it (the whole of it when it is silent)."""
-    bounds = speech_bounds(audio, rate) if len(audio) else None
-    if bounds is None:
-        return 0, len(audio)
-    first, last = bounds
-    return max(0, first - int(lead_in * rate)), min(len(audio), last + int(pause_s * rate))
-
-
-def shape_pauses(
-    audio: np.ndarray, pause_s: float, rate: int = SAMPLE_RATE, lead_in: float = LEAD_IN
-) -> np.ndarray:
-    """``audio`` with its leading silence cut to ``lead_in`` and its trailing silence to
-    ``pause_s`` (never lengthened); cut edges fade over 5 ms, inside the kept silence, so no
-    click is heard and no speech is touched."""
-    start, end = kept_span(audio, pause_s, rate, lead_in)
-    if start == 0 and end == len(audio):
-        return audio
-    out = audio[start:end].copy()
-    fade = min(int(FADE_S * rate), len(out) // 2)
-    if fade:
-        ramp = np.linspace(0.0, 1.0, fade, dtype=out.dtype)
-        if start > 0:
-            out[:fade] *= ramp
-        if end < len(audio):
-            out[-fade:] *= ramp[::-1]
-    return out
-
-
-def with_pause(audio: np.ndarray, pause_s: float, rate: int = SAMPLE_RATE) -> np.ndarray:
-    """``audio`` with silence added at its end where less than ``pause_s`` follows its speech
-    (Kokoro's padding is ~0.6 s; a voice that pauses longer, ``tts.voice_pauses``, is given its
-    whole pause). Never shortened: :func:`shape_pauses` cuts."""
-    bounds = speech_bounds(audio, rate) if len(audio) else None
-    missing = round(pause_s * rate) - (len(audio) - bounds[1]) if bounds is not None else 0
-    if missing <= 0:
-        return audio
-    return np.concatenate([audio, np.zeros(missing, dtype=audio.dtype)])
 
 
 def _speakable(

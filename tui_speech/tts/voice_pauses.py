@@ -177,8 +177,9 @@ def _store(key: str, entry: dict[str, Any]) -> None:
 def measure(engine: KokoroEngine, pack: np.ndarray, lang: str) -> Gaps | None:
     """Synthesize the language's probe in one call and read the silence at its marks."""
     from tui_speech.tts.durations import word_timings
+    from tui_speech.tts.engine import SAMPLE_RATE
     from tui_speech.tts.g2p import phonemize
-    from tui_speech.tts.pipeline import SAMPLE_RATE, mark_after
+    from tui_speech.tts.silences import mark_after
     from tui_speech.tts.vocab import encode
     from tui_speech.tts.voices import style_for
 
