@@ -15,7 +15,8 @@ from textual.widgets import Input, Select, Static, TextArea
 
 from tests.conftest import ROOT
 from tests.tui.helpers import record_playback, settle, type_text, wait_until
-from tui_speech.tts.drafts import DraftStore, export
+from tui_speech.tts.draft_render import export
+from tui_speech.tts.drafts import DraftStore
 from tui_speech.tui.speak import takes as speak_takes
 from tui_speech.tui.speak.dialogs import NameScreen, PhonemeEditScreen, SavePathScreen
 from tui_speech.tui.speak.preview import PhonemePreview

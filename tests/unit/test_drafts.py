@@ -18,7 +18,8 @@ from tests.conftest import ROOT
 from tests.unit.test_word_timings import _speech_gaps
 from tui_speech.errors import UsageError
 from tui_speech.tts.captions import Timeline
-from tui_speech.tts.drafts import DraftStore, SentenceTake, draft_units, export, render
+from tui_speech.tts.draft_render import export, render
+from tui_speech.tts.drafts import DraftStore, SentenceTake, draft_units
 from tui_speech.tts.engine import SAMPLE_RATE, load_engine
 from tui_speech.tts.pauses import split_pauses
 from tui_speech.tts.pipeline import Pipeline

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from tui_speech.tts import voice_pauses
-from tui_speech.tts.drafts import DraftStore, render
+from tui_speech.tts.draft_render import render
+from tui_speech.tts.drafts import DraftStore
 from tui_speech.tts.engine import EngineOutput, load_engine
 from tui_speech.tts.pipeline import Pipeline
 from tui_speech.tts.silences import LEAD_IN, pause_after, speech_bounds

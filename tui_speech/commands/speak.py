@@ -235,7 +235,8 @@ def _open_sink(output: str | None, sample_rate: int) -> _Sink:
 
 def _speak_file(args: argparse.Namespace) -> int:
     """``--file``: the draft's sentences through the same renderer as the Speak pane's drafts."""
-    from tui_speech.tts.drafts import Draft, export, read_text_file, render
+    from tui_speech.tts.draft_render import export, render
+    from tui_speech.tts.drafts import Draft, read_text_file
     from tui_speech.tts.g2p import normalise_language
     from tui_speech.tts.pipeline import Pipeline
 

@@ -1,7 +1,7 @@
 """The Speak pane's draft commands: which draft opens, new ones, .txt/.md in and out, export.
 
 Drafts live in ``tts.drafts.DraftStore`` (named, autosaved with their settings and sentence
-takes); export goes through ``tts.drafts.export``, the core function behind ``speak --file``.
+takes); export goes through ``tts.draft_render.export``, the core function behind ``speak --file``.
 """
 
 from __future__ import annotations
@@ -135,7 +135,7 @@ class DraftCommands:
         pane.app.push_screen(SavePathScreen(title, default), export_to)
 
     def _export(self, draft: Draft, path: Path, chapters: bool) -> None:
-        from tui_speech.tts.drafts import export
+        from tui_speech.tts.draft_render import export
 
         pane, store = self.pane, self.pane.store
 

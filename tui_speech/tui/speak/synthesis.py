@@ -1,6 +1,6 @@
 """Synthesis in the Speak pane: the draft rendered into a take, the take listed and saved.
 
-Rendering runs in a thread worker through ``tts.drafts.render``, the core function behind
+Rendering runs in a thread worker through ``tts.draft_render.render``, the core function behind
 ``speak --file``: sentences with a take still fitting are read back, the others synthesized
 (Kokoro through onnxruntime, imported at the first synthesis, never at start-up) and saved as
 the draft's takes. Chunks go to the player as they are made, so audio starts with the first.
@@ -115,7 +115,7 @@ class TakeMaker:
         """Render the draft from unit ``start``: sentences with a take are read back, the
         others synthesized and saved as takes (``redo`` ones synthesized again). The take
         is added up as they come (``TakeBuilder``): a long draft is not held whole."""
-        from tui_speech.tts.drafts import render
+        from tui_speech.tts.draft_render import render
         from tui_speech.tts.pipeline import Pipeline
 
         pane, store = self.pane, self.pane.store

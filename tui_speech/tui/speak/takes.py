@@ -2,7 +2,7 @@
 
 A short take keeps its audio in memory. A long one (a whole chapter rendered with F6) keeps
 only where its audio is: the draft's sentence takes, already saved one file each
-(``tts.drafts.Piece``), read back one at a time as it plays or is saved, and a coarse
+(``tts.draft_render.Piece``), read back one at a time as it plays or is saved, and a coarse
 envelope for its waveform; so rendering a long draft stays bounded in memory.
 """
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from tui_speech.tts.captions import TimedWord
-    from tui_speech.tts.drafts import Piece
+    from tui_speech.tts.draft_render import Piece
     from tui_speech.tts.durations import WordTiming
 
 #: Seconds of audio a take keeps in memory (5.8 MB); a longer one is read from its pieces.
@@ -45,7 +45,8 @@ class Take:
     sample_rate: int
     #: When each word sounds (``tts.captions.TimedWord``): the waveform's marks, the highlight.
     words: tuple[TimedWord, ...] = ()
-    #: A long take's audio, in order (``tts.drafts.Piece``: a sentence take's file or a pause).
+    #: A long take's audio, in order (``tts.draft_render.Piece``: a sentence take's file, or a
+    #: pause).
     pieces: tuple[Piece, ...] = ()
     #: A long take's envelope, PEAK_RATE peaks a second: what its waveform draws.
     peaks: np.ndarray | None = None
