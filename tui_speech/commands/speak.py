@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -99,13 +100,11 @@ def run(args: argparse.Namespace) -> int:
         # model) then leaves no half-written file and no WAV header without audio.
         first = next(chunks)
         sink = sink or _open_sink(output, first.sample_rate)
-        seen: set[str] = set()
+        warn_once = _warner()
         total = 0.0
         for chunk in itertools.chain([first], chunks):
             for message in chunk.warnings:
-                if message not in seen:
-                    seen.add(message)
-                    warn(message)
+                warn_once(message)
             sink.write(chunk.audio, chunk.sample_rate)
             total += chunk.duration
             if timeline is not None:
@@ -246,16 +245,8 @@ def _speak_file(args: argparse.Namespace) -> int:
     draft = Draft(path.stem, text, normalise_language(args.lang), args.voice or "", args.speed)
     options = {"backend": args.backend, "model": args.model}
     output = args.output
-    seen: set[str] = set()
     bar = _ProgressBar() if output not in (None, "-") else None
-
-    def warn_once(message: str) -> None:
-        if message not in seen:
-            seen.add(message)
-            if bar is not None:
-                bar.clear()
-            warn(message)
-
+    warn_once = _warner(bar)
     if bar is not None:
         try:
             files = export(
@@ -281,6 +272,21 @@ def _speak_file(args: argparse.Namespace) -> int:
             sink.abort()
         raise
     return 0
+
+
+def _warner(bar: _ProgressBar | None = None) -> Callable[[str], None]:
+    """``warn`` saying each message once (G2P repeats one for every sentence it applies to),
+    the progress bar's line wiped first."""
+    seen: set[str] = set()
+
+    def warn_once(message: str) -> None:
+        if message not in seen:
+            seen.add(message)
+            if bar is not None:
+                bar.clear()
+            warn(message)
+
+    return warn_once
 
 
 class _ProgressBar:
