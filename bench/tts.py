@@ -12,7 +12,9 @@ both alike, and times them from the parent:
 kokoro-onnx gets the same model file (the embedded Kokoro-82M int8) and voice pack, and reads the
 text with its own espeak-ng phonemes, as a user of it would. Also reported: a warm pipeline's
 first audio for one sentence (what F6 in the Speak pane waits for) and the peak RSS of
-``speak``. Run: ``.venv/bin/python bench/tts.py [--rounds N]``; it prints the CPU flags it ran on.
+``speak``. Run: ``.venv/bin/python bench/tts.py [--rounds N] [--lang zh]``; it prints the
+CPU flags it ran on. ``--lang zh`` reads a Mandarin paragraph instead (jf_gongitsune;
+kokoro-onnx with its espeak-ng ``cmn``).
 
 ``--baseline-tree DIR`` also times the ``speak`` of another copy of the package (``git archive
 COMMIT tui_speech | tar -x -C DIR``) in the same rounds, for a before/after in one run. Both
@@ -29,32 +31,55 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-PARAGRAPH = (
-    "The old lighthouse keeper climbed the stairs every evening, counting each step as he went. "
-    "From the top, he could see the fishing boats returning to the harbour, their lanterns "
-    "swaying in the wind. Nobody in the village remembered a night when the light had failed."
-)
-VOICE = "jf_alpha"
+
+@dataclass(frozen=True)
+class Text:
+    """A language's paragraph, with the voice both systems read it in."""
+
+    lang: str  # ours
+    espeak: str  # kokoro-onnx's (it reads with espeak-ng)
+    voice: str
+    paragraph: str
+    sentence: str  # what the warm pipeline says (F6 on one sentence)
+
+
+TEXTS = {
+    "en-us": Text(
+        "en-us", "en-us", "jf_alpha",
+        "The old lighthouse keeper climbed the stairs every evening, counting each step as he "
+        "went. From the top, he could see the fishing boats returning to the harbour, their "
+        "lanterns swaying in the wind. Nobody in the village remembered a night when the light "
+        "had failed.",
+        "The boats came home before the storm.",
+    ),
+    "zh": Text(
+        "zh", "cmn", "jf_gongitsune",
+        "老灯塔看守人每天傍晚都爬上楼梯，一边走一边数着台阶。从塔顶上，他能看见渔船回到港口，"
+        "船上的灯笼在风中摇晃。村里没有人记得灯塔哪一夜熄灭过。",
+        "渔船在暴风雨之前回到了港口。",
+    ),
+}  # fmt: skip
 WAV_HEADER = 44
 
 # A fresh kokoro-onnx process; it writes one byte when its first audio is ready.
 KOKORO_ONNX = r"""
 import asyncio, sys
 from kokoro_onnx import Kokoro
-model, voices, mode, text, voice = sys.argv[1:6]
+model, voices, mode, text, voice, lang = sys.argv[1:7]
 kokoro = Kokoro(model, voices)
 if mode == "stream":
     async def first():
-        stream = kokoro.create_stream(text, voice, lang="en-us")
+        stream = kokoro.create_stream(text, voice, lang=lang)
         async for _audio, _rate in stream:
             sys.stdout.buffer.write(b"\0"); sys.stdout.flush()
             await stream.aclose()
             return
     asyncio.run(first())
 else:
-    kokoro.create(text, voice, lang="en-us")
+    kokoro.create(text, voice, lang=lang)
 """
 
 
@@ -87,10 +112,11 @@ def _first_bytes(
     return first, time.perf_counter() - start, usage.ru_utime + usage.ru_stime
 
 
-def cold_ours(env: dict[str, str], tree: Path) -> tuple[float, float, float]:
+def cold_ours(text: Text, env: dict[str, str], tree: Path) -> tuple[float, float, float]:
     """``speak`` from the package under ``tree`` (``python -m`` puts the working folder first
     on the path, so it runs there)."""
-    cmd = [sys.executable, "-m", "tui_speech", "speak", PARAGRAPH, "--voice", VOICE, "-o", "-"]
+    cmd = [sys.executable, "-m", "tui_speech", "speak", text.paragraph, "--lang", text.lang,
+           "--voice", text.voice, "-o", "-"]  # fmt: skip
     return _first_bytes(cmd, WAV_HEADER, env, cwd=tree)
 
 
@@ -101,28 +127,31 @@ def byte_compile(tree: Path) -> None:
     compileall.compile_dir(tree / "tui_speech", quiet=1)
 
 
-def cold_kokoro_onnx(model: str, voices: str, env: dict[str, str]) -> tuple[float, float, float]:
+def cold_kokoro_onnx(
+    text: Text, model: str, voices: str, env: dict[str, str]
+) -> tuple[float, float, float]:
     args = [sys.executable, "-c", KOKORO_ONNX, model, voices]
-    first, _, _ = _first_bytes([*args, "stream", PARAGRAPH, VOICE], 0, env)
-    _, total, cpu = _first_bytes([*args, "create", PARAGRAPH, VOICE], -1, env)
+    said = [text.paragraph, text.voice, text.espeak]
+    first, _, _ = _first_bytes([*args, "stream", *said], 0, env)
+    _, total, cpu = _first_bytes([*args, "create", *said], -1, env)
     return first, total, cpu
 
 
-def warm_first_audio(rounds: int) -> float:
-    """A loaded pipeline (as in the TUI): seconds until one sentence's audio is ready."""
+def warm_first_audio(text: Text, rounds: int) -> float:
+    """A pipeline warmed up as the TUI does it: seconds until one sentence's audio is ready."""
     from tui_speech.tts.pipeline import Pipeline
 
-    pipeline = Pipeline("en-us", VOICE)
-    list(pipeline("Warm up."))
+    pipeline = Pipeline(text.lang, text.voice)
+    pipeline.warm_up()
     times = []
     for _ in range(rounds):
         start = time.perf_counter()
-        next(iter(pipeline("The boats came home before the storm.")))
+        next(iter(pipeline(text.sentence)))
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
 
-def peak_rss_of_speak(env: dict[str, str]) -> float:
+def peak_rss_of_speak(text: Text, env: dict[str, str]) -> float:
     """Peak resident memory (MB) of a `tui-speech speak` process writing a WAV file."""
     # A child's ru_maxrss includes what it had before exec, i.e. a copy of this process; so a
     # small wrapper process starts `speak` and reports its children's peak.
@@ -130,11 +159,11 @@ def peak_rss_of_speak(env: dict[str, str]) -> float:
         "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
         "capture_output=True); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
-    text = " ".join([PARAGRAPH] * 3)
+    long = " ".join([text.paragraph] * 3)
     with tempfile.TemporaryDirectory() as tmp:
         out = subprocess.run(
-            [sys.executable, "-c", wrapper,
-             sys.executable, "-m", "tui_speech", "speak", text, "-o", f"{tmp}/o.wav"],
+            [sys.executable, "-c", wrapper, sys.executable, "-m", "tui_speech", "speak", long,
+             "--lang", text.lang, "--voice", text.voice, "-o", f"{tmp}/o.wav"],
             check=True, capture_output=True, text=True, env=env,
         )  # fmt: skip
     return int(out.stdout.split()[-1]) / 1024
@@ -143,11 +172,13 @@ def peak_rss_of_speak(env: dict[str, str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--lang", choices=sorted(TEXTS), default="en-us")
     parser.add_argument(
         "--baseline-tree", type=Path, metavar="DIR",
         help="also time `speak` from the tui_speech package under DIR, in the same rounds",
     )  # fmt: skip
     args = parser.parse_args()
+    text = TEXTS[args.lang]
 
     from tui_speech.hub.embedded import data_file, embedded_model_path
 
@@ -163,7 +194,8 @@ def main() -> None:
     for _, tree in systems.values():
         byte_compile(tree)
     load_before = os.getloadavg()[0]
-    warm_up = [sys.executable, "-m", "tui_speech", "speak", "Warm the disk cache.", "-o", "-"]
+    warm_up = [sys.executable, "-m", "tui_speech", "speak", text.sentence, "--lang", text.lang,
+               "-o", "-"]  # fmt: skip
     for system_env, tree in systems.values():  # each one's caches made, as after first uses
         for _ in range(2):  # (the optimized-graph cache saves its copy on a second use)
             subprocess.run(warm_up, env=system_env, cwd=tree, check=True, capture_output=True)
@@ -174,9 +206,9 @@ def main() -> None:
         "-m",
         "tui_speech.tts.voice_pauses",
         "--voice",
-        VOICE,
+        text.voice,
         "--lang",
-        "en-us",
+        text.lang,
     ]
     subprocess.run(pauses, env=env, cwd=here, check=True, capture_output=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -186,8 +218,8 @@ def main() -> None:
             name: {"first": [], "total": [], "cpu": []} for name in ("kokoro-onnx", *systems)
         }
         for _ in range(args.rounds):  # alternate, one round each, so noise is shared
-            rounds = [("kokoro-onnx", lambda: cold_kokoro_onnx(model, str(voices), env))]
-            rounds += [(name, lambda s=s: cold_ours(*s)) for name, s in systems.items()]
+            rounds = [("kokoro-onnx", lambda: cold_kokoro_onnx(text, model, str(voices), env))]
+            rounds += [(name, lambda s=s: cold_ours(text, *s)) for name, s in systems.items()]
             for name, run in rounds:
                 for key, value in zip(("first", "total", "cpu"), run(), strict=True):
                     times[name][key].append(value)
@@ -197,7 +229,7 @@ def main() -> None:
     print(f"CPU: {cpu_flags()}; cores: {len(os.sched_getaffinity(0))}; rounds: {args.rounds}")
     print(
         f"load average: {load_before:.1f} before, {os.getloadavg()[0]:.1f} after; "
-        "text: 3 sentences, fresh processes"
+        f"text: 3 sentences ({text.lang}, {text.voice}), fresh processes"
     )
     width = max(map(len, times)) + 2
     print(
@@ -213,8 +245,10 @@ def main() -> None:
             f"{med(r['cpu']) / med(base['cpu']):>11.2f}"
         )
     print("targets: first audio >= 4x sooner; total ratio <= 1.0 (goal 0.9)")
-    print(f"warm first audio, one sentence: {warm_first_audio(args.rounds):.2f} s (target 0.5)")
-    print(f"peak RSS of `tui-speech speak`: {peak_rss_of_speak(env):.0f} MB (target <= 900 MB)")
+    warm = warm_first_audio(text, args.rounds)
+    print(f"warm first audio, one sentence: {warm:.2f} s (target 0.5)")
+    peak = peak_rss_of_speak(text, env)
+    print(f"peak RSS of `tui-speech speak`: {peak:.0f} MB (target <= 900 MB)")
 
 
 if __name__ == "__main__":

@@ -85,13 +85,9 @@ def distance(heard: str, term: str) -> float:
 
 @lru_cache(maxsize=RECENT)
 def _frequency(word: str) -> int:
-    import logging
+    from tui_speech.tts.jieba_words import ready_jieba
 
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)  # not "Loading model from cache" on the user's terminal
-    jieba.initialize()  # its dictionary (cached by jieba after the first load)
-    return int(jieba.get_FREQ(word) or 0)
+    return int(ready_jieba().get_FREQ(word) or 0)
 
 
 class SoundAlike:

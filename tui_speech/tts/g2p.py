@@ -452,9 +452,16 @@ def _converter(lang: str) -> Any:
         return _converters[lang]
 
 
+#: What loads a language's G2P whole: Mandarin's words (jieba, pypinyin) and, for the Latin
+#: words inside Chinese text, the English one.
+_WARM_UP_TEXT = {"zh": "你好 a"}
+
+
 def warm_up(lang: str) -> None:
-    """Load the G2P for ``lang`` now (spaCy, lexicons), e.g. in a background worker."""
-    phonemize("a", normalise_language(lang))
+    """Load the G2P for ``lang`` now (spaCy, lexicons, word lists), e.g. in a background
+    worker, so that the first sentence after it is phonemized at once."""
+    lang = normalise_language(lang)
+    phonemize(_WARM_UP_TEXT.get(lang, "a"), lang)
 
 
 def phonemize(text: str, lang: str = "en-us") -> G2PResult:

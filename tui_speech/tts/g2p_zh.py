@@ -19,7 +19,6 @@ path, which read every jieba word's dictionary pinyin as is:
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -140,11 +139,11 @@ class MandarinG2P:
     """Chinese text to Kokoro tokens; ``english`` gives the G2P for Latin-script runs."""
 
     def __init__(self, english: Callable[[], Any]) -> None:
-        import jieba
         from pypinyin import Style, lazy_pinyin
 
-        jieba.setLogLevel(logging.WARNING)
-        self._jieba = jieba
+        from tui_speech.tts.jieba_words import ready_jieba
+
+        self._jieba = ready_jieba()
         self._lazy_pinyin = lazy_pinyin
         self._style = Style.TONE3
         self._english = english

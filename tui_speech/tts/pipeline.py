@@ -187,10 +187,10 @@ def _text_cut(head: str) -> int:
 
 
 def _last_word_boundary(head: str) -> int:
-    import jieba  # Mandarin G2P segments with it too, so it is already loaded
+    from tui_speech.tts.jieba_words import ready_jieba  # Mandarin G2P has it ready already
 
     ends, pos = [], 0
-    for word in jieba.cut(head):
+    for word in ready_jieba().cut(head):
         pos += len(word)
         ends.append((pos, word))
     # The last word may run past the cut; drop it, and back off over number words.
