@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/intelligibility.py [--lang en|zh|both] [--limit N]
         [--voice VOICE [VOICE ...]] [--renderings pipeline single kokoro-onnx] [--json OUT]
-        [--save-audio DIR]
+        [--save-audio DIR] [--items sentences|lines]
 
-Every item of ``bench/sentences_en.txt`` / ``sentences_zh.txt`` (one per line, ``#`` comments) is
+Every item of ``bench/sentences_en.txt`` / ``sentences_zh.txt`` (one per line, ``#`` comments;
+``--items lines``: ``lines_en.txt`` / ``lines_zh.txt``, texts whose ``\\n`` are line breaks) is
 rendered with the same Kokoro ONNX model file, three ways, in each voice asked for (a name or a
 blend like ``jf_alpha:0.5,jm_kumo:0.5``; without ``--voice``, the voice the product picks for
 that language when the user names none). With several voices every row is "rendering voice",
@@ -319,8 +320,11 @@ class Renderers:
 
 
 def read_items(path: Path) -> list[str]:
+    """One item per line; ``\\n`` in an item is a line break of its text (headings, lists,
+    hard-wrapped paragraphs: ``bench/lines_*.txt``)."""
     lines = path.read_text(encoding="utf-8").splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    items = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    return [item.replace("\\n", "\n") for item in items]
 
 
 def to_listener_rate(audio: np.ndarray, rate: int) -> np.ndarray:
@@ -520,6 +524,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--renderings", nargs="+", choices=RENDERINGS, default=list(RENDERINGS))
     parser.add_argument("--json", type=Path, help="write every score and the summary here")
     parser.add_argument("--save-audio", type=Path, help="write each rendering's WAV here")
+    parser.add_argument(
+        "--items", choices=("sentences", "lines"), default="sentences",
+        help="which item files: sentences_*.txt, or lines_*.txt (texts with line breaks)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
 
     from tui_speech.errors import TuiSpeechError
@@ -555,7 +563,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         for key in langs:
             lang = LANG_SETS[key]
-            items = read_items(lang.sentences)
+            items = read_items(lang.sentences.with_name(f"{args.items}_{key}.txt"))
             if args.limit > 0:
                 items = items[: args.limit]
             voices = tuple(dict.fromkeys(args.voice or [default_voice(lang.tts_lang)]))

@@ -84,7 +84,7 @@ PARAGRAPHS = {
 
 def paragraphs(lang: str) -> list[str]:
     """The items with two sentences or more."""
-    from tui_speech.tts.pipeline import iter_sentences
+    from tui_speech.tts.sentences import iter_sentences
 
     if lang in PARAGRAPHS:
         return PARAGRAPHS[lang]

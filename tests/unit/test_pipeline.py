@@ -9,6 +9,7 @@ import pytest
 
 from tui_speech.errors import UsageError
 from tui_speech.tts import pipeline as pipeline_module
+from tui_speech.tts import sentences as sentences_module
 from tui_speech.tts import silences
 from tui_speech.tts.engine import load_engine
 from tui_speech.tts.g2p import G2PToken
@@ -17,8 +18,8 @@ from tui_speech.tts.pipeline import (
     MIN_CHUNK_PHONEMES,
     Pipeline,
     chunk_sentences,
-    iter_sentences,
 )
+from tui_speech.tts.sentences import iter_sentences
 from tui_speech.tts.silences import kept_span, pause_after, shape_pauses, speech_bounds
 from tui_speech.tts.vocab import MAX_PHONEMES, encode
 from tui_speech.tts.voices import resolve_voice, style_for
@@ -128,7 +129,7 @@ def test_a_huge_text_without_punctuation_is_phonemized_a_piece_at_a_time(
     monkeypatch.setattr(pipeline_module, "phonemize", counting)
     text = "and then the story goes on " * 8000  # 216,000 characters, not one mark
     first = next(Pipeline("en-us").plan(text))
-    assert len(calls) == 1 and len(calls[0]) <= pipeline_module.MAX_SENTENCE_CHARS
+    assert len(calls) == 1 and len(calls[0]) <= sentences_module.MAX_SENTENCE_CHARS
     assert len(encode(first.phonemes)) <= MAX_CHUNK_PHONEMES
     assert text.startswith(first.graphemes + " ")  # cut between whole words
 
@@ -137,7 +138,7 @@ def test_a_long_mandarin_run_without_marks_is_cut_between_words_and_numbers():
     text = "我们今天讨论三百二十五个深度学习模型的训练方法" * 50  # 1,200 characters, no mark
     pieces = list(iter_sentences(text))
     assert "".join(pieces) == text
-    assert all(len(p) <= pipeline_module.MAX_SENTENCE_CHARS for p in pieces)
+    assert all(len(p) <= sentences_module.MAX_SENTENCE_CHARS for p in pieces)
     for piece in pieces[:-1]:
         assert not piece.endswith(("三", "三百", "二", "二十", "深", "训", "方"))
 
@@ -145,7 +146,7 @@ def test_a_long_mandarin_run_without_marks_is_cut_between_words_and_numbers():
 def test_long_runs_are_cut_at_clause_marks_or_spaces_and_nothing_is_lost():
     text = ("word " * 70 + "clause, ") * 3
     pieces = list(iter_sentences(text))
-    assert all(len(p) <= pipeline_module.MAX_SENTENCE_CHARS for p in pieces)
+    assert all(len(p) <= sentences_module.MAX_SENTENCE_CHARS for p in pieces)
     assert " ".join(pieces).split() == text.split()
     assert pieces[0].endswith("clause,") or pieces[0].endswith("word")
 
@@ -281,7 +282,7 @@ def test_speech_bounds_find_quiet_speech_in_padding():
 
 def test_a_line_that_ends_without_a_mark_ends_a_sentence():
     text = "Chapter One\nIt was late. Then\n\nIngredients\n" + "flour and sugar " * 40
-    flagged = list(pipeline_module.sentences_and_breaks(text))
+    flagged = list(sentences_module.sentences_and_breaks(text))
     assert [s for s, _ in flagged] == list(iter_sentences(text))
     assert [b for _, b in flagged][:4] == [True, False, True, True]
     # A long run cut for size, and the text's end, are no line breaks.
@@ -298,3 +299,67 @@ def test_a_heading_line_is_followed_by_a_sentences_pause_not_a_words():
     gap = (len(chunks[0].audio) - first[1] + second[0]) / 24_000
     # The pause of "Chapter One." (it was a word's 0.16 s, run into the paragraph).
     assert gap == pytest.approx(pause_after("One.") + silences.LEAD_IN, abs=0.02)
+
+
+WRAPPED = (
+    "The old lighthouse keeper climbed the stairs every evening, counting\n"
+    "each step as he went. From the top, he could see the fishing boats\n"
+    "returning to the harbour, their lanterns swaying in the wind.\n"
+    "\n"
+    "Nobody remembered a night when the light had failed."
+)
+
+
+def test_a_hard_wrapped_paragraph_is_read_in_whole_sentences():
+    """A pasted e-mail or a Markdown file breaks its lines wherever a word ends; the breaks are
+    not sentence ends (a sentence cut there loses its prosody and gets a sentence's pause)."""
+    flagged = list(sentences_module.sentences_and_breaks(WRAPPED))
+    assert flagged == [
+        ("The old lighthouse keeper climbed the stairs every evening, counting each step as "
+         "he went.", False),
+        ("From the top, he could see the fishing boats returning to the harbour, their "
+         "lanterns swaying in the wind.", False),
+        ("Nobody remembered a night when the light had failed.", False),
+    ]  # fmt: skip
+    # Mandarin lines wrap too (a Chinese character is two columns wide).
+    zh = "老灯塔看守人每天傍晚都爬上楼梯，一边走一边数着台阶。从塔\n顶上，他能看见渔船回到港口。"
+    assert list(iter_sentences(zh)) == [
+        "老灯塔看守人每天傍晚都爬上楼梯，一边走一边数着台阶。", "从塔 顶上，他能看见渔船回到港口。",
+    ]  # fmt: skip
+
+
+def test_short_lines_list_items_and_headings_still_end_where_their_line_ends():
+    long_line = "This line is long enough to have been wrapped by an editor at"
+    text = (
+        f"Shopping list\nMilk\n{long_line}\n- a list item starts here\n"
+        f"## A Markdown heading that is long enough to look wrapped at all\nIts text.\n"
+        f"{long_line}\n\nA new paragraph after a blank line."
+    )
+    flagged = list(sentences_module.sentences_and_breaks(text))
+    assert flagged == [
+        ("Shopping list", True),
+        ("Milk", True),
+        (long_line, True),  # the next line starts a list item
+        ("- a list item starts here", True),
+        ("## A Markdown heading that is long enough to look wrapped at all", True),
+        ("Its text.", False),
+        (long_line, True),  # a paragraph ends at the blank line
+        ("A new paragraph after a blank line.", False),
+    ]
+
+
+def test_an_english_line_without_a_mark_is_read_as_a_sentence():
+    """Short lines are merged into one chunk; in English each line's last word gets Kokoro's
+    full stop, so a list is not read as one run-on phrase (the listener, bench/lines_en.txt:
+    WER 0.054 -> 0.025 pooled with the wrapped lines joined). Mandarin keeps its lines as
+    they are (the listener heard them better so), and raw phonemes stay as written."""
+    chunks = list(Pipeline("en-us").plan("Shopping list\nMilk\nEggs\nFresh bread\nThen we go."))
+    assert [c.graphemes for c in chunks] == ["Shopping list", "Milk Eggs Fresh bread Then we go."]
+    assert chunks[0].phonemes == "ʃˈɑpɪŋ lˈɪst." and chunks[0].end_mark == "sentence"
+    stops = [t.grapheme for t in chunks[1].tokens if t.phonemes.endswith(".")]
+    assert stops == ["Milk", "Eggs", "bread", "."]  # the last "." is the text's own
+    zh = list(Pipeline("zh").plan("购物清单\n牛奶\n鸡蛋\n面包"))
+    assert [c.graphemes for c in zh] == ["购物 清单", "牛奶 鸡蛋 面包"]  # (words spaced)
+    assert "." not in "".join(c.phonemes for c in zh) and zh[0].end_mark == "sentence"
+    raw = list(Pipeline("en-us").plan("mˈɪlk\nˈɛɡz\nbɹˈɛd", is_phonemes=True))
+    assert [c.phonemes for c in raw] == ["mˈɪlk", "ˈɛɡz bɹˈɛd"]

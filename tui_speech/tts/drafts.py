@@ -1,7 +1,7 @@
 """Drafts: named texts with their settings and their sentence takes, autosaved.
 
 A draft is spoken as its *units* (:func:`draft_units`): sentences (as the synthesis plan finds
-them, ``pipeline.iter_sentences``; a sentence is never cut smaller than the plan cuts it),
+them, ``sentences.iter_sentences``; a sentence is never cut smaller than the plan cuts it),
 ``[pause:…]`` tags, and Markdown headings (``# Chapter``, spoken, and starting a chapter).
 Each sentence has takes: audio keyed by what it depends on (:func:`take_key`: the sentence,
 language, voice, speed and the lexicon entries it contains). Rendering a draft
@@ -81,7 +81,7 @@ class Unit:
 def draft_units(text: str) -> list[Unit]:
     """The units of ``text``, in order (a malformed pause tag is a UsageError)."""
     from tui_speech.tts.pauses import Pause, split_pauses
-    from tui_speech.tts.pipeline import sentences_and_breaks
+    from tui_speech.tts.sentences import sentences_and_breaks
 
     units: list[Unit] = []
     chapter = 0
