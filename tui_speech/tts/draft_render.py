@@ -38,9 +38,9 @@ class Piece:
 
     samples: int
     file: Path | None = None  # None: ``samples`` of silence
-    #: (pause_s, lead_in) given to ``silences.shape_pauses``, then at least ``pause_s`` of
-    #: silence kept after the speech when ``fill`` (``silences.with_pause``: the voice's gap
-    #: before the next sentence); None: the file as it is.
+    #: How the take is trimmed where it stands (``silences.shape_speech``: ``pause_s`` after
+    #: the speech, filled up to it when ``fill``: the voice's gap before the next sentence);
+    #: None: the file as it is.
     shape: Shape | None = None
 
     def read(self) -> np.ndarray:
@@ -54,7 +54,7 @@ class Piece:
         except (OSError, RuntimeError) as exc:  # soundfile's LibsndfileError is a RuntimeError
             raise UsageError(f"a take's audio is gone: {self.file.name} ({exc})",
                              "render the draft again") from None  # fmt: skip
-        return self.shape.apply(audio, int(rate)) if self.shape is not None else audio
+        return self.shape.apply(audio, int(rate))[0] if self.shape is not None else audio
 
 
 @dataclass(frozen=True)
@@ -66,17 +66,12 @@ class Shape:
     lead_in: float
     fill: bool = False
 
-    def apply(self, audio: np.ndarray, rate: int) -> np.ndarray:
-        from tui_speech.tts.silences import shape_pauses, with_pause
+    def apply(self, audio: np.ndarray, rate: int) -> tuple[np.ndarray, int]:
+        """The shaped audio, and the samples cut from its front (the words move back by as
+        many)."""
+        from tui_speech.tts.silences import shape_speech
 
-        shaped = shape_pauses(audio, self.pause, rate, lead_in=self.lead_in)
-        return with_pause(shaped, self.pause, rate) if self.fill else shaped
-
-    def cut(self, audio: np.ndarray, rate: int) -> int:
-        """Samples cut from the front of ``audio`` (the words move back by as many)."""
-        from tui_speech.tts.silences import kept_span
-
-        return kept_span(audio, self.pause, rate, lead_in=self.lead_in)[0]
+        return shape_speech(audio, self.pause, rate, lead_in=self.lead_in, fill=self.fill)
 
 
 @dataclass(frozen=True)
@@ -154,8 +149,7 @@ def render(
         if shape is not None:
             # The words move with the trim, as the pipeline moves a chunk's (what is cut from
             # the front is lost; nothing is placed past the end).
-            cut = shape.cut(audio, rate)
-            audio = shape.apply(audio, rate)
+            audio, cut = shape.apply(audio, rate)
             words = _moved(words, cut, len(audio))
         piece = None
         if store is not None:

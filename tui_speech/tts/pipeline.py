@@ -49,11 +49,9 @@ from tui_speech.tts.sentences import NUMBER_CHARS, sentences_and_breaks
 from tui_speech.tts.silences import (
     CLAUSE_MARKS,
     LEAD_IN,
-    kept_span,
     mark_after,
     pause_for,
-    shape_pauses,
-    with_pause,
+    shape_speech,
 )
 from tui_speech.tts.vocab import MAX_PHONEMES, encode
 from tui_speech.tts.voice_pauses import Gaps
@@ -414,9 +412,8 @@ class Pipeline:
         else:
             pause = 0.0 if chunk.before_pause else pause_for(chunk.end_mark, gaps, self.speed)
             lead_in = 0.0 if chunk.after_pause else LEAD_IN
-            audio = with_pause(shape_pauses(out.audio, pause, lead_in=lead_in), pause)
-            # Timings move with the trim: what shape_pauses cut from the front is lost.
-            cut = kept_span(out.audio, pause, lead_in=lead_in)[0] if len(audio) else 0
+            # Timings move with the trim: what is cut from the front is lost.
+            audio, cut = shape_speech(out.audio, pause, lead_in=lead_in, fill=True)
             words = word_timings(
                 chunk.tokens, out.durations, offset=cut, length=len(audio), audio=out.audio
             )

@@ -87,13 +87,33 @@ def kept_span(
     return max(0, first - int(lead_in * rate)), min(len(audio), last + int(pause_s * rate))
 
 
+def shape_speech(
+    audio: np.ndarray,
+    pause_s: float,
+    rate: int = SAMPLE_RATE,
+    lead_in: float = LEAD_IN,
+    *,
+    fill: bool = False,
+) -> tuple[np.ndarray, int]:
+    """``audio`` as it goes out where it stands: :func:`shape_pauses`, then with ``fill``
+    :func:`with_pause`; and how many samples were cut from its front (its words' timings move
+    back by as many)."""
+    start, end = kept_span(audio, pause_s, rate, lead_in)
+    shaped = _cut_to(audio, start, end, rate)
+    return (with_pause(shaped, pause_s, rate) if fill else shaped), start
+
+
 def shape_pauses(
     audio: np.ndarray, pause_s: float, rate: int = SAMPLE_RATE, lead_in: float = LEAD_IN
 ) -> np.ndarray:
     """``audio`` with its leading silence cut to ``lead_in`` and its trailing silence to
     ``pause_s`` (never lengthened); cut edges fade over 5 ms, inside the kept silence, so no
     click is heard and no speech is touched."""
-    start, end = kept_span(audio, pause_s, rate, lead_in)
+    return _cut_to(audio, *kept_span(audio, pause_s, rate, lead_in), rate)
+
+
+def _cut_to(audio: np.ndarray, start: int, end: int, rate: int) -> np.ndarray:
+    """``audio[start:end]``, its cut edges faded over 5 ms (the audio itself when uncut)."""
     if start == 0 and end == len(audio):
         return audio
     out = audio[start:end].copy()
