@@ -20,15 +20,21 @@ def test_the_cached_lexicon_holds_what_misaki_builds(lexicon_cache: Path):
     from misaki import en
 
     built = g2p._cached_lexicon(False)  # no cache yet: misaki builds it, and it is saved
-    (saved,) = lexicon_cache.glob("misaki-*-us.marshal")
-    cached = g2p._cached_lexicon(False)
+    saved = sorted(p.name for p in lexicon_cache.glob("misaki-*-us/*.bin"))
+    assert saved == ["golds.bin", "silvers.bin"]
+    cached = g2p._cached_lexicon(False)  # now read from the word files
+    assert type(cached.golds).__name__ == "WordFile"
     reference = en.Lexicon(False)
-    assert cached.golds == reference.golds == built.golds
+    assert cached.golds == reference.golds == built.golds  # every entry, str or by tag
     assert cached.silvers == reference.silvers
-    for word in ("read", "lighthouse", "Tuesday", "harbour"):
+    assert cached.british is False and list(cached.cap_stresses) == list(reference.cap_stresses)
+    for word in ("read", "lighthouse", "Tuesday", "harbour", "used"):
         assert cached.golds.get(word) == reference.golds.get(word)
-    saved.write_bytes(b"not marshal data")  # a broken cache is rebuilt, not an error
+    assert "notawordatall" not in cached.golds and cached.silvers.get("notawordatall") is None
+    (golds,) = lexicon_cache.glob("misaki-*-us/golds.bin")
+    golds.write_bytes(b"not a word file")  # a broken cache is rebuilt, not an error
     assert g2p._cached_lexicon(False).golds == reference.golds
+    assert type(g2p._cached_lexicon(False).golds).__name__ == "WordFile"
 
 
 def test_the_lean_spacy_load_tags_as_spacy_itself_loads():

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tui_speech.tts.jieba_words import WordFrequencies, write_word_file
+from tui_speech.tts.jieba_words import open_frequencies, write_word_file
 
 SENTENCES = [
     *(ROOT / "bench" / "sentences_zh.txt").read_text(encoding="utf-8").splitlines(),
@@ -40,7 +40,8 @@ def from_file(reference, tmp_path: Path):
     path = tmp_path / "words.bin"
     write_word_file(path, reference.FREQ, reference.total)
     tokenizer = jieba.Tokenizer()
-    tokenizer.FREQ = words = WordFrequencies(path)
+    tokenizer.FREQ = words = open_frequencies(path)
+    assert words is not None
     tokenizer.total = words.total
     tokenizer.initialized = True
     return tokenizer

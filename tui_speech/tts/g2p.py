@@ -289,36 +289,46 @@ def _punctuation(mark: str) -> str:
 
 
 def _cached_lexicon(british: bool) -> Any:
-    """misaki's English lexicon, read from a marshal cache of its attributes (grown dictionaries).
+    """misaki's English lexicon, its two dictionaries read from word files (``tts.word_file``).
 
     misaki's own constructor parses two JSON files, grows them with capitalised forms and checks
-    every entry (~0.35 s per start); the cache holds the result of that same constructor, keyed
-    by misaki's version, and loads in a third of the time. A missing or unreadable cache is
-    rebuilt from misaki.
+    every entry (~0.35 s per start), and even a marshal copy of the result took 0.12-0.25 s to load
+    whole; a sentence looks up a few dozen words. So the dictionaries that same constructor
+    built are written once (keyed by misaki's version) as sorted word files, and looked up in
+    place. Missing or damaged files are rebuilt from misaki.
     """
-    import marshal
+    import json
     from importlib.metadata import version
 
     from misaki import en
 
     from tui_speech.config import get_paths
-    from tui_speech.fileio import atomic_writer
+    from tui_speech.tts.word_file import open_word_file, write_word_file
 
-    path = get_paths().cache / f"misaki-{version('misaki')}-{'gb' if british else 'us'}.marshal"
-    try:
-        state = marshal.loads(path.read_bytes())
+    folder = get_paths().cache / f"misaki-{version('misaki')}-{'gb' if british else 'us'}"
+    golds = open_word_file(folder / "golds.bin", json.loads)
+    silvers = open_word_file(folder / "silvers.bin", json.loads)
+    if golds is not None and silvers is not None and "attributes" in golds.meta:
         lexicon = en.Lexicon.__new__(en.Lexicon)
-        lexicon.__dict__.update(state)  # every attribute misaki's constructor set
+        # Every attribute misaki's constructor set; cap_stresses comes back a list (indexed).
+        lexicon.__dict__.update(golds.meta["attributes"], golds=golds, silvers=silvers)
         return lexicon
-    except (OSError, ValueError, EOFError, TypeError):
-        pass
     lexicon = en.Lexicon(british)
+    rest = {k: v for k, v in vars(lexicon).items() if k not in ("golds", "silvers")}
     try:
-        with atomic_writer(path) as out:
-            out.write(marshal.dumps(vars(lexicon)))
+        for name, meta in (("silvers", {}), ("golds", {"attributes": rest})):  # golds last:
+            entries = getattr(lexicon, name)  # it says the pair is whole
+            write_word_file(folder / f"{name}.bin", entries, _json_bytes, meta)
+        (folder.parent / f"{folder.name}.marshal").unlink(missing_ok=True)  # its earlier form
     except OSError as error:  # a read-only cache costs start-up time, nothing else
         log.debug("could not cache the English lexicon: %s", error)
     return lexicon
+
+
+def _json_bytes(value: Any) -> bytes:
+    import json
+
+    return json.dumps(value, ensure_ascii=False).encode("utf-8")
 
 
 class _EnglishG2P:

@@ -3,89 +3,46 @@
 On first use jieba loads its prefix dictionary (half a million words and word prefixes with
 their frequencies) into a Python dict: a 9 MB unmarshal that holds one core for ~0.6 s, the
 largest part of a cold Mandarin ``speak`` before its first sound (and of the Listen pane's
-first sound-alike hotword). A sentence needs a few hundred of those entries, so we keep the
-same entries, sorted, in a file of our cache, and look each one up by binary search in a memory
-map: the same words with the same frequencies, so jieba cuts every text as before.
-
-The file is written once per jieba dictionary (from jieba's own load, the first time) and is
-checked on opening; a damaged one is rebuilt. File layout (little-endian): a header (magic,
-entry count, jieba's frequency total), the byte offset of each key (count + 1 uint32), each
-key's frequency (count uint32), then the UTF-8 keys, sorted, back to back.
+first sound-alike hotword). Here the same entries are read from a sorted word file in our cache
+(``tts.word_file``), written once per jieba dictionary from jieba's own load; so jieba cuts
+every text as before. A damaged file is rebuilt.
 """
 
 from __future__ import annotations
 
 import logging
-import mmap
-import struct
 import threading
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
-_MAGIC = b"tsjieba1"
-_HEADER = struct.Struct("<8sQQ")
-#: Looked-up fragments remembered (found or not); cleared past this, so a book stays bounded.
-_MEMO_LIMIT = 200_000
+from tui_speech.tts.word_file import WordFile, open_word_file
+from tui_speech.tts.word_file import write_word_file as _write_entries
 
 _ready_lock = threading.Lock()
 
 
 class WordFrequencies(MutableMapping[str, int]):
     """jieba's ``FREQ`` (word or prefix -> frequency, 0 for a prefix only) served from the
-    sorted file. Words added at run time (``jieba.add_word``) live beside it in memory."""
+    word file. Words added at run time (``jieba.add_word``) live beside it in memory."""
 
-    def __init__(self, path: Path) -> None:
-        with open(path, "rb") as f:
-            self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        magic, count, self.total = _HEADER.unpack_from(self._map, 0)
-        offsets_at = _HEADER.size
-        freqs_at = offsets_at + 4 * (count + 1)
-        self._keys_at = freqs_at + 4 * count
-        if magic != _MAGIC or len(self._map) < self._keys_at:
-            raise ValueError(f"{path} is not a jieba word file")
-        view = memoryview(self._map)
-        self._offsets = view[offsets_at:freqs_at].cast("I")
-        self._freqs = view[freqs_at : self._keys_at].cast("I")
-        self._count = count
-        if len(self._map) != self._keys_at + self._offsets[count]:
-            raise ValueError(f"{path} is cut short or overlong")
-        self._memo: dict[str, int | None] = {}
+    def __init__(self, words: WordFile[int]) -> None:
+        self._words = words
+        self.total: int = words.meta["total"]
         self._added: dict[str, int] = {}
 
-    def _key(self, i: int) -> bytes:
-        start = self._keys_at
-        return self._map[start + self._offsets[i] : start + self._offsets[i + 1]]
-
-    def _find(self, word: str) -> int | None:
+    def __getitem__(self, word: str) -> int:
         if word in self._added:
             return self._added[word]
-        try:
-            return self._memo[word]
-        except KeyError:
-            pass
-        target = word.encode("utf-8")
-        lo, hi = 0, self._count
-        while lo < hi:  # the first key >= target (UTF-8 bytes sort as code points do)
-            mid = (lo + hi) // 2
-            if self._key(mid) < target:
-                lo = mid + 1
-            else:
-                hi = mid
-        found = self._freqs[lo] if lo < self._count and self._key(lo) == target else None
-        if len(self._memo) >= _MEMO_LIMIT:
-            self._memo.clear()
-        self._memo[word] = found
-        return found
-
-    def __getitem__(self, word: str) -> int:
-        found = self._find(word)
-        if found is None:
-            raise KeyError(word)
-        return found
+        return self._words[word]
 
     def __contains__(self, word: object) -> bool:
-        return isinstance(word, str) and self._find(word) is not None
+        return word in self._added or word in self._words
+
+    def get(self, word: str, default: Any = None) -> Any:
+        if word in self._added:
+            return self._added[word]
+        return self._words.get(word, default)
 
     def __setitem__(self, word: str, freq: int) -> None:
         self._added[word] = freq
@@ -94,38 +51,25 @@ class WordFrequencies(MutableMapping[str, int]):
         raise TypeError("jieba's dictionary words are read-only; add_word(word, 0) hides one")
 
     def __len__(self) -> int:
-        return self._count + sum(1 for w in self._added if self._stored(w) is None)
+        return len(self._words) + sum(1 for w in self._added if w not in self._words)
 
     def __iter__(self) -> Iterator[str]:
-        for i in range(self._count):
-            yield self._key(i).decode("utf-8")
-        yield from (w for w in self._added if self._stored(w) is None)
-
-    def _stored(self, word: str) -> int | None:
-        added = self._added.pop(word, None)
-        try:
-            return self._find(word)
-        finally:
-            if added is not None:
-                self._added[word] = added
+        yield from self._words
+        yield from (w for w in self._added if w not in self._words)
 
 
-def write_word_file(path: Path, freq: Mapping[str, int], total: int) -> None:
-    """Write jieba's ``FREQ`` and ``total`` in the sorted layout (atomically)."""
-    from array import array
+def write_word_file(path: Path, freq: Any, total: int) -> None:
+    """Write jieba's ``FREQ`` and ``total`` as a word file (atomically)."""
+    _write_entries(path, freq, lambda count: b"%d" % count, {"total": total})
 
-    from tui_speech.fileio import atomic_writer
 
-    entries = sorted((word.encode("utf-8"), count) for word, count in freq.items())
-    offsets = array("I", [0])
-    for key, _ in entries:
-        offsets.append(offsets[-1] + len(key))
-    freqs = array("I", (count for _, count in entries))
-    with atomic_writer(path) as f:
-        f.write(_HEADER.pack(_MAGIC, len(entries), total))
-        f.write(offsets.tobytes())
-        f.write(freqs.tobytes())
-        f.write(b"".join(key for key, _ in entries))
+def open_frequencies(path: Path) -> WordFrequencies | None:
+    """The frequencies in the word file at ``path``, or None if it is absent or damaged."""
+    words = open_word_file(path, int)
+    try:
+        return WordFrequencies(words) if words is not None else None
+    except (KeyError, TypeError):  # a word file without jieba's total
+        return None
 
 
 def word_file(tokenizer: Any) -> Path:
@@ -157,9 +101,10 @@ def ready_jieba() -> Any:
         if tokenizer.initialized:
             return jieba
         try:
-            path = word_file(tokenizer)
-            words = WordFrequencies(path)
-        except (OSError, ValueError, struct.error):  # absent, damaged or cut short
+            words = open_frequencies(word_file(tokenizer))
+        except OSError:  # jieba's dictionary file is not where it should be: jieba says so
+            words = None
+        if words is None:  # absent, damaged or cut short
             tokenizer.initialize()
             _write_for_next_time(tokenizer)
             return jieba
