@@ -215,3 +215,23 @@ def test_a_headings_take_is_followed_by_a_sentences_pause(tmp_path: Path):
     assert gap == pytest.approx(pause_after("One.") + LEAD_IN, abs=0.02)
     # The export reads the same audio back from the takes.
     assert len(heading.piece.read()) == len(heading.audio)
+
+
+def test_a_hard_wrapped_paragraph_is_a_drafts_whole_sentences():
+    """A .md or .txt file opened as a draft is often wrapped at 70-80 columns: its sentence
+    list (and its takes) are its sentences, not its lines; a list's lines stay their own."""
+    text = (
+        "# Notes\n\nThe old lighthouse keeper climbed the stairs every evening, counting\n"
+        "each step as he went. From the top, he could see the fishing boats\n"
+        "returning to the harbour.\n\nThings to pack\nWarm socks\n"
+    )
+    units = [(u.kind, u.text, u.ends_line) for u in draft_units(text)]
+    assert units == [
+        ("heading", "Notes", True),
+        ("sentence", "The old lighthouse keeper climbed the stairs every evening, counting each "
+         "step as he went.", False),
+        ("sentence", "From the top, he could see the fishing boats returning to the harbour.",
+         False),
+        ("sentence", "Things to pack", True),
+        ("sentence", "Warm socks", True),
+    ]  # fmt: skip
