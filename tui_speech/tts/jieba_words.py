@@ -72,7 +72,7 @@ def open_frequencies(path: Path) -> WordFrequencies | None:
         return None
 
 
-def word_file(tokenizer: Any) -> Path:
+def word_file_path(tokenizer: Any) -> Path:
     """Where the sorted copy of ``tokenizer``'s dictionary lives: one per jieba version and
     dictionary file, so an upgraded jieba or a replaced dictionary gets its own."""
     from importlib.metadata import version
@@ -101,7 +101,7 @@ def ready_jieba() -> Any:
         if tokenizer.initialized:
             return jieba
         try:
-            words = open_frequencies(word_file(tokenizer))
+            words = open_frequencies(word_file_path(tokenizer))
         except OSError:  # jieba's dictionary file is not where it should be: jieba says so
             words = None
         if words is None:  # absent, damaged or cut short
@@ -116,6 +116,6 @@ def ready_jieba() -> Any:
 
 def _write_for_next_time(tokenizer: Any) -> None:
     try:
-        write_word_file(word_file(tokenizer), tokenizer.FREQ, tokenizer.total)
+        write_word_file(word_file_path(tokenizer), tokenizer.FREQ, tokenizer.total)
     except OSError as error:  # a read-only cache: jieba's own load still works
         logging.getLogger(__name__).info("jieba word file not written: %s", error)
