@@ -109,9 +109,34 @@ def test_espeak_languages(lang: str, text: str, expected: str):
     assert phonemize(text, lang).phonemes == expected
 
 
-def test_hindi_and_portuguese_produce_phonemes():
-    assert phonemize("नमस्ते", "hi").phonemes
+def test_hindi_words_keep_their_vowel_signs_and_sentences_end_at_the_danda():
+    """Devanagari's vowel signs and virama are combining marks, outside Python's \\w: each
+    word was cut into letters (शाम read ʃˈəmˈə, its ā dropped)."""
+    result = phonemize("शाम को खिड़की खुली थी। बच्चे मुस्कुराए।", "hi")
+    words = [t.grapheme for t in result.tokens if t.phonemes not in (".", ",")]
+    assert words == ["शाम", "को", "खिड़की", "खुली", "थी", "बच्चे", "मुस्कुराए"]
+    assert result.tokens[0].phonemes == "ʃˈaːm"
+    assert result.phonemes.count(".") == 2  # the two dandas; espeak's "r." for ड़ is ɽ
+    assert "ɽ" in result.tokens[2].phonemes
+    from tui_speech.tts.sentences import iter_sentences
+
+    assert list(iter_sentences("शाम हुई। बच्चे आए।")) == ["शाम हुई।", "बच्चे आए।"]
     assert phonemize("obrigado", "pt-br").phonemes
+
+
+def test_decomposed_accents_are_read_as_their_letters():
+    """Text copied from some editors and PDFs writes é as e + U+0301: the accent was cut out
+    of its word (café read as "caf" and a lone "e")."""
+    import unicodedata
+
+    for lang, text in (("fr", "Le café était fermé."), ("es", "Él está aquí, mañana.")):
+        decomposed = phonemize(unicodedata.normalize("NFD", text), lang)
+        assert decomposed.tokens == phonemize(text, lang).tokens
+    # An override's word is composed too; its phonemes stay as written (Kokoro's nasal tilde
+    # is a combining mark).
+    override = phonemize(unicodedata.normalize("NFD", "[café](/kafˈe/) bon"), "fr")
+    assert override.tokens[0].grapheme == "café" and override.tokens[0].phonemes == "kafˈe"
+    assert phonemize("bon", "fr").phonemes == "bˈɔ̃"
 
 
 def test_inline_override_sets_a_words_phonemes_in_english_and_mandarin():

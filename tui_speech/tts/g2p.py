@@ -96,14 +96,20 @@ class _Overrides:
 
 
 def split_overrides(text: str) -> _Overrides:
-    """Replace ``[word](/ph/)`` by ``word`` and remember the phonemes for that word."""
+    """Replace ``[word](/ph/)`` by ``word`` and remember the phonemes for that word.
+
+    The text (words included) comes out composed, NFC: a decomposed accent (e + U+0301, as
+    text copied from some editors, PDFs and macOS file names has it) is read as its letter,
+    not cut out of its word. The phonemes stay as written: Kokoro's vocabulary has a
+    combining tilde that composing would fold into its vowel."""
     found: dict[str, str] = {}
 
     def keep_word(match: re.Match[str]) -> str:
-        found[match.group(1)] = match.group(2)
-        return match.group(1)
+        word = unicodedata.normalize("NFC", match.group(1))
+        found[word] = match.group(2)
+        return word
 
-    return _Overrides(OVERRIDE_RE.sub(keep_word, text), found)
+    return _Overrides(unicodedata.normalize("NFC", OVERRIDE_RE.sub(keep_word, text)), found)
 
 
 def normalise_language(lang: str) -> str:
@@ -243,25 +249,44 @@ class _EspeakG2P:
             ps = ps.strip()
             for old, new in self._misaki.e2m:
                 ps = ps.replace(old, new)
-            mapped.append(ps.replace("^", "").replace("-", ""))
+            # espeak-ng writes the retroflex flap (Hindi's ड़, ढ़) "r.": to Kokoro a "." is a
+            # full stop, which would stop the word in its middle.
+            mapped.append(ps.replace("^", "").replace("-", "").replace("r.", "ɽ"))
         return mapped
 
     def __call__(self, text: str, overrides: dict[str, str]) -> list[G2PToken]:
         return _tokens_by_words(text, overrides, self.words)
 
 
+def _word_spans(text: str) -> list[tuple[int, int]]:
+    """Where the words and marks of ``text`` are. A combining mark belongs to its letter:
+    Python's ``\\w`` leaves out Devanagari's vowel signs and virama (खुश would be ख, ु, श) and
+    a decomposed accent (e + U+0301); the pieces of a word are joined back."""
+    spans: list[tuple[int, int]] = []
+    for match in _WORD_RE.finditer(text):
+        start, end = match.span()
+        if spans and start == spans[-1][1]:
+            mark_here = unicodedata.category(text[start])[0] == "M"
+            after_mark = unicodedata.category(text[start - 1])[0] == "M"
+            if mark_here or (after_mark and _is_word(match.group())):
+                spans[-1] = (spans[-1][0], end)
+                continue
+        spans.append((start, end))
+    return spans
+
+
 def _tokens_by_words(
     text: str, overrides: dict[str, str], convert: Callable[[list[str]], list[str]]
 ) -> list[G2PToken]:
     """Tokenize into words and punctuation; ``convert`` phonemizes all the words in one call."""
-    matches = list(_WORD_RE.finditer(text))
-    words = [m.group() for m in matches if _is_word(m.group()) and m.group() not in overrides]
+    spans = _word_spans(text)
+    pieces = [text[a:b] for a, b in spans]
+    words = [p for p in pieces if _is_word(p) and p not in overrides]
     converted = iter(convert(words))
     tokens = []
-    for i, match in enumerate(matches):
-        grapheme = match.group()
-        end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-        space = " " if text[match.end() : end] else ""
+    for i, (grapheme, (_, stop)) in enumerate(zip(pieces, spans, strict=True)):
+        end = spans[i + 1][0] if i + 1 < len(spans) else len(text)
+        space = " " if text[stop:end] else ""
         if grapheme in overrides:
             tokens.append(G2PToken(grapheme, overrides[grapheme], space, override=True))
         elif _is_word(grapheme):
@@ -276,7 +301,8 @@ def _is_word(token: str) -> bool:
     return any(ch.isalnum() for ch in token)
 
 
-_PUNCT_MAP = {"。": ".", "，": ",", "、": ",", "！": "!", "？": "?", "：": ":", "；": ";"}
+_PUNCT_MAP = {"。": ".", "，": ",", "、": ",", "！": "!", "？": "?", "：": ":", "；": ";", "।": ".",
+              "॥": "."}  # fmt: skip
 
 
 def _punctuation(mark: str) -> str:

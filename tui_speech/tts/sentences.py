@@ -20,9 +20,11 @@ MAX_SENTENCE_CHARS = 400
 #: Characters of a number: a cut between two tokens made only of these splits the number.
 NUMBER_CHARS = frozenset("0123456789.,:%零〇一二三四五六七八九十百千万亿两点")
 
-# A sentence ends at . ! ? … followed by space (so "5.50" and "e.g" stay whole), at CJK marks,
-# or at a line break (unless the line was only wrapped: see _is_wrapped).
-_SENTENCE_END = re.compile(r"[.!?…]+[\"”’)\]]*(?=\s|$)|[。！？]+[\"”’」』)）]*|\n\s*")
+# A sentence ends at . ! ? … followed by space (so "5.50" and "e.g" stay whole), at CJK marks
+# and Devanagari's danda, or at a line break (unless the line was only wrapped: _is_wrapped).
+_SENTENCE_END = re.compile(
+    r"[.!?…]+[\"”’)\]]*(?=\s|$)|[。！？]+[\"”’」』)）]*|[।॥]+[\"”’)\]]*|\n\s*"
+)
 #: A line this wide (columns; a Chinese character takes two) that runs on to the next line was
 #: wrapped, not ended: hard-wrapped text (a pasted e-mail, a Markdown file) breaks its lines at
 #: 60-100 columns wherever a word ends, while headings, list items and short lines end there.

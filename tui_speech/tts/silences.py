@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from tui_speech.tts.voice_pauses import Gaps
 
 CLAUSE_MARKS = frozenset(",;:—…，、；：")
-SENTENCE_MARKS = frozenset(".!?。！？")
+SENTENCE_MARKS = frozenset(".!?。！？।॥")  # ।: Devanagari's full stop (danda)
 #: Silence kept after a chunk, by how its text ends (seconds), and before its speech.
 PAUSE_AFTER_WORD, PAUSE_AFTER_CLAUSE, PAUSE_AFTER_SENTENCE = 0.08, 0.2, 0.4
 LEAD_IN = 0.08
