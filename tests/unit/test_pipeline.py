@@ -20,7 +20,7 @@ from tui_speech.tts.pipeline import (
     chunk_sentences,
 )
 from tui_speech.tts.sentences import iter_sentences
-from tui_speech.tts.silences import kept_span, pause_after, shape_pauses, speech_bounds
+from tui_speech.tts.silences import kept_span, pause_after, shape_speech, speech_bounds
 from tui_speech.tts.vocab import MAX_PHONEMES, encode
 from tui_speech.tts.voices import resolve_voice, style_for
 
@@ -224,13 +224,13 @@ def test_pauses_follow_the_text_at_each_cut():
     assert pause_after("今天天气很好，") == pause_after("every evening,")
     tone = np.sin(np.arange(4_800) / 3).astype(np.float32)
     padded = np.concatenate([np.zeros(7_200), tone, np.zeros(16_800)]).astype(np.float32)
-    shaped = shape_pauses(padded, 0.2)
+    shaped, _ = shape_speech(padded, 0.2)
     lead, tail = _silent_edges(shaped)
     assert lead == pytest.approx(silences.LEAD_IN, abs=0.006)
     assert tail == pytest.approx(0.2, abs=0.006)
     assert abs(shaped[0]) == 0 and abs(shaped[-1]) == 0  # faded edges: no click
     short = np.concatenate([np.zeros(240), tone, np.zeros(240)]).astype(np.float32)
-    assert len(shape_pauses(short, 0.4)) == len(short)  # silence is cut, never added
+    assert len(shape_speech(short, 0.4)[0]) == len(short)  # silence is cut, never added
 
 
 @pytest.mark.slow
@@ -265,7 +265,7 @@ def test_trimming_keeps_every_soft_onset_and_tail():
         for pause in (pause_after("word"), pause_after(phonemes)):
             start, end = kept_span(raw, pause)
             assert start + fade <= onset and offset <= end - fade  # fades touch silence only
-            shaped = shape_pauses(raw, pause)
+            shaped, _ = shape_speech(raw, pause)
             np.testing.assert_array_equal(shaped[fade:-fade], raw[start + fade : end - fade])
             assert np.sum(shaped[onset - start : onset - start + 480] ** 2) == pytest.approx(
                 np.sum(raw[onset : onset + 480] ** 2)

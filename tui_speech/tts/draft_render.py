@@ -175,7 +175,7 @@ def _shape_in_draft(units: list[Unit], unit: Unit, gaps: Gaps | None, speed: flo
     if before:
         return Shape(0.0, lead_in)
     if unit.index + 1 < len(units) and units[unit.index + 1].spoken:
-        mark = "sentence" if unit.ends_line else mark_after(unit.text)
+        mark = mark_after(unit.text, ends_line=unit.ends_line)
         return Shape(pause_for(mark, gaps, speed), lead_in, fill=True)
     return Shape(60.0, 0.0) if after else None
 

@@ -113,9 +113,8 @@ class PhonemeChunk:
     @property
     def end_mark(self) -> str:
         """What ends the chunk (:func:`mark_after`); a line break ends a sentence."""
-        if self.tokens and isinstance(self.tokens[-1], _LineEnd):
-            return "sentence"
-        return mark_after(self.graphemes)
+        ends_line = bool(self.tokens) and isinstance(self.tokens[-1], _LineEnd)
+        return mark_after(self.graphemes, ends_line=ends_line)
 
 
 # --- Tokens: chunks -----------------------------------------------------------------------------
@@ -235,9 +234,7 @@ def _line_end(token: G2PToken, *, stop: bool) -> _LineEnd:
     end of a sentence: merged into one chunk with the lines after it (short lines are), a list
     item or a heading would otherwise run into the next line as one phrase."""
     line_end = _LineEnd(*dataclasses.astuple(token))
-    if not stop or token.phonemes[-1:] in (".", "!", "?"):
-        return line_end
-    return dataclasses.replace(line_end, phonemes=token.phonemes + ".")
+    return dataclasses.replace(line_end, phonemes=token.phonemes + ".") if stop else line_end
 
 
 def _spaced(tokens: list[G2PToken]) -> list[G2PToken]:

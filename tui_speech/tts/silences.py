@@ -5,8 +5,8 @@ Kokoro pads every call with silence (~0.3 s before, ~0.6 s after). A chunk keeps
 before its speech and, after it, what its end mark calls for (:func:`pause_for`: the voice's
 own pause at that mark when it was measured, ``tts.voice_pauses``; else a fixed one). The
 speech's edges are found on 5 ms frames against the chunk's loudest one, with margins wide
-enough that no soft onset (h, f, s) or fading tail is ever clipped (:func:`shape_pauses`);
-a pause longer than the padding is filled with silence (:func:`with_pause`).
+enough that no soft onset (h, f, s) or fading tail is ever clipped, and a pause longer than
+the padding is filled with silence (:func:`shape_speech`).
 """
 
 from __future__ import annotations
@@ -32,9 +32,12 @@ FRAME_S = 0.005
 FADE_S = 0.005
 
 
-def mark_after(graphemes: str) -> str:
-    """What ends ``graphemes``: "sentence" (. ! ? … and 。！？), "clause" (, ; : — and ，、；：)
-    or "word" (a cut between words, or no mark), quotes and brackets after the mark aside."""
+def mark_after(graphemes: str, *, ends_line: bool = False) -> str:
+    """What ends ``graphemes``: "sentence" (. ! ? … and 。！？।), "clause" (, ; : — and ，、；：)
+    or "word" (a cut between words, or no mark), quotes and brackets after the mark aside.
+    A line that ends without a mark (``ends_line``: a heading, a list's item) ends a sentence."""
+    if ends_line:
+        return "sentence"
     end = graphemes.rstrip().rstrip('"”’)]」』）')
     if end and (end[-1] in SENTENCE_MARKS or end.endswith("...") or end.endswith("……")):
         return "sentence"
@@ -78,7 +81,7 @@ def speech_bounds(audio: np.ndarray, rate: int = SAMPLE_RATE) -> tuple[int, int]
 def kept_span(
     audio: np.ndarray, pause_s: float, rate: int = SAMPLE_RATE, lead_in: float = LEAD_IN
 ) -> tuple[int, int]:
-    """The samples of ``audio`` that :func:`shape_pauses` keeps: its speech, ``lead_in``
+    """The samples of ``audio`` that :func:`shape_speech` keeps: its speech, ``lead_in``
     before it and ``pause_s`` after it (the whole of it when it is silent)."""
     bounds = speech_bounds(audio, rate) if len(audio) else None
     if bounds is None:
@@ -95,42 +98,31 @@ def shape_speech(
     *,
     fill: bool = False,
 ) -> tuple[np.ndarray, int]:
-    """``audio`` as it goes out where it stands: :func:`shape_pauses`, then with ``fill``
-    :func:`with_pause`; and how many samples were cut from its front (its words' timings move
-    back by as many)."""
+    """``audio`` as it goes out where it stands, and how many samples were cut from its front
+    (its words' timings move back by as many).
+
+    Its leading silence is cut to ``lead_in`` and its trailing silence to ``pause_s``; cut
+    edges fade over 5 ms, inside the kept silence, so no click is heard and no speech is
+    touched. With ``fill``, a pause longer than the silence left is filled (:func:`with_pause`).
+    """
     start, end = kept_span(audio, pause_s, rate, lead_in)
-    shaped = _cut_to(audio, start, end, rate)
+    shaped = audio
+    if start > 0 or end < len(audio):
+        shaped = audio[start:end].copy()
+        fade = min(int(FADE_S * rate), len(shaped) // 2)
+        if fade:
+            ramp = np.linspace(0.0, 1.0, fade, dtype=shaped.dtype)
+            if start > 0:
+                shaped[:fade] *= ramp
+            if end < len(audio):
+                shaped[-fade:] *= ramp[::-1]
     return (with_pause(shaped, pause_s, rate) if fill else shaped), start
-
-
-def shape_pauses(
-    audio: np.ndarray, pause_s: float, rate: int = SAMPLE_RATE, lead_in: float = LEAD_IN
-) -> np.ndarray:
-    """``audio`` with its leading silence cut to ``lead_in`` and its trailing silence to
-    ``pause_s`` (never lengthened); cut edges fade over 5 ms, inside the kept silence, so no
-    click is heard and no speech is touched."""
-    return _cut_to(audio, *kept_span(audio, pause_s, rate, lead_in), rate)
-
-
-def _cut_to(audio: np.ndarray, start: int, end: int, rate: int) -> np.ndarray:
-    """``audio[start:end]``, its cut edges faded over 5 ms (the audio itself when uncut)."""
-    if start == 0 and end == len(audio):
-        return audio
-    out = audio[start:end].copy()
-    fade = min(int(FADE_S * rate), len(out) // 2)
-    if fade:
-        ramp = np.linspace(0.0, 1.0, fade, dtype=out.dtype)
-        if start > 0:
-            out[:fade] *= ramp
-        if end < len(audio):
-            out[-fade:] *= ramp[::-1]
-    return out
 
 
 def with_pause(audio: np.ndarray, pause_s: float, rate: int = SAMPLE_RATE) -> np.ndarray:
     """``audio`` with silence added at its end where less than ``pause_s`` follows its speech
     (Kokoro's padding is ~0.6 s; a voice that pauses longer, ``tts.voice_pauses``, is given its
-    whole pause). Never shortened: :func:`shape_pauses` cuts."""
+    whole pause). Never shortened: :func:`shape_speech` cuts."""
     bounds = speech_bounds(audio, rate) if len(audio) else None
     missing = round(pause_s * rate) - (len(audio) - bounds[1]) if bounds is not None else 0
     if missing <= 0:
