@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -86,12 +87,17 @@ print(json.dumps({"store": type(ready.dt.FREQ).__name__,
 """
 
 
-def _probe(home: Path) -> dict:
-    env = {**__import__("os").environ, "TUI_SPEECH_HOME": str(home)}
-    out = subprocess.run(
-        [sys.executable, "-c", _PROBE], capture_output=True, check=True, cwd=ROOT, env=env,
+def _fresh_python(code: str, home: Path) -> subprocess.CompletedProcess[bytes]:
+    """``code`` run by a new interpreter (jieba's dictionary is loaded once per process)."""
+    env = {**os.environ, "TUI_SPEECH_HOME": str(home)}
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, check=True, cwd=ROOT, env=env,
         timeout=120,
     )  # fmt: skip
+
+
+def _probe(home: Path) -> dict:
+    out = _fresh_python(_PROBE, home)
     assert out.stderr == b""  # no "Building prefix dict" on the user's terminal
     return json.loads(out.stdout)
 
@@ -119,9 +125,4 @@ def test_the_mandarin_warm_up_readies_the_words_of_chinese_text(tmp_path: Path):
         "import jieba; from tui_speech.tts import g2p; g2p.warm_up('zh'); "
         "print(jieba.dt.initialized)"
     )
-    env = {**__import__("os").environ, "TUI_SPEECH_HOME": str(tmp_path)}
-    out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, check=True, cwd=ROOT, env=env,
-        timeout=120,
-    )  # fmt: skip
-    assert out.stdout.strip() == b"True"
+    assert _fresh_python(probe, tmp_path).stdout.strip() == b"True"
