@@ -195,3 +195,22 @@ def test_an_override_applies_to_every_occurrence_of_its_word():
     result = phonemize("[good](/ɡʊd/) and good and good.", "en-us")
     goods = [t for t in result.tokens if t.grapheme == "good"]
     assert len(goods) == 3 and all(t.phonemes == "ɡʊd" and t.override for t in goods)
+
+
+def _word(text: str, grapheme: str) -> str:
+    return next(t.phonemes for t in phonemize(text, "en-us").tokens if t.grapheme == grapheme)
+
+
+def test_a_name_outside_the_lexicon_keeps_its_stem_before_s():
+    # misaki has no "Patrick": its two spaCy tokens came out as the "s" alone.
+    assert _word("Patrick's car.", "Patrick's") == _word("Patrick car.", "Patrick") + "s"
+    assert _word("Kowalski's plan.", "Kowalski's").startswith(_word("Kowalski.", "Kowalski")[:4])
+
+
+def test_a_time_keeps_misakis_reading_without_its_colon():
+    assert _word("It starts at 8:30 today.", "8:30") == "ˈAt θˈɜɹTi"
+
+
+def test_an_inline_override_of_a_word_ending_in_a_full_stop_applies():
+    assert _word("[St.](/sˈɛnt/) Mary came.", "St.") == "sˈɛnt"
+    assert _word("[Dr.](/dˈɑk/) Who came.", "Dr.") == "dˈɑk"

@@ -54,6 +54,8 @@ _ESPEAK_CODES = {"es": "es", "fr": "fr-fr", "hi": "hi", "it": "it", "pt-br": "pt
 OVERRIDE_RE = re.compile(r"\[([^\]\[]+)\]\(/([^/)]*)/\)")
 _LATIN_RUN_RE = re.compile(r"[A-Za-z][A-Za-z'\-]*(?:\s+[A-Za-z][A-Za-z'\-]*)*")
 _WORD_RE = re.compile(r"\w+(?:['\-]\w+)*|[^\w\s]", re.UNICODE)
+#: What misaki gives for the part of a word it cannot read (its ``unk``): never a phoneme.
+_UNREAD = "\x00"
 
 
 @dataclass(frozen=True)
@@ -391,10 +393,24 @@ class _EnglishG2P:
                 self.british = british
                 self.nlp = nlp
                 self.lexicon = _cached_lexicon(british)
+                # No fallback inside misaki, so espeak-ng loads only when a word asks for it;
+                # what misaki could not read of a word of several spaCy tokens is marked.
                 self.fallback = None
-                self.unk = ""
+                self.unk = _UNREAD
 
         self._misaki = _MisakiEnglish()
+
+    def _read(self, mt: Any) -> str:
+        """The phonemes of a misaki token: misaki's, else espeak-ng's, else its mark's."""
+        ps: str | None = mt.phonemes
+        if ps is not None and _UNREAD in ps:
+            # A part misaki could not read: "Patrick's" is "Patrick" (not in its lexicon) and
+            # "'s", and came out "s". espeak-ng reads such a word whole; a part without letters
+            # (the colon of 8:30) is left out, the rest read by misaki.
+            ps = None if any(c.isalpha() for c in mt.text) else ps.replace(_UNREAD, "")
+        if ps is None and _is_word(mt.text):
+            ps = self._espeak_words([mt.text])[0]
+        return _punctuation(mt.text) if ps is None else ps
 
     def _fallback(self, token: Any) -> tuple[str | None, Any]:
         if self._fallback_g2p is None:
@@ -416,7 +432,8 @@ class _EnglishG2P:
         # misaki reads the [word](/ph/) syntax itself; rebuild it for the words we took out.
         marked = text
         for word, ps in overrides.items():
-            marked = re.sub(rf"(?<!\[)\b{re.escape(word)}\b", f"[{word}](/{ps}/)", marked)
+            # Not \b: a word may end in its full stop ("St.").
+            marked = re.sub(rf"(?<![\[\w]){re.escape(word)}(?!\w)", f"[{word}](/{ps}/)", marked)
         # Line by line: across a line break misaki fuses the words either side into one token
         # ("one\n\nGood" for a heading and its paragraph), which the preview then shows.
         lines = [line for line in re.split(r"\s*\n\s*", marked) if line.strip()]
@@ -428,11 +445,7 @@ class _EnglishG2P:
                 mtokens.extend(self._misaki(line)[1])
         tokens = []
         for mt in mtokens:
-            ps = mt.phonemes
-            if ps is None and _is_word(mt.text):
-                ps = self._espeak_words([mt.text])[0]
-            if ps is None:
-                ps = _punctuation(mt.text)
+            ps = self._read(mt)
             is_override = mt.text in overrides and ps == overrides[mt.text]
             known = bool(ps) or not _is_word(mt.text)
             tokens.append(G2PToken(mt.text, ps, mt.whitespace, known=known, override=is_override))
