@@ -2,10 +2,11 @@
 
     .venv/bin/python bench/intelligibility.py [--lang en|zh|both] [--limit N]
         [--voice VOICE [VOICE ...]] [--renderings pipeline single kokoro-onnx] [--json OUT]
-        [--save-audio DIR] [--items sentences|lines]
+        [--save-audio DIR] [--items sentences|lines|abbreviations]
 
 Every item of ``bench/sentences_en.txt`` / ``sentences_zh.txt`` (one per line, ``#`` comments;
-``--items lines``: ``lines_en.txt`` / ``lines_zh.txt``, texts whose ``\\n`` are line breaks) is
+``--items lines``: ``lines_en.txt`` / ``lines_zh.txt``, texts whose ``\\n`` are line breaks;
+``--items abbreviations``: ``abbreviations_en.txt``, English only, with ``--lang en``) is
 rendered with the same Kokoro ONNX model file, three ways, in each voice asked for (a name or a
 blend like ``jf_alpha:0.5,jm_kumo:0.5``; without ``--voice``, the voice the product picks for
 that language when the user names none). With several voices every row is "rendering voice",
@@ -29,7 +30,9 @@ the model store as Listen uses it; the English scoring and the kokoro-onnx basel
 ``pip install -e .[bench]``.
 
 Scoring (reference and hypothesis normalised alike; the rate is edits / reference units):
-- English, WER over words: NFKC, lower case; ``$N`` -> "N dollars", ``N%`` -> "N percent",
+- English, WER over words: NFKC, lower case; an abbreviation and its word are one ("Dr." and
+  "Doctor", "St." / "Saint" / "Street"), letters with stops one word ("a.m." as "AM");
+  ``$N`` -> "N dollars", ``N%`` -> "N percent",
   ``8:30`` and ``8.30`` -> "8 30" (``:00`` dropped), ``3rd`` -> "third", thousands commas
   dropped, then every number spelled out with num2words (1900-2099 as years, "twenty
   twenty-six"; no "and"); apostrophes dropped ("don't" -> "dont"), other punctuation and
@@ -182,9 +185,23 @@ def _spell_ordinal(match: re.Match[str]) -> str:
     return " " + num2words(int(match.group(1)), to="ordinal") + " "
 
 
+#: An abbreviation and the word it stands for score as one ("Dr." or "Doctor"): the listener
+#: writes either. St. may be a saint or a street; both count as "st".
+_SAME_WORD = {
+    "dr": "doctor", "mr": "mister", "mrs": "missus", "prof": "professor", "jr": "junior",
+    "mt": "mount", "capt": "captain", "lt": "lieutenant", "gen": "general", "fig": "figure",
+    "pp": "pages", "approx": "approximately", "inc": "incorporated", "jan": "january",
+    "saint": "st", "street": "st",
+}  # fmt: skip
+#: Letters with stops written as one word: "a.m." and "AM", "U.S." and "US", "e.g.".
+_DOTTED = re.compile(r"\b((?:[a-z]\.){2,})(?!\w)")
+
+
 def words_en(text: str) -> list[str]:
     """English scoring units: normalised words (see the module docstring)."""
     text = unicodedata.normalize("NFKC", text).lower()
+    text = _DOTTED.sub(lambda m: m.group(1).replace(".", "") + " ", text)
+    text = " ".join(_SAME_WORD.get(word.rstrip("."), word) for word in text.split())
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
     text = re.sub(r"\$\s*(\d+(?:\.\d+)?)", r"\1 dollars", text)
     text = re.sub(r"(\d)\s*%", r"\1 percent", text)
@@ -525,8 +542,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write every score and the summary here")
     parser.add_argument("--save-audio", type=Path, help="write each rendering's WAV here")
     parser.add_argument(
-        "--items", choices=("sentences", "lines"), default="sentences",
-        help="which item files: sentences_*.txt, or lines_*.txt (texts with line breaks)",
+        "--items", choices=("sentences", "lines", "abbreviations"), default="sentences",
+        help="which item files: sentences_*.txt, lines_*.txt (texts with line breaks), or "
+        "abbreviations_en.txt (English only: Dr., St., 1., names with 's)",
     )  # fmt: skip
     args = parser.parse_args(argv)
 
@@ -537,6 +555,9 @@ def main(argv: list[str] | None = None) -> int:
 
     renderings = tuple(dict.fromkeys(args.renderings))
     langs = ("en", "zh") if args.lang == "both" else (args.lang,)
+    for key in langs:
+        if not LANG_SETS[key].sentences.with_name(f"{args.items}_{key}.txt").is_file():
+            parser.error(f"there are no {args.items} items in {key}; choose another --lang")
     started = time.perf_counter()
     today = datetime.date.today().isoformat()
     if args.save_audio is not None:

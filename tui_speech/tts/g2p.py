@@ -378,6 +378,8 @@ class _EnglishG2P:
         self._lock = threading.Lock()
         self.warning: str | None = None
         self._misaki: Any = None
+        #: The phonemes of the words abbreviations stand for ("saint"), as misaki reads them.
+        self._words_read: dict[str, str] = {}
         if nlp is None:
             self.warning = (
                 "no spaCy English pipeline is installed, so English is read by espeak-ng "
@@ -412,6 +414,22 @@ class _EnglishG2P:
             ps = self._espeak_words([mt.text])[0]
         return _punctuation(mt.text) if ps is None else ps
 
+    def _abbreviations_marked(self, text: str, overrides: dict[str, str]) -> str:
+        """``text`` with each abbreviation :func:`spoken_forms` reads as a word marked with that
+        word's phonemes (misaki's override syntax); a word the user set phonemes for is theirs."""
+        from tui_speech.tts.abbreviations import spoken_forms
+
+        pieces, pos = [], 0
+        for start, end, word in spoken_forms(text):
+            written = text[start:end]
+            if written in overrides or written.rstrip(".") in overrides:
+                continue
+            if word not in self._words_read:
+                self._words_read[word] = self._misaki(word)[0].strip()
+            pieces += [text[pos:start], f"[{written}](/{self._words_read[word]}/)"]
+            pos = end
+        return "".join(pieces) + text[pos:]
+
     def _fallback(self, token: Any) -> tuple[str | None, Any]:
         if self._fallback_g2p is None:
             _espeak_ready()
@@ -429,8 +447,10 @@ class _EnglishG2P:
     def __call__(self, text: str, overrides: dict[str, str]) -> list[G2PToken]:
         if self._misaki is None:
             return _tokens_by_words(text, overrides, self._espeak_words)
-        # misaki reads the [word](/ph/) syntax itself; rebuild it for the words we took out.
-        marked = text
+        # misaki reads the [word](/ph/) syntax itself; rebuild it for the words we took out,
+        # and give it the abbreviations it would spell out or skip ("St." as saint or street).
+        with self._lock:
+            marked = self._abbreviations_marked(text, overrides)
         for word, ps in overrides.items():
             # Not \b: a word may end in its full stop ("St.").
             marked = re.sub(rf"(?<![\[\w]){re.escape(word)}(?!\w)", f"[{word}](/{ps}/)", marked)

@@ -4,7 +4,9 @@ The synthesis plan (``tts.pipeline``) and the draft units (``tts.drafts``) read 
 sentences found here, lazily, so a 200,000-character text is split as it is spoken. A sentence
 ends at its mark, or at a line break that ends a line (a heading, a list item, a paragraph's last
 line), not at one that only wraps a long line; a run without marks is cut every
-``MAX_SENTENCE_CHARS`` at the best place it has.
+``MAX_SENTENCE_CHARS`` at the best place it has. A mark the sentence runs on after is no end:
+an abbreviation's full stop ("Dr. Smith": ``tts.abbreviations``), a quotation's mark or an
+ellipsis before a lowercase word ("Stop!" he said; I was... well).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
+from tui_speech.tts.abbreviations import ends_sentence
 from tui_speech.tts.silences import CLAUSE_MARKS, mark_after
 
 #: Longest piece of text phonemized at once (G2P of a piece costs time before its audio).
@@ -25,6 +28,9 @@ NUMBER_CHARS = frozenset("0123456789.,:%零〇一二三四五六七八九十百�
 _SENTENCE_END = re.compile(
     r"[.!?…]+[\"”’)\]]*(?=\s|$)|[。！？]+[\"”’」』)）]*|[।॥]+[\"”’)\]]*|\n\s*"
 )
+#: A quotation's closing marks: after one, a lowercase word goes on with the sentence.
+_CLOSING = frozenset('"”’)')
+_NEXT_CHAR = re.compile(r"\s*(\S)")
 #: A line this wide (columns; a Chinese character takes two) that runs on to the next line was
 #: wrapped, not ended: hard-wrapped text (a pasted e-mail, a Markdown file) breaks its lines at
 #: 60-100 columns wherever a word ends, while headings, list items and short lines end there.
@@ -50,6 +56,8 @@ def sentences_and_breaks(text: str) -> Iterator[tuple[str, bool]]:
     for match in _SENTENCE_END.finditer(text):
         if _is_wrapped(text, match):
             continue  # the sentence goes on on the next line
+        if not _ends_sentence(text, match):
+            continue  # "Dr. Smith", "1. Buy milk", "Stop!" he said
         at_break = match.group()[:1].isspace()
         previous = None
         for piece in _bounded(_unwrapped(text[pos : match.end()])):  # lazy: a long run is cut
@@ -61,6 +69,17 @@ def sentences_and_breaks(text: str) -> Iterator[tuple[str, bool]]:
         pos = match.end()
     for piece in _bounded(_unwrapped(text[pos:])):
         yield piece, False
+
+
+def _ends_sentence(text: str, match: re.Match[str]) -> bool:
+    """Whether a mark (``match``: not a line break) ends its sentence."""
+    mark = match.group()
+    if mark == ".":
+        return ends_sentence(text, match.start())
+    if mark[:1].isspace() or not (mark[-1] in _CLOSING or mark.strip(".…") == ""):
+        return True
+    after = _NEXT_CHAR.match(text, match.end())
+    return after is None or not after.group(1).islower()
 
 
 def _is_wrapped(text: str, match: re.Match[str]) -> bool:

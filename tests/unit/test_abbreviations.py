@@ -1,0 +1,76 @@
+"""Abbreviations, names with 's, numbered lists and quotations: read as a person reads them."""
+
+from __future__ import annotations
+
+import pytest
+
+from tui_speech.tts.g2p import phonemize
+from tui_speech.tts.pipeline import Pipeline
+from tui_speech.tts.sentences import iter_sentences
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        (
+            "Dr. Smith met Mr. Jones at 3 p.m. on St. Patrick's Day. Then he left.",
+            ["Dr. Smith met Mr. Jones at 3 p.m. on St. Patrick's Day.", "Then he left."],
+        ),
+        (
+            "We paid a lot, i.e. too much. The U.S. economy grew.",
+            ["We paid a lot, i.e. too much.", "The U.S. economy grew."],
+        ),
+        ("See Fig. 3 and No. 5, approx. 10 pages.", ["See Fig. 3 and No. 5, approx. 10 pages."]),
+        ("J. K. Rowling wrote it.", ["J. K. Rowling wrote it."]),
+        ("1. Buy milk\n2. Call the bank", ["1. Buy milk", "2. Call the bank"]),
+        ('"Stop!" she shouted. "Why?" he asked.', ['"Stop!" she shouted.', '"Why?" he asked.']),
+        ("I was going to call... but then it rang.", ["I was going to call... but then it rang."]),
+        # Where the text does start a new sentence, it still does.
+        ("It was 10 a.m. John was late.", ["It was 10 a.m.", "John was late."]),
+        (
+            "We packed tents, ropes, etc. Then we left.",
+            ["We packed tents, ropes, etc.", "Then we left."],
+        ),
+        ("Wait... Nobody came.", ["Wait...", "Nobody came."]),
+        ("张先生说：“好的。”然后 Mr. Li 也来了。", ["张先生说：“好的。”", "然后 Mr. Li 也来了。"]),
+    ],
+)
+def test_a_full_stop_after_an_abbreviation_ends_no_sentence(text: str, sentences: list[str]):
+    assert list(iter_sentences(text)) == sentences
+
+
+def test_a_title_is_spoken_with_its_name_in_one_chunk():
+    chunks = list(Pipeline("en-us").plan("Dr. Smith is here. He came by train from the coast."))
+    assert chunks[0].graphemes.startswith("Dr. Smith is here.")
+
+
+def test_an_inline_override_of_an_abbreviation_wins_over_its_reading():
+    assert _word("[St.](/sˈɛnt/) Patrick came.", "St.") == "sˈɛnt"
+
+
+def _word(text: str, grapheme: str) -> str:
+    return next(t.phonemes for t in phonemize(text, "en-us").tokens if t.grapheme == grapheme)
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "word"),
+    [
+        ("We met on St. Patrick's Day.", "St.", "saint"),
+        ("The shop on Baker St. is old.", "St.", "street"),
+        ("Prof. Lee spoke.", "Prof.", "professor"),
+        ("They climbed Mt. Everest.", "Mt.", "mount"),
+        ("John Smith Jr. came.", "Jr.", "junior"),
+        ("See Fig. 3 below.", "Fig.", "figure"),
+        ("It is approx. 20 metres.", "approx.", "approximately"),
+        ("It opens on Jan. 5 again.", "Jan.", "january"),
+    ],
+)
+def test_abbreviations_are_read_as_the_word_they_stand_for(text: str, written: str, word: str):
+    result = phonemize(text, "en-us")
+    assert _word(text, written) == phonemize(word, "en-us").phonemes
+    assert "." not in result.phonemes[:-1]  # no full stop (a pause) inside the sentence
+
+
+def test_a_word_that_is_not_an_abbreviation_there_is_left_to_misaki():
+    # "Fig." before no number is the fruit's name cut short, not "figure".
+    assert _word("I ate a Fig. It was sweet.", "Fig") != phonemize("figure", "en-us").phonemes
