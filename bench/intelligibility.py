@@ -2,11 +2,11 @@
 
     .venv/bin/python bench/intelligibility.py [--lang en|zh|both] [--limit N]
         [--voice VOICE [VOICE ...]] [--renderings pipeline single kokoro-onnx] [--json OUT]
-        [--save-audio DIR] [--items sentences|lines|abbreviations]
+        [--save-audio DIR] [--items sentences|lines|written]
 
 Every item of ``bench/sentences_en.txt`` / ``sentences_zh.txt`` (one per line, ``#`` comments;
 ``--items lines``: ``lines_en.txt`` / ``lines_zh.txt``, texts whose ``\\n`` are line breaks;
-``--items abbreviations``: ``abbreviations_en.txt``, English only, with ``--lang en``) is
+``--items written``: ``written_en.txt``, English only, with ``--lang en``) is
 rendered with the same Kokoro ONNX model file, three ways, in each voice asked for (a name or a
 blend like ``jf_alpha:0.5,jm_kumo:0.5``; without ``--voice``, the voice the product picks for
 that language when the user names none). With several voices every row is "rendering voice",
@@ -31,7 +31,8 @@ the model store as Listen uses it; the English scoring and the kokoro-onnx basel
 
 Scoring (reference and hypothesis normalised alike; the rate is edits / reference units):
 - English, WER over words: NFKC, lower case; an abbreviation and its word are one ("Dr." and
-  "Doctor", "St." / "Saint" / "Street"), letters with stops one word ("a.m." as "AM");
+  "Doctor", "St." / "Saint" / "Street"), letters with stops one word ("a.m." as "AM"), "@"
+  "at", "°C" "degrees Celsius", a dot or slash between letters "dot", "slash";
   ``$N`` -> "N dollars", ``N%`` -> "N percent",
   ``8:30`` and ``8.30`` -> "8 30" (``:00`` dropped), ``3rd`` -> "third", thousands commas
   dropped, then every number spelled out with num2words (1900-2099 as years, "twenty
@@ -197,10 +198,25 @@ _SAME_WORD = {
 _DOTTED = re.compile(r"\b((?:[a-z]\.){2,})(?!\w)")
 
 
+#: Written forms said as words, as the listener may write either: "@" at, "20°C" degrees
+#: Celsius, the marks inside an address ("example.com/docs": dot, slash).
+_SAID_MARKS = [
+    (re.compile(r"\s?°\s?c\b"), " degrees celsius "),
+    (re.compile(r"\s?°\s?f\b"), " degrees fahrenheit "),
+    (re.compile(r"\s?°"), " degrees "),
+    (re.compile(r"(?<=\w)@(?=\w)"), " at "),
+    (re.compile(r"(?<=[a-z])\.(?=[a-z])"), " dot "),
+    (re.compile(r"(?<=\w)/(?=[a-z])"), " slash "),
+    (re.compile(r"\bhttps?://"), " "),
+]
+
+
 def words_en(text: str) -> list[str]:
     """English scoring units: normalised words (see the module docstring)."""
     text = unicodedata.normalize("NFKC", text).lower()
     text = _DOTTED.sub(lambda m: m.group(1).replace(".", "") + " ", text)
+    for pattern, said in _SAID_MARKS:
+        text = pattern.sub(said, text)
     text = " ".join(_SAME_WORD.get(word.rstrip("."), word) for word in text.split())
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
     text = re.sub(r"\$\s*(\d+(?:\.\d+)?)", r"\1 dollars", text)
@@ -542,9 +558,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write every score and the summary here")
     parser.add_argument("--save-audio", type=Path, help="write each rendering's WAV here")
     parser.add_argument(
-        "--items", choices=("sentences", "lines", "abbreviations"), default="sentences",
+        "--items", choices=("sentences", "lines", "written"), default="sentences",
         help="which item files: sentences_*.txt, lines_*.txt (texts with line breaks), or "
-        "abbreviations_en.txt (English only: Dr., St., 1., names with 's)",
+        "written_en.txt (English only: Dr., St., 1., names with 's, addresses, degrees)",
     )  # fmt: skip
     args = parser.parse_args(argv)
 

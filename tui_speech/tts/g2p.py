@@ -54,6 +54,9 @@ _ESPEAK_CODES = {"es": "es", "fr": "fr-fr", "hi": "hi", "it": "it", "pt-br": "pt
 OVERRIDE_RE = re.compile(r"\[([^\]\[]+)\]\(/([^/)]*)/\)")
 _LATIN_RUN_RE = re.compile(r"[A-Za-z][A-Za-z'\-]*(?:\s+[A-Za-z][A-Za-z'\-]*)*")
 _WORD_RE = re.compile(r"\w+(?:['\-]\w+)*|[^\w\s]", re.UNICODE)
+#: Symbols read as words where a language's G2P knows them ("20°C", "20℃": degrees Celsius,
+#: 二十摄氏度), kept there when other symbols are dropped; espeak-ng drops them unread.
+SPOKEN_SYMBOLS = {lang: frozenset("°℃℉") for lang in ("en-us", "en-gb", "zh")}
 #: What misaki gives for the part of a word it cannot read (its ``unk``): never a phoneme.
 _UNREAD = "\x00"
 
@@ -127,8 +130,9 @@ def normalise_language(lang: str) -> str:
     return code
 
 
-def clean_text(text: str) -> tuple[str, tuple[str, ...]]:
-    """Drop what cannot be spoken (emoji, control and private-use characters).
+def clean_text(text: str, keep: frozenset[str] = frozenset()) -> tuple[str, tuple[str, ...]]:
+    """Drop what cannot be spoken (emoji, control and private-use characters, symbols but those
+    in ``keep``).
 
     Returns the cleaned text and the distinct characters dropped, so the caller can warn.
     Newlines and tabs become spaces-worthy whitespace and are kept.
@@ -140,7 +144,7 @@ def clean_text(text: str) -> tuple[str, tuple[str, ...]]:
             out.append(ch)
             continue
         category = unicodedata.category(ch)
-        if category[0] == "C" or category == "So" or category == "Sk":
+        if ch not in keep and (category[0] == "C" or category in ("So", "Sk")):
             dropped.setdefault(ch, None)
             out.append(" ")
         else:
@@ -378,7 +382,7 @@ class _EnglishG2P:
         self._lock = threading.Lock()
         self.warning: str | None = None
         self._misaki: Any = None
-        #: The phonemes of the words abbreviations stand for ("saint"), as misaki reads them.
+        #: The phonemes of the words written forms stand for ("saint"), as misaki reads them.
         self._words_read: dict[str, str] = {}
         if nlp is None:
             self.warning = (
@@ -414,21 +418,29 @@ class _EnglishG2P:
             ps = self._espeak_words([mt.text])[0]
         return _punctuation(mt.text) if ps is None else ps
 
-    def _abbreviations_marked(self, text: str, overrides: dict[str, str]) -> str:
-        """``text`` with each abbreviation :func:`spoken_forms` reads as a word marked with that
-        word's phonemes (misaki's override syntax); a word the user set phonemes for is theirs."""
-        from tui_speech.tts.abbreviations import spoken_forms
+    def _spoken_marked(self, text: str, overrides: dict[str, str]) -> str:
+        """``text`` with each written form :func:`spoken_forms` says as other words ("St.",
+        "example.com", "20°C") marked with those words' phonemes (misaki's override syntax); a
+        word the user set phonemes for is theirs."""
+        from tui_speech.tts.spoken_en import spoken_forms
 
         pieces, pos = [], 0
-        for start, end, word in spoken_forms(text):
+        for start, end, words in spoken_forms(text):
             written = text[start:end]
             if written in overrides or written.rstrip(".") in overrides:
                 continue
-            if word not in self._words_read:
-                self._words_read[word] = self._misaki(word)[0].strip()
-            pieces += [text[pos:start], f"[{written}](/{self._words_read[word]}/)"]
+            pieces += [text[pos:start], f"[{written}](/{self._phrase(words)}/)"]
             pos = end
         return "".join(pieces) + text[pos:]
+
+    def _phrase(self, words: str) -> str:
+        """The phonemes of ``words`` ("github dot com"), as a sentence of them would have."""
+        if words not in self._words_read:
+            with self._lock:
+                mtokens = self._misaki(words)[1]
+            read = "".join(self._read(mt) + mt.whitespace for mt in mtokens)
+            self._words_read[words] = read.strip()
+        return self._words_read[words]
 
     def _fallback(self, token: Any) -> tuple[str | None, Any]:
         if self._fallback_g2p is None:
@@ -448,9 +460,8 @@ class _EnglishG2P:
         if self._misaki is None:
             return _tokens_by_words(text, overrides, self._espeak_words)
         # misaki reads the [word](/ph/) syntax itself; rebuild it for the words we took out,
-        # and give it the abbreviations it would spell out or skip ("St." as saint or street).
-        with self._lock:
-            marked = self._abbreviations_marked(text, overrides)
+        # and the written forms it would spell out or skip ("St." as saint or street).
+        marked = self._spoken_marked(text, overrides)
         for word, ps in overrides.items():
             # Not \b: a word may end in its full stop ("St.").
             marked = re.sub(rf"(?<![\[\w]){re.escape(word)}(?!\w)", f"[{word}](/{ps}/)", marked)
@@ -539,7 +550,7 @@ def phonemize(text: str, lang: str = "en-us") -> G2PResult:
     warnings: list[str] = []
     # Overrides first: their phonemes use symbols (tone arrows) that cleaning would drop.
     overrides = split_overrides(text)
-    cleaned, dropped = clean_text(overrides.text)
+    cleaned, dropped = clean_text(overrides.text, SPOKEN_SYMBOLS.get(lang, frozenset()))
     overrides.text = cleaned
     if dropped:
         shown = " ".join(

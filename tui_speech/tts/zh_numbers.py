@@ -13,7 +13,8 @@ What is read how (the common conventions of spoken Putonghua):
   ``2026/3/5`` as a date;
 - clock times: 8:30 -> 八点三十, 8:05 -> 八点零五, 8:00 -> 八点, 2:15 -> 两点十五;
 - decimals digit by digit after 点 (3.14 -> 三点一四), percentages (3.5% -> 百分之三点五),
-  fractions (1/2 -> 二分之一), negatives (-5 -> 负五), ranges (3-5 -> 三到五);
+  fractions (1/2 -> 二分之一), negatives (-5 -> 负五), ranges (3-5 -> 三到五), degrees
+  (20°C and 20℃ -> 二十摄氏度, 70°F -> 华氏七十度, 45° -> 四十五度);
 - money: ¥120 -> 一百二十元, $5 -> 五美元, €5 -> 五欧元;
 - phone numbers and codes (five or more digits not followed by a measure word and not a round
   amount, or any run that starts with 0) digit by digit, with 1 as 幺: 10086 -> 幺零零八六.
@@ -45,6 +46,7 @@ _PATTERNS = [
     ("year", rf"(?P<y>{_D}{{4}})(?=年)"),
     ("money", rf"(?P<cur>[¥￥$€£])\s?(?P<n>-?{_N}(?:\.{_D}+)?)"),
     ("percent", rf"(?P<n>-?{_N}(?:\.{_D}+)?)\s?[%％]"),
+    ("degrees", rf"(?P<n>-?{_N}(?:\.{_D}+)?)\s?(?P<unit>°\s?[CF]?|℃|℉)"),
     ("fraction", rf"(?P<a>{_D}+)/(?P<b>{_D}+)(?!{_D})"),
     ("range", rf"(?P<a>{_N}(?:\.{_D}+)?)\s?[-~～—–]\s?(?P<b>{_N}(?:\.{_D}+)?)(?!{_D})"),
     ("number", rf"(?P<neg>(?<![0-9０-９A-Za-z])[-−])?(?P<n>{_N})(?:\.(?P<frac>{_D}+))?"),
@@ -200,6 +202,11 @@ def _read(match: re.Match[str], text: str) -> str:
         if amount.startswith("负"):
             return "负百分之" + amount[1:]
         return "百分之" + amount
+    if kind == "degrees":  # 二十摄氏度, 华氏七十度, 四十五度
+        unit = g("unit").replace(" ", "")
+        if unit in ("°F", "℉"):
+            return "华氏" + _amount(g("n")) + "度"
+        return _amount(g("n")) + ("摄氏度" if unit in ("°C", "℃") else "度")
     if kind == "fraction":
         return read_cardinal(int(g("b"))) + "分之" + read_cardinal(int(g("a")))
     if kind == "range":

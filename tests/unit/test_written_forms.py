@@ -1,4 +1,5 @@
-"""Abbreviations, names with 's, numbered lists and quotations: read as a person reads them."""
+"""Written forms read as a person reads them: abbreviations, names with 's, numbered lists,
+quotations, web and e-mail addresses, degrees."""
 
 from __future__ import annotations
 
@@ -74,3 +75,52 @@ def test_abbreviations_are_read_as_the_word_they_stand_for(text: str, written: s
 def test_a_word_that_is_not_an_abbreviation_there_is_left_to_misaki():
     # "Fig." before no number is the fruit's name cut short, not "figure".
     assert _word("I ate a Fig. It was sweet.", "Fig") != phonemize("figure", "en-us").phonemes
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "words"),
+    [
+        (
+            "See https://example.com/docs today.",
+            "https://example.com/docs",
+            "example dot com slash docs",
+        ),
+        ("Visit www.python.org.", "www.python.org", "w w w dot python dot org"),
+        ("Write to help@example.org now.", "help@example.org", "help at example dot org"),
+        ("It was 20°C at noon.", "20°C", "20 degrees Celsius"),
+        ("It was 20℃ at noon.", "20℃", "20 degrees Celsius"),
+        ("It was 68 °F at noon.", "68 °F", "68 degrees Fahrenheit"),
+        ("Turn it 90° now.", "90°", "90 degrees"),
+    ],
+)
+def test_addresses_and_degrees_are_read_as_words(text: str, written: str, words: str):
+    result = phonemize(text, "en-us")
+    assert _word(text, written) == phonemize(words, "en-us").phonemes
+    assert not result.warnings  # the degree sign is read, not skipped
+
+
+def test_a_sentence_ending_in_an_address_keeps_its_full_stop_out_of_the_address():
+    tokens = phonemize("Read it on example.com.", "en-us").tokens
+    assert [t.grapheme for t in tokens][-2:] == ["example.com", "."]
+
+
+@pytest.mark.parametrize(
+    ("text", "reading"),
+    [
+        ("今天20°C。", "今天二十摄氏度。"),
+        ("明天25℃。", "明天二十五摄氏度。"),
+        ("室外70°F。", "室外华氏七十度。"),
+        ("转45°。", "转四十五度。"),
+    ],
+)
+def test_mandarin_degrees_are_read_as_words(text: str, reading: str):
+    from tui_speech.tts.zh_numbers import normalize
+
+    assert normalize(text) == reading
+    # A number is one token (the preview shows 20°C), its reading one run of phonemes.
+    said = phonemize(text, "zh").phonemes.replace(" ", "")
+    assert said == phonemize(reading, "zh").phonemes.replace(" ", "")
+
+
+def test_a_language_that_cannot_read_the_degree_sign_says_it_skipped_it():
+    assert "°" in " ".join(phonemize("Hace 20°C hoy.", "es").warnings)
