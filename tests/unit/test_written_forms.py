@@ -111,9 +111,11 @@ def test_a_sentence_ending_in_an_address_keeps_its_full_stop_out_of_the_address(
         ("明天25℃。", "明天二十五摄氏度。"),
         ("室外70°F。", "室外华氏七十度。"),
         ("转45°。", "转四十五度。"),
+        ("比分是3:2。", "比分是三比二。"),
+        ("会议9:30开始。", "会议九点三十开始。"),
     ],
 )
-def test_mandarin_degrees_are_read_as_words(text: str, reading: str):
+def test_mandarin_degrees_and_scores_are_read_as_words(text: str, reading: str):
     from tui_speech.tts.zh_numbers import normalize
 
     assert normalize(text) == reading
@@ -124,3 +126,10 @@ def test_mandarin_degrees_are_read_as_words(text: str, reading: str):
 
 def test_a_language_that_cannot_read_the_degree_sign_says_it_skipped_it():
     assert "°" in " ".join(phonemize("Hace 20°C hoy.", "es").warnings)
+
+
+def test_an_address_inside_chinese_is_read_whole_in_english():
+    tokens = phonemize("我的邮箱是wang@example.com，网址是www.example.cn。", "zh").tokens
+    read = {t.grapheme: t.phonemes for t in tokens}
+    assert read["wang@example.com"] == phonemize("wang at example dot com", "en-us").phonemes
+    assert "." not in read["www.example.cn"]  # no full stop (a pause) inside the address

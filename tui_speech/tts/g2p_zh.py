@@ -164,7 +164,18 @@ class MandarinG2P:
     # --- splitting the text --------------------------------------------------------------------
 
     def _plain(self, text: str) -> list[G2PToken]:
-        """Clauses of Han characters and numbers; Latin runs and marks between them."""
+        """Clauses of Han characters and numbers; Latin runs, addresses and marks between."""
+        from tui_speech.tts.spoken_en import address_spans
+
+        tokens: list[G2PToken] = []
+        pos = 0
+        for start, end in address_spans(text):  # wang@example.com: read whole, in English
+            tokens += self._words_and_marks(text[pos:start])
+            tokens += self._english()(text[start:end], {})
+            pos = end
+        return tokens + self._words_and_marks(text[pos:])
+
+    def _words_and_marks(self, text: str) -> list[G2PToken]:
         tokens: list[G2PToken] = []
         clause: list[Span] = []
 

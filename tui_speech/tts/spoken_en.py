@@ -19,12 +19,15 @@ from collections.abc import Iterator
 from tui_speech.tts.abbreviations import spoken_forms as abbreviations
 
 _TOP_LEVEL = r"(?:com|org|net|edu|gov|io|dev|app|ai|co|uk|de|fr|cn|jp|info|me)"
-#: A web address: with its scheme or www, or a host with a common top-level domain.
+#: A web address: with its scheme or www, or a host with a common top-level domain. ASCII
+#: only, so an address inside Chinese text ends where the Chinese does.
+_URL_CHARS = r"[A-Za-z0-9._~:/?#@!$&*+,;=%-]"
 _WEB = re.compile(
-    rf"(?<![\w@./-])(?:(?:https?://|www\.)[^\s<>\"'()\[\]]+"
-    rf"|[A-Za-z0-9][\w-]*(?:\.[\w-]+)*\.{_TOP_LEVEL}(?![\w-])(?:/[^\s<>\"'()\[\]]*)?)"
+    rf"(?<![A-Za-z0-9@./-])(?:(?:https?://|www\.){_URL_CHARS}+"
+    rf"|[A-Za-z0-9][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*\.{_TOP_LEVEL}(?![A-Za-z0-9-])"
+    rf"(?:/{_URL_CHARS}*)?)"
 )
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 #: A number with degrees ("20°C", "-5 °F", "45°").
 _DEGREES = re.compile(r"(?<![\w.])([-−+]?\d+(?:[.,]\d+)?)\s?(?:°\s?([CF](?![A-Za-z]))?|([℃℉]))")
 _SCALES = {"C": "Celsius", "F": "Fahrenheit", "℃": "Celsius", "℉": "Fahrenheit"}
@@ -59,13 +62,21 @@ def spoken_forms(text: str) -> Iterator[tuple[int, int, str]]:
             end = stop
 
 
-def _addresses(text: str) -> Iterator[tuple[int, int, str]]:
+def address_spans(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` has web and e-mail addresses: (start, end), in text order (the Mandarin
+    G2P gives each to the English one whole)."""
+    spans: list[tuple[int, int]] = []
     for pattern in (_EMAIL, _WEB):
         for match in pattern.finditer(text):
-            address = match.group().rstrip(_TRAILING)
-            if pattern is _WEB and "@" in text[max(0, match.start() - 1) : match.start()]:
-                continue  # the host of an e-mail address, read with it
-            yield match.start(), match.start() + len(address), spoken_address(address)
+            end = match.start() + len(match.group().rstrip(_TRAILING))
+            if not any(a <= match.start() < b for a, b in spans):  # an e-mail's host
+                spans.append((match.start(), end))
+    return sorted(spans)
+
+
+def _addresses(text: str) -> Iterator[tuple[int, int, str]]:
+    for start, end in address_spans(text):
+        yield start, end, spoken_address(text[start:end])
 
 
 def spoken_address(address: str) -> str:

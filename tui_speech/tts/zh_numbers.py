@@ -11,7 +11,8 @@ What is read how (the common conventions of spoken Putonghua):
   a lone 2 before a measure word is 两 (2个 -> 两个), and so is a leading 2 before 千/万/亿;
 - years digit by digit (2026年 -> 二零二六年), months and days as cardinals, ``2026-03-05`` and
   ``2026/3/5`` as a date;
-- clock times: 8:30 -> 八点三十, 8:05 -> 八点零五, 8:00 -> 八点, 2:15 -> 两点十五;
+- clock times: 8:30 -> 八点三十, 8:05 -> 八点零五, 8:00 -> 八点, 2:15 -> 两点十五; scores and
+  ratios (one digit after the colon): 3:2 -> 三比二;
 - decimals digit by digit after 点 (3.14 -> 三点一四), percentages (3.5% -> 百分之三点五),
   fractions (1/2 -> 二分之一), negatives (-5 -> 负五), ranges (3-5 -> 三到五), degrees
   (20°C and 20℃ -> 二十摄氏度, 70°F -> 华氏七十度, 45° -> 四十五度);
@@ -43,6 +44,7 @@ _N = rf"{_D}+(?:[,，]{_D}{{3}})*"  # 1,234 with thousands separators
 _PATTERNS = [
     ("date", rf"(?P<y>{_D}{{4}})[-/.](?P<m>{_D}{{1,2}})[-/.](?P<d>{_D}{{1,2}})(?!{_D})"),
     ("time", rf"(?P<h>{_D}{{1,2}})[:：](?P<mi>{_D}{{2}})(?:[:：](?P<s>{_D}{{2}}))?(?!{_D})"),
+    ("score", rf"(?P<a>{_D}{{1,3}})[:：](?P<b>{_D})(?!{_D})"),
     ("year", rf"(?P<y>{_D}{{4}})(?=年)"),
     ("money", rf"(?P<cur>[¥￥$€£])\s?(?P<n>-?{_N}(?:\.{_D}+)?)"),
     ("percent", rf"(?P<n>-?{_N}(?:\.{_D}+)?)\s?[%％]"),
@@ -193,6 +195,8 @@ def _read(match: re.Match[str], text: str) -> str:
             out += read_cardinal(int(g("s"))) + "秒"
         # 八点三十分 is read 八点三十 (the 分 dropped) unless seconds follow.
         return out[:-1] if out.endswith("分") else out
+    if kind == "score":  # a score or a ratio (3:2); a clock's minutes have two digits
+        return read_cardinal(int(g("a"))) + "比" + read_cardinal(int(g("b")))
     if kind == "year":
         return read_digits(g("y"))
     if kind == "money":
