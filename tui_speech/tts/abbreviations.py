@@ -113,9 +113,11 @@ def ends_sentence(text: str, stop: int) -> bool:
     if after is None:
         return True  # the text ends here
     nxt = after.group(1)
-    item = text[text.rfind("\n", 0, stop) + 1 : stop].strip()
-    if item.isdigit() and len(item) <= 3:
-        return False  # "1. Buy milk": the item's number, not a sentence
+    # "1. Buy milk": a list item's number (up to three digits) alone before it on its line.
+    head = text[max(0, stop - 6) : stop]
+    item = head.rsplit("\n", 1)[-1].strip()
+    if ("\n" in head or stop <= 6) and item.isdigit() and len(item) <= 3:
+        return False
     found = _WORD_BEFORE_STOP.search(text, max(0, stop - 40), stop + 1)
     if found is None:
         return True
