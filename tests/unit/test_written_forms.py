@@ -133,3 +133,24 @@ def test_an_address_inside_chinese_is_read_whole_in_english():
     read = {t.grapheme: t.phonemes for t in tokens}
     assert read["wang@example.com"] == phonemize("wang at example dot com", "en-us").phonemes
     assert "." not in read["www.example.cn"]  # no full stop (a pause) inside the address
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "words"),
+    [
+        ("Come at 9am today.", "9am", "9 a.m."),
+        ("Leave at 10:30pm.", "10:30pm", "10:30 p.m."),
+        ("World War II ended.", "II", "two"),
+        ("Read Chapter IV now.", "IV", "four"),
+        ("Louis XIV ruled.", "XIV", "the fourteenth"),
+        ("Queen Elizabeth II spoke.", "II", "the second"),
+    ],
+)
+def test_times_and_roman_numerals_are_read_as_words(text: str, written: str, words: str):
+    assert _word(text, written) == phonemize(words, "en-us").phonemes
+
+
+def test_letters_that_only_look_like_numerals_are_left_as_words():
+    assert _word("I am here at 9.", "am") == "ɐm"  # not "a.m."
+    assert _word("They gave him an IV drip.", "IV") != phonemize("four", "en-us").phonemes
+    assert _word("Rocky VI", "VI") != phonemize("the sixth", "en-us").phonemes  # not a monarch

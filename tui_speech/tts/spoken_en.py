@@ -4,6 +4,9 @@
 - web and e-mail addresses: "example.com/docs" is "example dot com slash docs", not the letters
   H T T P S and a colon, with full stops (pauses) inside; "help@example.org", "help at example
   dot org";
+- times with am/pm written close: "9am" is "9 a.m." (misaki read the "am" of "I am");
+- Roman numerals after a word that numbers ("World War II", "Chapter IV": two, four) or a
+  monarch's or pope's name ("Louis XIV", "Elizabeth II": the fourteenth, the second);
 - temperatures and angles: "20°C" and "20℃" are "20 degrees Celsius" (the degree sign was
   dropped as a symbol, leaving "twenty C").
 
@@ -31,6 +34,28 @@ _EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[
 #: A number with degrees ("20°C", "-5 °F", "45°").
 _DEGREES = re.compile(r"(?<![\w.])([-−+]?\d+(?:[.,]\d+)?)\s?(?:°\s?([CF](?![A-Za-z]))?|([℃℉]))")
 _SCALES = {"C": "Celsius", "F": "Fahrenheit", "℃": "Celsius", "℉": "Fahrenheit"}
+_CLOCK = re.compile(r"(?<![\w.:])(\d{1,2}(?::\d{2})?)\s?([ap])m(?!\w)", re.IGNORECASE)
+#: Roman numerals of two letters or more made of I, V and X (II to XXXIX): single letters and
+#: M, C, D, L are words too often ("I", "MIX", "CD").
+_ROMAN = re.compile(r"(?<![\w'])([IVX]{2,6})(?![\w'])")
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10}
+#: Words after which a numeral counts: read as a number ("Chapter IV", four).
+_NUMBERING_WORDS = frozenset(
+    "war chapter part act volume vol book episode phase stage type class level grade section "
+    "round season scene article appendix figure table unit lesson step".split()
+)
+#: Names of monarchs and popes, after which a numeral is an ordinal ("Louis XIV").
+_REGNAL_NAMES = frozenset(
+    "louis henry charles george edward elizabeth richard william james john paul pius "
+    "benedict leo gregory innocent clement napoleon peter catherine frederick philip "
+    "ferdinand alexander nicholas ivan mary anne victoria elizabeth wilhelm ludwig otto "
+    "felipe juan carlos gustav harald olav christian rama".split()
+)
+_ORDINALS = (
+    "zeroth first second third fourth fifth sixth seventh eighth ninth tenth eleventh "
+    "twelfth thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth "
+    "twentieth".split()
+)
 #: How the marks inside an address are said.
 _ADDRESS_MARKS = {
     ".": "dot",
@@ -54,7 +79,15 @@ _TRAILING = ".,;:!?"
 def spoken_forms(text: str) -> Iterator[tuple[int, int, str]]:
     """(start, end, words) for each written form in ``text`` that is said as other words, in
     text order, none overlapping another."""
-    found = sorted([*abbreviations(text), *_addresses(text), *_degrees(text)])
+    found = sorted(
+        [
+            *abbreviations(text),
+            *_addresses(text),
+            *_degrees(text),
+            *_clock_times(text),
+            *_roman_numerals(text),
+        ]
+    )
     end = 0
     for start, stop, words in found:
         if start >= end:
@@ -99,3 +132,36 @@ def _degrees(text: str) -> Iterator[tuple[int, int, str]]:
         unit = "degree" if number.lstrip("-+") == "1" else "degrees"
         words = f"{number} {unit}" + (f" {_SCALES[scale]}" if scale else "")
         yield match.start(), match.end(), words
+
+
+def _clock_times(text: str) -> Iterator[tuple[int, int, str]]:
+    for match in _CLOCK.finditer(text):
+        yield match.start(), match.end(), f"{match.group(1)} {match.group(2).lower()}.m."
+
+
+def roman_value(numeral: str) -> int | None:
+    """The value of a Roman numeral of I, V and X, or None if it is not a well-formed one."""
+    values = [_ROMAN_VALUES[c] for c in numeral]
+    total = sum(
+        -v if i + 1 < len(values) and v < values[i + 1] else v for i, v in enumerate(values)
+    )
+    return total if 0 < total < 40 and _roman(total) == numeral else None
+
+
+def _roman(n: int) -> str:
+    tens, ones = divmod(n, 10)
+    digits = ["", "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX"]
+    return "X" * tens + digits[ones]
+
+
+def _roman_numerals(text: str) -> Iterator[tuple[int, int, str]]:
+    for match in _ROMAN.finditer(text):
+        value = roman_value(match.group(1))
+        before = re.search(r"([A-Za-z]+)\s+$", text[max(0, match.start() - 30) : match.start()])
+        if value is None or before is None:
+            continue
+        word = before.group(1)
+        if word.lower() in _NUMBERING_WORDS:
+            yield match.start(), match.end(), str(value)
+        elif word[:1].isupper() and word.lower() in _REGNAL_NAMES and value <= 20:
+            yield match.start(), match.end(), "the " + _ORDINALS[value]
