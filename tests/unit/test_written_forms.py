@@ -142,11 +142,25 @@ def test_an_address_inside_chinese_is_read_whole_in_english():
         ("Leave at 10:30pm.", "10:30pm", "10:30 p.m."),
         ("World War II ended.", "II", "two"),
         ("Read Chapter IV now.", "IV", "four"),
+        ("Read Part V now.", "V", "five"),
+        ("Type I diabetes.", "I", "one"),
         ("Louis XIV ruled.", "XIV", "the fourteenth"),
         ("Queen Elizabeth II spoke.", "II", "the second"),
+        (
+            "Call 800-555-0199 now.",
+            "800-555-0199",
+            "eight zero zero, five five five, zero one nine nine",
+        ),
+        (
+            "Dial +44 20 7946 0958 now.",
+            "+44 20 7946 0958",
+            "plus four four, two zero, seven nine four six, zero nine five eight",
+        ),
     ],
 )
-def test_times_and_roman_numerals_are_read_as_words(text: str, written: str, words: str):
+def test_times_phone_numbers_and_roman_numerals_are_read_as_words(
+    text: str, written: str, words: str
+):
     assert _word(text, written) == phonemize(words, "en-us").phonemes
 
 
@@ -154,3 +168,5 @@ def test_letters_that_only_look_like_numerals_are_left_as_words():
     assert _word("I am here at 9.", "am") == "ɐm"  # not "a.m."
     assert _word("They gave him an IV drip.", "IV") != phonemize("four", "en-us").phonemes
     assert _word("Rocky VI", "VI") != phonemize("the sixth", "en-us").phonemes  # not a monarch
+    assert _word("Then Charles I said no.", "I") == _word("Then I said no.", "I")
+    assert _word("From 2019-2021 on.", "2019-2021") == phonemize("2019-2021", "en-us").phonemes

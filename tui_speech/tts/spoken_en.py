@@ -4,8 +4,10 @@
 - web and e-mail addresses: "example.com/docs" is "example dot com slash docs", not the letters
   H T T P S and a colon, with full stops (pauses) inside; "help@example.org", "help at example
   dot org";
+- telephone numbers (+1 800 555 0199, (800) 555-0199, 800-555-0199) digit by digit, a pause
+  between groups (misaki read "five hundred fifty five");
 - times with am/pm written close: "9am" is "9 a.m." (misaki read the "am" of "I am");
-- Roman numerals after a word that numbers ("World War II", "Chapter IV": two, four) or a
+- Roman numerals after a word that numbers ("World War II", "Chapter V": two, five) or a
   monarch's or pope's name ("Louis XIV", "Elizabeth II": the fourteenth, the second);
 - temperatures and angles: "20°C" and "20℃" are "20 degrees Celsius" (the degree sign was
   dropped as a symbol, leaving "twenty C").
@@ -34,10 +36,16 @@ _EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[
 #: A number with degrees ("20°C", "-5 °F", "45°").
 _DEGREES = re.compile(r"(?<![\w.])([-−+]?\d+(?:[.,]\d+)?)\s?(?:°\s?([CF](?![A-Za-z]))?|([℃℉]))")
 _SCALES = {"C": "Celsius", "F": "Fahrenheit", "℃": "Celsius", "℉": "Fahrenheit"}
+#: A telephone number: a country code, an area code in brackets, or three groups (3-3-4).
+_PHONE = re.compile(
+    r"(?<![\w+-])(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,4}){1,3}"
+    r"|\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}|\d{3}[.-]\d{3}[.-]\d{4})(?![\w-])"
+)
+_DIGIT_NAMES = "zero one two three four five six seven eight nine".split()
 _CLOCK = re.compile(r"(?<![\w.:])(\d{1,2}(?::\d{2})?)\s?([ap])m(?!\w)", re.IGNORECASE)
-#: Roman numerals of two letters or more made of I, V and X (II to XXXIX): single letters and
-#: M, C, D, L are words too often ("I", "MIX", "CD").
-_ROMAN = re.compile(r"(?<![\w'])([IVX]{2,6})(?![\w'])")
+#: Roman numerals made of I, V and X (I to XXXIX): M, C, D and L make words too often ("MIX",
+#: "CD"); a lone I after a name is the pronoun ("then Charles I said"), not the first.
+_ROMAN = re.compile(r"(?<![\w'])([IVX]{1,6})(?![\w'])")
 _ROMAN_VALUES = {"I": 1, "V": 5, "X": 10}
 #: Words after which a numeral counts: read as a number ("Chapter IV", four).
 _NUMBERING_WORDS = frozenset(
@@ -85,6 +93,7 @@ def spoken_forms(text: str) -> Iterator[tuple[int, int, str]]:
             *_addresses(text),
             *_degrees(text),
             *_clock_times(text),
+            *_phone_numbers(text),
             *_roman_numerals(text),
         ]
     )
@@ -163,5 +172,12 @@ def _roman_numerals(text: str) -> Iterator[tuple[int, int, str]]:
         word = before.group(1)
         if word.lower() in _NUMBERING_WORDS:
             yield match.start(), match.end(), str(value)
-        elif word[:1].isupper() and word.lower() in _REGNAL_NAMES and value <= 20:
+        elif word[:1].isupper() and word.lower() in _REGNAL_NAMES and 1 < value <= 20:
             yield match.start(), match.end(), "the " + _ORDINALS[value]
+
+
+def _phone_numbers(text: str) -> Iterator[tuple[int, int, str]]:
+    for match in _PHONE.finditer(text):
+        groups = re.findall(r"\d+", match.group())
+        said = ", ".join(" ".join(_DIGIT_NAMES[int(d)] for d in group) for group in groups)
+        yield match.start(), match.end(), ("plus " if match.group()[0] == "+" else "") + said
