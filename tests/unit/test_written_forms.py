@@ -34,6 +34,7 @@ from tui_speech.tts.sentences import iter_sentences
         ),
         ("Wait... Nobody came.", ["Wait...", "Nobody came."]),
         ("张先生说：“好的。”然后 Mr. Li 也来了。", ["张先生说：“好的。”", "然后 Mr. Li 也来了。"]),
+        ("El Sr. García llegó. La Dra. Ruiz no.", ["El Sr. García llegó.", "La Dra. Ruiz no."]),
     ],
 )
 def test_a_full_stop_after_an_abbreviation_ends_no_sentence(text: str, sentences: list[str]):
@@ -149,3 +150,7 @@ def test_letters_that_only_look_like_numerals_are_left_as_words():
     assert _word("Rocky VI", "VI") != phonemize("the sixth", "en-us").phonemes  # not a monarch
     assert _word("Then Charles I said no.", "I") == _word("Then I said no.", "I")
     assert _word("From 2019-2021 on.", "2019-2021") == phonemize("2019-2021", "en-us").phonemes
+
+
+def test_a_title_in_a_language_espeak_reads_makes_no_full_stop():
+    assert phonemize("El Sr. García llegó.", "es").phonemes.count(".") == 1

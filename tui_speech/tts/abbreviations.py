@@ -22,6 +22,8 @@ from collections.abc import Iterator
 #: Titles before a name ("Prof. Lee", "Mt. Everest"): read as the word, and the stop never ends
 #: the sentence when a capitalised word follows. misaki reads the first group itself.
 _TITLES_MISAKI_READS = ("Mr", "Mrs", "Ms", "Mx", "Dr")
+#: Titles of the other languages read here (espeak-ng reads them): "Sr. García", "Mme. Roux".
+_TITLES_ELSEWHERE = ("Sr", "Sra", "Srta", "Dra", "Lic", "Ing", "Mme", "Mlle", "Sig", "Dott")
 TITLES = {
     "Prof": "professor",
     "St": "saint",
@@ -137,6 +139,7 @@ def ends_sentence(text: str, stop: int) -> bool:
         return not (
             word in TITLES
             or word in _TITLES_MISAKI_READS
+            or word in _TITLES_ELSEWHERE
             or (len(word) == 1 and word.isupper())  # an initial: "J. K. Rowling"
         )
     return True

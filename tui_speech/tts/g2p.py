@@ -32,6 +32,7 @@ from functools import cache
 from typing import Any
 
 from tui_speech.errors import UsageError
+from tui_speech.tts.abbreviations import ends_sentence
 from tui_speech.tts.scripts import HAN_RE, KANA_RE, READS_CJK, unread_script
 from tui_speech.tts.spacy_en import SPACY_PIPELINES, find_spacy_pipeline, quiet_spacy
 from tui_speech.tts.vocab import out_of_vocab
@@ -298,6 +299,8 @@ def _tokens_by_words(
         elif _is_word(grapheme):
             ps = next(converted)
             tokens.append(G2PToken(grapheme, ps, space, known=bool(ps)))
+        elif grapheme == "." and not ends_sentence(text, spans[i][0]):
+            tokens.append(G2PToken(grapheme, "", space))  # "Sr. García": no stop, no pause
         else:
             tokens.append(G2PToken(grapheme, _punctuation(grapheme), space))
     return tokens
