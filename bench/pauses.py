@@ -84,13 +84,14 @@ PARAGRAPHS = {
 
 def paragraphs(lang: str) -> list[str]:
     """The items with two sentences or more."""
+    from intelligibility import read_items  # the listener's items, read as it reads them
+
     from tui_speech.tts.sentences import iter_sentences
 
     if lang in PARAGRAPHS:
         return PARAGRAPHS[lang]
-    path = SENTENCE_FILES["en" if lang.startswith("en") else "zh"]
-    items = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
-    return [t for t in items if t and not t.startswith("#") and len(list(iter_sentences(t))) > 1]
+    items = read_items(SENTENCE_FILES["en" if lang.startswith("en") else "zh"])
+    return [t for t in items if len(list(iter_sentences(t))) > 1]
 
 
 def sentence_pauses(chunks: list[tuple[object, object, object]]) -> list[float]:
