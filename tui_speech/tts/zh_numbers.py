@@ -15,7 +15,7 @@ What is read how (the common conventions of spoken Putonghua):
   ratios (one digit after the colon): 3:2 -> 三比二;
 - decimals digit by digit after 点 (3.14 -> 三点一四), percentages (3.5% -> 百分之三点五),
   fractions (1/2 -> 二分之一), negatives (-5 -> 负五), ranges (3-5 -> 三到五), degrees
-  (20°C and 20℃ -> 二十摄氏度, 70°F -> 华氏七十度, 45° -> 四十五度);
+  (20°C and 20℃ -> 二十摄氏度, -5℃ -> 零下五摄氏度, 70°F -> 华氏七十度, 45° -> 四十五度);
 - money: ¥120 -> 一百二十元, $5 -> 五美元, €5 -> 五欧元;
 - phone numbers and codes (five or more digits not followed by a measure word and not a round
   amount, or any run that starts with 0) digit by digit, with 1 as 幺: 10086 -> 幺零零八六.
@@ -206,11 +206,14 @@ def _read(match: re.Match[str], text: str) -> str:
         if amount.startswith("负"):
             return "负百分之" + amount[1:]
         return "百分之" + amount
-    if kind == "degrees":  # 二十摄氏度, 华氏七十度, 四十五度
+    if kind == "degrees":  # 二十摄氏度, 华氏七十度, 四十五度; a temperature below zero 零下五摄氏度
         unit = g("unit").replace(" ", "")
+        amount = _amount(g("n"))
+        if unit in ("°F", "℉", "°C", "℃") and amount.startswith("负"):
+            amount = "零下" + amount[1:]
         if unit in ("°F", "℉"):
-            return "华氏" + _amount(g("n")) + "度"
-        return _amount(g("n")) + ("摄氏度" if unit in ("°C", "℃") else "度")
+            return "华氏" + amount + "度"
+        return amount + ("摄氏度" if unit in ("°C", "℃") else "度")
     if kind == "fraction":
         return read_cardinal(int(g("b"))) + "分之" + read_cardinal(int(g("a")))
     if kind == "range":
