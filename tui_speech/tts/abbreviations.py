@@ -156,7 +156,9 @@ def spoken_forms(text: str) -> Iterator[tuple[int, int, str]]:
         spoken = None
         if word in TITLES and _starts_name(nxt):
             spoken = TITLES[word]
-        elif word in AFTER_NAMES and _CAPITALISED_BEFORE.search(text, 0, match.start()):
+        elif word in AFTER_NAMES and _CAPITALISED_BEFORE.search(
+            text, max(0, match.start() - 40), match.start()
+        ):
             spoken = AFTER_NAMES[word]
         elif word in BEFORE_NUMBERS and nxt.isdigit():
             spoken = BEFORE_NUMBERS[word]

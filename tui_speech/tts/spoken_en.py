@@ -23,6 +23,30 @@ from collections.abc import Iterator
 
 from tui_speech.tts.abbreviations import spoken_forms as abbreviations
 
+
+def spoken_forms(text: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, words) for each written form in ``text`` that is said as other words, in
+    text order, none overlapping another (where two start together, the longer)."""
+    found = sorted(
+        [
+            *abbreviations(text),
+            *_addresses(text),
+            *_degrees(text),
+            *_clock_times(text),
+            *_phone_numbers(text),
+            *_roman_numerals(text),
+        ],
+        key=lambda form: (form[0], -form[1]),
+    )
+    end = 0
+    for start, stop, words in found:
+        if start >= end:
+            yield start, stop, words
+            end = stop
+
+
+# --- web and e-mail addresses -----------------------------------------------------------------
+
 _TOP_LEVEL = r"(?:com|org|net|edu|gov|io|dev|app|ai|co|uk|de|fr|cn|jp|info|me)"
 #: A web address: with its scheme or www, or a host with a common top-level domain. ASCII
 #: only, so an address inside Chinese text ends where the Chinese does.
@@ -33,37 +57,6 @@ _WEB = re.compile(
     rf"(?:/{_URL_CHARS}*)?)"
 )
 _EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-#: A number with degrees ("20°C", "-5 °F", "45°").
-_DEGREES = re.compile(r"(?<![\w.])([-−+]?\d+(?:[.,]\d+)?)\s?(?:°\s?([CF](?![A-Za-z]))?|([℃℉]))")
-_SCALES = {"C": "Celsius", "F": "Fahrenheit", "℃": "Celsius", "℉": "Fahrenheit"}
-#: A telephone number: a country code, an area code in brackets, or three groups (3-3-4).
-_PHONE = re.compile(
-    r"(?<![\w+-])(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,4}){1,3}"
-    r"|\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}|\d{3}[.-]\d{3}[.-]\d{4})(?![\w-])"
-)
-_DIGIT_NAMES = "zero one two three four five six seven eight nine".split()
-_CLOCK = re.compile(r"(?<![\w.:])(\d{1,2}(?::\d{2})?)\s?([ap])m(?!\w)", re.IGNORECASE)
-#: Roman numerals made of I, V and X (I to XXXIX): M, C, D and L make words too often ("MIX",
-#: "CD"); a lone I after a name is the pronoun ("then Charles I said"), not the first.
-_ROMAN = re.compile(r"(?<![\w'])([IVX]{1,6})(?![\w'])")
-_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10}
-#: Words after which a numeral counts: read as a number ("Chapter IV", four).
-_NUMBERING_WORDS = frozenset(
-    "war chapter part act volume vol book episode phase stage type class level grade section "
-    "round season scene article appendix figure table unit lesson step".split()
-)
-#: Names of monarchs and popes, after which a numeral is an ordinal ("Louis XIV").
-_REGNAL_NAMES = frozenset(
-    "louis henry charles george edward elizabeth richard william james john paul pius "
-    "benedict leo gregory innocent clement napoleon peter catherine frederick philip "
-    "ferdinand alexander nicholas ivan mary anne victoria elizabeth wilhelm ludwig otto "
-    "felipe juan carlos gustav harald olav christian rama".split()
-)
-_ORDINALS = (
-    "zeroth first second third fourth fifth sixth seventh eighth ninth tenth eleventh "
-    "twelfth thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth "
-    "twentieth".split()
-)
 #: How the marks inside an address are said.
 _ADDRESS_MARKS = {
     ".": "dot",
@@ -84,26 +77,6 @@ _ADDRESS_MARKS = {
 _TRAILING = ".,;:!?"
 
 
-def spoken_forms(text: str) -> Iterator[tuple[int, int, str]]:
-    """(start, end, words) for each written form in ``text`` that is said as other words, in
-    text order, none overlapping another."""
-    found = sorted(
-        [
-            *abbreviations(text),
-            *_addresses(text),
-            *_degrees(text),
-            *_clock_times(text),
-            *_phone_numbers(text),
-            *_roman_numerals(text),
-        ]
-    )
-    end = 0
-    for start, stop, words in found:
-        if start >= end:
-            yield start, stop, words
-            end = stop
-
-
 def address_spans(text: str) -> list[tuple[int, int]]:
     """Where ``text`` has web and e-mail addresses: (start, end), in text order (the Mandarin
     G2P gives each to the English one whole)."""
@@ -118,10 +91,10 @@ def address_spans(text: str) -> list[tuple[int, int]]:
 
 def _addresses(text: str) -> Iterator[tuple[int, int, str]]:
     for start, end in address_spans(text):
-        yield start, end, spoken_address(text[start:end])
+        yield start, end, _spoken_address(text[start:end])
 
 
-def spoken_address(address: str) -> str:
+def _spoken_address(address: str) -> str:
     """The words of a web or e-mail address: its scheme left out, its marks said."""
     address = re.sub(r"^https?://", "", address).rstrip("/")
     words = []
@@ -135,12 +108,26 @@ def spoken_address(address: str) -> str:
     return " ".join(words)
 
 
-def _degrees(text: str) -> Iterator[tuple[int, int, str]]:
-    for match in _DEGREES.finditer(text):
-        number, scale = match.group(1).replace("−", "-"), match.group(2) or match.group(3)
-        unit = "degree" if number.lstrip("-+") == "1" else "degrees"
-        words = f"{number} {unit}" + (f" {_SCALES[scale]}" if scale else "")
-        yield match.start(), match.end(), words
+# --- telephone numbers ------------------------------------------------------------------------
+
+#: A telephone number: a country code, an area code in brackets, or three groups (3-3-4).
+_PHONE = re.compile(
+    r"(?<![\w+-])(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,4}){1,3}"
+    r"|\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}|\d{3}[.-]\d{3}[.-]\d{4})(?![\w-])"
+)
+_DIGIT_NAMES = "zero one two three four five six seven eight nine".split()
+
+
+def _phone_numbers(text: str) -> Iterator[tuple[int, int, str]]:
+    for match in _PHONE.finditer(text):
+        groups = re.findall(r"\d+", match.group())
+        said = ", ".join(" ".join(_DIGIT_NAMES[int(d)] for d in group) for group in groups)
+        yield match.start(), match.end(), ("plus " if match.group()[0] == "+" else "") + said
+
+
+# --- clock times ------------------------------------------------------------------------------
+
+_CLOCK = re.compile(r"(?<![\w.:])(\d{1,2}(?::\d{2})?)\s?([ap])m(?!\w)", re.IGNORECASE)
 
 
 def _clock_times(text: str) -> Iterator[tuple[int, int, str]]:
@@ -148,7 +135,32 @@ def _clock_times(text: str) -> Iterator[tuple[int, int, str]]:
         yield match.start(), match.end(), f"{match.group(1)} {match.group(2).lower()}.m."
 
 
-def roman_value(numeral: str) -> int | None:
+# --- Roman numerals ---------------------------------------------------------------------------
+
+#: Roman numerals made of I, V and X (I to XXXIX): M, C, D and L make words too often ("MIX",
+#: "CD"); a lone I after a name is the pronoun ("then Charles I said"), not the first.
+_ROMAN = re.compile(r"(?<![\w'])([IVX]{1,6})(?![\w'])")
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10}
+#: Words after which a numeral counts: read as a number ("Chapter IV", four).
+_NUMBERING_WORDS = frozenset(
+    "war chapter part act volume vol book episode phase stage type class level grade section "
+    "round season scene article appendix figure table unit lesson step".split()
+)
+#: Names of monarchs and popes, after which a numeral is an ordinal ("Louis XIV").
+_REGNAL_NAMES = frozenset(
+    "louis henry charles george edward elizabeth richard william james john paul pius "
+    "benedict leo gregory innocent clement napoleon peter catherine frederick philip "
+    "ferdinand alexander nicholas ivan mary anne victoria wilhelm ludwig otto "
+    "felipe juan carlos gustav harald olav christian rama".split()
+)
+_ORDINALS = (
+    "zeroth first second third fourth fifth sixth seventh eighth ninth tenth eleventh "
+    "twelfth thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth "
+    "twentieth".split()
+)
+
+
+def _roman_value(numeral: str) -> int | None:
     """The value of a Roman numeral of I, V and X, or None if it is not a well-formed one."""
     values = [_ROMAN_VALUES[c] for c in numeral]
     total = sum(
@@ -165,7 +177,7 @@ def _roman(n: int) -> str:
 
 def _roman_numerals(text: str) -> Iterator[tuple[int, int, str]]:
     for match in _ROMAN.finditer(text):
-        value = roman_value(match.group(1))
+        value = _roman_value(match.group(1))
         before = re.search(r"([A-Za-z]+)\s+$", text[max(0, match.start() - 30) : match.start()])
         if value is None or before is None:
             continue
@@ -176,8 +188,16 @@ def _roman_numerals(text: str) -> Iterator[tuple[int, int, str]]:
             yield match.start(), match.end(), "the " + _ORDINALS[value]
 
 
-def _phone_numbers(text: str) -> Iterator[tuple[int, int, str]]:
-    for match in _PHONE.finditer(text):
-        groups = re.findall(r"\d+", match.group())
-        said = ", ".join(" ".join(_DIGIT_NAMES[int(d)] for d in group) for group in groups)
-        yield match.start(), match.end(), ("plus " if match.group()[0] == "+" else "") + said
+# --- degrees ----------------------------------------------------------------------------------
+
+#: A number with degrees ("20°C", "-5 °F", "45°").
+_DEGREES = re.compile(r"(?<![\w.])([-−+]?\d+(?:[.,]\d+)?)\s?(?:°\s?([CF](?![A-Za-z]))?|([℃℉]))")
+_SCALES = {"C": "Celsius", "F": "Fahrenheit", "℃": "Celsius", "℉": "Fahrenheit"}
+
+
+def _degrees(text: str) -> Iterator[tuple[int, int, str]]:
+    for match in _DEGREES.finditer(text):
+        number, scale = match.group(1).replace("−", "-"), match.group(2) or match.group(3)
+        unit = "degree" if number.lstrip("-+") == "1" else "degrees"
+        words = f"{number} {unit}" + (f" {_SCALES[scale]}" if scale else "")
+        yield match.start(), match.end(), words
