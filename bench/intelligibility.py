@@ -6,7 +6,7 @@
 
 Every item of ``bench/sentences_en.txt`` / ``sentences_zh.txt`` (one per line, ``#`` comments;
 ``--items lines``: ``lines_en.txt`` / ``lines_zh.txt``, texts whose ``\\n`` are line breaks;
-``--items written``: ``written_en.txt``, English only, with ``--lang en``) is
+``--items written``: ``written_en.txt`` / ``written_zh.txt``, abbreviations, addresses, numbers) is
 rendered with the same Kokoro ONNX model file, three ways, in each voice asked for (a name or a
 blend like ``jf_alpha:0.5,jm_kumo:0.5``; without ``--voice``, the voice the product picks for
 that language when the user names none). With several voices every row is "rendering voice",
@@ -39,6 +39,8 @@ Scoring (reference and hypothesis normalised alike; the rate is edits / referenc
   twenty-six"; no "and"); apostrophes dropped ("don't" -> "dont"), other punctuation and
   symbols removed.
 - Mandarin, CER: NFKC, Traditional folded to Simplified (OpenCC t2s), lower case; ``¥N`` -> "N元";
+  ``N℃`` -> "N摄氏度" (below zero "零下N摄氏度"), a score ``3:2`` -> "3比2", an address's
+  marks as in English ("@" at, dot, slash);
   times "八点半" / "八点三十分" / "8点30" -> "8:30"; then Chinese numerals to Arabic digits with
   cn2an (三百二十五 -> 325, 二零二六年 -> 2026年, 百分之三点五 -> 3.5%; note it also turns the 一 of
   一样 into 1, on both sides alike); punctuation, symbols and spaces removed. Units are Han
@@ -204,6 +206,7 @@ _SAID_MARKS = [
     (re.compile(r"\s?°\s?c\b"), " degrees celsius "),
     (re.compile(r"\s?°\s?f\b"), " degrees fahrenheit "),
     (re.compile(r"\s?°"), " degrees "),
+    # (from here on also for Mandarin: the marks inside an address)
     (re.compile(r"(?<=\w)@(?=\w)"), " at "),
     (re.compile(r"(?<=[a-z])\.(?=[a-z])"), " dot "),
     (re.compile(r"(?<=\w)/(?=[a-z])"), " slash "),
@@ -269,8 +272,16 @@ def units_zh(text: str) -> list[str]:
     """Mandarin scoring units: Han characters and digits, Latin words whole (see docstring)."""
     text = _t2s()(unicodedata.normalize("NFKC", text)).lower()
     text = re.sub(r"¥\s*(\d+(?:\.\d+)?)", r"\1元", text)
+    for pattern, said in _SAID_MARKS[3:]:  # an address's marks: "@" at, "." dot, "/" slash
+        text = pattern.sub(said, text)
+    # A score 3:2 and 3比2 are said alike.
+    text = re.sub(r"(?<!\d)(\d{1,3})\s*[:：]\s*(\d)(?!\d)", r"\1比\2", text)
     text = _CN_TIME.sub(_time_digits, text)
     text = _cn2an(text)
+    # 25℃ (NFKC: 25°c) and 25摄氏度, -5℃ and 零下5摄氏度 (cn2an writes both as ℃).
+    degrees = r"(\d+(?:\.\d+)?)\s*(?:℃|°c|摄氏度)"
+    text = re.sub(rf"(?:-|负|零下|0下)\s*{degrees}", r"零下\1摄氏度", text)
+    text = re.sub(degrees, r"\1摄氏度", text)
     text = re.sub(r"(?<=\d),(?=\d{3})", "", text)
     return re.findall(r"[a-z]+|\S", _drop_marks(text))
 
@@ -560,7 +571,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--items", choices=("sentences", "lines", "written"), default="sentences",
         help="which item files: sentences_*.txt, lines_*.txt (texts with line breaks), or "
-        "written_en.txt (English only: Dr., St., 1., names with 's, addresses, degrees)",
+        "written_*.txt (Dr., St., 1., names with 's, addresses, degrees, dates, scores)",
     )  # fmt: skip
     args = parser.parse_args(argv)
 
