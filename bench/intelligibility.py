@@ -32,7 +32,8 @@ the model store as Listen uses it; the English scoring and the kokoro-onnx basel
 Scoring (reference and hypothesis normalised alike; the rate is edits / reference units):
 - English, WER over words: NFKC, lower case; an abbreviation and its word are one ("Dr." and
   "Doctor", "St." / "Saint" / "Street"), letters with stops one word ("a.m." as "AM"), "@"
-  "at", "°C" "degrees Celsius", a dot or slash between letters "dot", "slash";
+  "at", "°C" "degrees Celsius", a dot or slash between letters "dot", "slash"; ``10-15`` -> "10 to
+  15", ``2024-03-05`` -> "March 5th 2024";
   ``$N`` -> "N dollars", ``N%`` -> "N percent",
   ``8:30`` and ``8.30`` -> "8 30" (``:00`` dropped), ``3rd`` -> "third", thousands commas
   dropped, then every number spelled out with num2words (1900-2099 as years, "twenty
@@ -214,6 +215,18 @@ _SAID_MARKS = [
 ]
 
 
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_MONTHS = "january february march april may june july august september october november december"
+
+
+def _spoken_date(match: re.Match[str]) -> str:
+    """2024-03-05 as the listener writes it: "march 5th 2024"."""
+    year, month, day = (int(group) for group in match.groups())
+    if not 1 <= month <= 12:
+        return match.group(0)
+    return f" {_MONTHS.split()[month - 1]} {day}th {year} "
+
+
 def words_en(text: str) -> list[str]:
     """English scoring units: normalised words (see the module docstring)."""
     text = unicodedata.normalize("NFKC", text).lower()
@@ -222,6 +235,8 @@ def words_en(text: str) -> list[str]:
         text = pattern.sub(said, text)
     text = " ".join(_SAME_WORD.get(word.rstrip("."), word) for word in text.split())
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
+    text = _ISO_DATE.sub(_spoken_date, text)
+    text = re.sub(r"\b(\d+)\s?[-–]\s?(\d+)\b", r"\1 to \2", text)  # 10-15 and 10 to 15
     text = re.sub(r"\$\s*(\d+(?:\.\d+)?)", r"\1 dollars", text)
     text = re.sub(r"(\d)\s*%", r"\1 percent", text)
     text = re.sub(r"\b(\d{1,2})[:.]00\b", r"\1", text)

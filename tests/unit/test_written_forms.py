@@ -81,6 +81,10 @@ def _word(text: str, grapheme: str) -> str:
         ("World War II ended.", "II", "two"),
         ("Read Chapter IV now.", "IV", "four"),
         ("Read Part V now.", "V", "five"),
+        ("Prices rose 10-15% last year.", "10-15%", "10 to 15 percent"),
+        ("It ran from 2019-2021 here.", "2019-2021", "2019 to 2021"),
+        ("It opened on 2024-03-05 here.", "2024-03-05", "March fifth, 2024"),
+        ("It closed on 2024-12-31 here.", "2024-12-31", "December thirty-first, 2024"),
         ("Type I diabetes.", "I", "one"),
         ("Louis XIV ruled.", "XIV", "the fourteenth"),
         ("Queen Elizabeth II spoke.", "II", "the second"),
@@ -150,7 +154,9 @@ def test_letters_that_only_look_like_numerals_are_left_as_words():
     assert _word("They gave him an IV drip.", "IV") != phonemize("four", "en-us").phonemes
     assert _word("Rocky VI", "VI") != phonemize("the sixth", "en-us").phonemes  # not a monarch
     assert _word("Then Charles I said no.", "I") == _word("Then I said no.", "I")
-    assert _word("From 2019-2021 on.", "2019-2021") == phonemize("2019-2021", "en-us").phonemes
+    # A score falls, a telephone number has four digits after three: not ranges.
+    assert _word("They won 3-2 today.", "3-2") != phonemize("3 to 2", "en-us").phonemes
+    assert _word("Call 555-1234 now.", "555-1234") != phonemize("555 to 1234", "en-us").phonemes
 
 
 def test_a_title_in_a_language_espeak_reads_makes_no_full_stop():

@@ -6,6 +6,8 @@
   dot org";
 - telephone numbers (+1 800 555 0199, (800) 555-0199, 800-555-0199) digit by digit, a pause
   between groups (misaki read "five hundred fifty five");
+- ranges: "10-15%" is "10 to 15%", "2019-2021" "2019 to 2021" (misaki read "ten fifteen");
+- dates written as numbers, year first (ISO 8601): "2024-03-05" is "March fifth, 2024";
 - times with am/pm written close: "9am" is "9 a.m." (misaki read the "am" of "I am");
 - Roman numerals after a word that numbers ("World War II", "Chapter V": two, five) or a
   monarch's or pope's name ("Louis XIV", "Elizabeth II": the fourteenth, the second);
@@ -35,6 +37,8 @@ def spoken_forms(text: str) -> Iterator[tuple[int, int, str]]:
             *_clock_times(text),
             *_phone_numbers(text),
             *_roman_numerals(text),
+            *_ranges(text),
+            *_iso_dates(text),
         ],
         key=lambda form: (form[0], -form[1]),
     )
@@ -125,6 +129,51 @@ def _phone_numbers(text: str) -> Iterator[tuple[int, int, str]]:
         yield match.start(), match.end(), ("plus " if match.group()[0] == "+" else "") + said
 
 
+# --- ranges ------------------------------------------------------------------------------------
+
+#: Two numbers joined by a dash (10-15, 2019–2021, 1.5-2.5); not a date's or a code's groups.
+_RANGE = re.compile(
+    r"(?<![\w.,/:-])(\d+(?:\.\d+)?)\s?[-–—]\s?(\d+(?:\.\d+)?)(%?)(?![\w.,/:-]?\d|[-–—])"
+)
+
+
+def _ranges(text: str) -> Iterator[tuple[int, int, str]]:
+    for match in _RANGE.finditer(text):
+        low, high = match.group(1), match.group(2)
+        # A range rises; 3-2 is a score, 555-0123 or 555-1234 a telephone number.
+        if high.startswith("0") or float(low) >= float(high):
+            continue
+        if len(low) == 3 and len(high) == 4 and "." not in low + high:
+            continue
+        percent = " percent" if match.group(3) else ""
+        yield match.start(), match.end(), f"{low} to {high}{percent}"
+
+
+# --- dates ------------------------------------------------------------------------------------
+
+_ISO_DATE = re.compile(r"(?<![\w.,/:-])(\d{4})-(\d{2})-(\d{2})(?![\w.,/:-]?\d)")
+_MONTHS = (
+    "January February March April May June July August September October November December"
+).split()
+
+
+def _iso_dates(text: str) -> Iterator[tuple[int, int, str]]:
+    for match in _ISO_DATE.finditer(text):
+        year, month, day = (int(group) for group in match.groups())
+        if 1 <= month <= 12 and 1 <= day <= 31:
+            words = f"{_MONTHS[month - 1]} {_ordinal(day)}, {year}"
+            yield match.start(), match.end(), words
+
+
+def _ordinal(n: int) -> str:
+    """1 to 39 as an ordinal word ("fifth", "twenty-first")."""
+    if n <= 20:
+        return _ORDINALS[n]
+    tens, ones = divmod(n, 10)
+    ten = ("twenty", "thirty")[tens - 2]
+    return f"{ten}-{_ORDINALS[ones]}" if ones else _ORDINALS_OF_TENS[tens - 2]
+
+
 # --- clock times ------------------------------------------------------------------------------
 
 _CLOCK = re.compile(r"(?<![\w.:])(\d{1,2}(?::\d{2})?)\s?([ap])m(?!\w)", re.IGNORECASE)
@@ -153,6 +202,7 @@ _REGNAL_NAMES = frozenset(
     "ferdinand alexander nicholas ivan mary anne victoria wilhelm ludwig otto "
     "felipe juan carlos gustav harald olav christian rama".split()
 )
+_ORDINALS_OF_TENS = ("twentieth", "thirtieth")
 _ORDINALS = (
     "zeroth first second third fourth fifth sixth seventh eighth ninth tenth eleventh "
     "twelfth thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth "
