@@ -214,3 +214,14 @@ def test_a_time_keeps_misakis_reading_without_its_colon():
 def test_an_inline_override_of_a_word_ending_in_a_full_stop_applies():
     assert _word("[St.](/sˈɛnt/) Mary came.", "St.") == "sˈɛnt"
     assert _word("[Dr.](/dˈɑk/) Who came.", "Dr.") == "dˈɑk"
+
+
+def test_overrides_inside_one_another_or_inside_an_address_keep_the_text_whole():
+    text = "[New York](/nˈu jˈɔɹk/) and [York](/jˈɔk/) differ; [com](/kˈɑm/) is not example.com."
+    tokens = phonemize(text, "en-us").tokens
+    read = {t.grapheme: t.phonemes for t in tokens}
+    assert read["New York"] == "nˈu jˈɔɹk" and read["York"] == "jˈɔk"
+    assert read["example.com"] == phonemize("example dot com", "en-us").phonemes
+    assert "".join(t.grapheme + t.whitespace for t in tokens).strip() == (
+        "New York and York differ; com is not example.com."
+    )

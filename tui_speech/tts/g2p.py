@@ -421,18 +421,30 @@ class _EnglishG2P:
             ps = self._espeak_words([mt.text])[0]
         return _punctuation(mt.text) if ps is None else ps
 
-    def _spoken_marked(self, text: str, overrides: dict[str, str]) -> str:
-        """``text`` with each written form :func:`spoken_forms` says as other words ("St.",
-        "example.com", "20°C") marked with those words' phonemes (misaki's override syntax); a
-        word the user set phonemes for is theirs."""
+    def _marked(self, text: str, overrides: dict[str, str]) -> str:
+        """``text`` in misaki's override syntax, ``[written](/phonemes/)``, for the words the
+        user set phonemes for and the written forms :func:`spoken_forms` says as other words
+        ("St.", "example.com", "20°C"). One pass over the text: where two overlap, the user's
+        word wins, then the longer ("New York" over "York"), so no mark lands inside another."""
         from tui_speech.tts.spoken_en import spoken_forms
 
-        pieces, pos = [], 0
+        found: list[tuple[int, int, int, str]] = []  # start, end, rank (user first), phonemes
+        for word, ps in overrides.items():
+            # Not \b: a word may end in its full stop ("St."); and a word is not the part of
+            # an address or a file name (the "com" of example.com).
+            pattern = rf"(?<!\w)(?<!\w[.@/:]){re.escape(word)}(?!\w)(?![.@/:]\w)"
+            for match in re.finditer(pattern, text):
+                found.append((match.start(), match.end(), 0, ps))
         for start, end, words in spoken_forms(text):
-            written = text[start:end]
-            if written in overrides or written.rstrip(".") in overrides:
-                continue
-            pieces += [text[pos:start], f"[{written}](/{self._phrase(words)}/)"]
+            found.append((start, end, 1, self._phrase(words)))
+        found.sort(key=lambda mark: (mark[2], mark[0] - mark[1]))
+        chosen: list[tuple[int, int, str]] = []
+        for start, end, _, ps in found:
+            if all(end <= a or start >= b for a, b, _ in chosen):
+                chosen.append((start, end, ps))
+        pieces, pos = [], 0
+        for start, end, ps in sorted(chosen):
+            pieces += [text[pos:start], f"[{text[start:end]}](/{ps}/)"]
             pos = end
         return "".join(pieces) + text[pos:]
 
@@ -463,11 +475,8 @@ class _EnglishG2P:
         if self._misaki is None:
             return _tokens_by_words(text, overrides, self._espeak_words)
         # misaki reads the [word](/ph/) syntax itself; rebuild it for the words we took out,
-        # and the written forms it would spell out or skip ("St." as saint or street).
-        marked = self._spoken_marked(text, overrides)
-        for word, ps in overrides.items():
-            # Not \b: a word may end in its full stop ("St.").
-            marked = re.sub(rf"(?<![\[\w]){re.escape(word)}(?!\w)", f"[{word}](/{ps}/)", marked)
+        # and give it the written forms it would spell out or skip ("St." as saint or street).
+        marked = self._marked(text, overrides)
         # Line by line: across a line break misaki fuses the words either side into one token
         # ("one\n\nGood" for a heading and its paragraph), which the preview then shows.
         lines = [line for line in re.split(r"\s*\n\s*", marked) if line.strip()]
