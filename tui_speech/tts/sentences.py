@@ -72,7 +72,8 @@ def sentences_and_breaks(text: str) -> Iterator[tuple[str, bool]]:
 
 
 def _ends_sentence(text: str, match: re.Match[str]) -> bool:
-    """Whether a mark (``match``: not a line break) ends its sentence."""
+    """Whether the end ``match`` found ends its sentence (a line break does; a mark unless the
+    sentence runs on after it)."""
     mark = match.group()
     if mark == ".":
         return ends_sentence(text, match.start())
