@@ -33,7 +33,7 @@ Scoring (reference and hypothesis normalised alike; the rate is edits / referenc
 - English, WER over words: NFKC, lower case; an abbreviation and its word are one ("Dr." and
   "Doctor", "St." / "Saint" / "Street"), letters with stops one word ("a.m." as "AM"), "@"
   "at", "°C" "degrees Celsius", a dot or slash between letters "dot", "slash"; ``10-15`` -> "10 to
-  15", ``2024-03-05`` -> "March 5th 2024";
+  15", ``2024-03-05`` -> "March 5th 2024", ``¥N`` "N yen", ``3x`` "3 times", km "kilometers";
   ``$N`` -> "N dollars", ``N%`` -> "N percent",
   ``8:30`` and ``8.30`` -> "8 30" (``:00`` dropped), ``3rd`` -> "third", thousands commas
   dropped, then every number spelled out with num2words (1900-2099 as years, "twenty
@@ -230,6 +230,11 @@ def _spoken_date(match: re.Match[str]) -> str:
 def words_en(text: str) -> list[str]:
     """English scoring units: normalised words (see the module docstring)."""
     text = unicodedata.normalize("NFKC", text).lower()
+    # Units as said: ¥300 "300 yen", 3x "3 times", km "kilometers".
+    text = re.sub(r"¥\s*(\d+(?:\.\d+)?)", r"\1 yen", text)
+    text = re.sub(r"(\d)x\b", r"\1 times", text)
+    text = re.sub(r"\bkm\s*(?:/|per)\s*h(?:our)?\b", "kilometers per hour", text)
+    text = re.sub(r"\bkm\b", "kilometers", text)
     text = _DOTTED.sub(lambda m: m.group(1).replace(".", "") + " ", text)
     for pattern, said in _SAID_MARKS:
         text = pattern.sub(said, text)

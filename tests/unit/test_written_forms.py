@@ -85,6 +85,13 @@ def _word(text: str, grapheme: str) -> str:
         ("It ran from 2019-2021 here.", "2019-2021", "2019 to 2021"),
         ("It opened on 2024-03-05 here.", "2024-03-05", "March fifth, 2024"),
         ("It closed on 2024-12-31 here.", "2024-12-31", "December thirty-first, 2024"),
+        ("It is 5 km away.", "5 km", "5 kilometers"),
+        ("It is 1 km away.", "1 km", "1 kilometer"),
+        ("Drive at 100 km/h there.", "100 km/h", "100 kilometers per hour"),
+        ("The room is 20 m² in size.", "20 m²", "20 square meters"),
+        ("It is 3x faster now.", "3x", "3 times"),
+        ("It costs ¥300 there.", "¥300", "300 yen"),
+        ("We meet on Fri. at noon.", "Fri.", "friday"),
         ("Type I diabetes.", "I", "one"),
         ("Louis XIV ruled.", "XIV", "the fourteenth"),
         ("Queen Elizabeth II spoke.", "II", "the second"),
@@ -154,6 +161,7 @@ def test_letters_that_only_look_like_numerals_are_left_as_words():
     assert _word("They gave him an IV drip.", "IV") != phonemize("four", "en-us").phonemes
     assert _word("Rocky VI", "VI") != phonemize("the sixth", "en-us").phonemes  # not a monarch
     assert _word("Then Charles I said no.", "I") == _word("Then I said no.", "I")
+    assert _word("A 3 x 4 grid.", "x") != phonemize("times", "en-us").phonemes  # a product
     # A score falls, a telephone number has four digits after three: not ranges.
     assert _word("They won 3-2 today.", "3-2") != phonemize("3 to 2", "en-us").phonemes
     assert _word("Call 555-1234 now.", "555-1234") != phonemize("555 to 1234", "en-us").phonemes

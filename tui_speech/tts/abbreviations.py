@@ -96,6 +96,13 @@ ANYWHERE = {
     "Dept": "department",
     "dept": "department",
     "Univ": "university",
+    "Mon": "monday",
+    "Tue": "tuesday",
+    "Tues": "tuesday",
+    "Wed": "wednesday",
+    "Thu": "thursday",
+    "Thurs": "thursday",
+    "Fri": "friday",
 }
 #: Abbreviations misaki reads well that are often followed by more of the sentence.
 _OTHERS_MISAKI_READS = ("etc", "vs", "cf", "al")

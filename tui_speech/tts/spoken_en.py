@@ -6,6 +6,8 @@
   dot org";
 - telephone numbers (+1 800 555 0199, (800) 555-0199, 800-555-0199) digit by digit, a pause
   between groups (misaki read "five hundred fifty five");
+- units after a number: "5 km" is "5 kilometers" (misaki spelled K M), "100 km/h" "100
+  kilometers per hour", "20 m²" "20 square meters", "¥300" "300 yen", "3x" "3 times";
 - ranges: "10-15%" is "10 to 15%", "2019-2021" "2019 to 2021" (misaki read "ten fifteen");
 - dates written as numbers, year first (ISO 8601): "2024-03-05" is "March fifth, 2024";
 - times with am/pm written close: "9am" is "9 a.m." (misaki read the "am" of "I am");
@@ -39,6 +41,7 @@ def spoken_forms(text: str) -> Iterator[tuple[int, int, str]]:
             *_roman_numerals(text),
             *_ranges(text),
             *_iso_dates(text),
+            *_units(text),
         ],
         key=lambda form: (form[0], -form[1]),
     )
@@ -147,6 +150,74 @@ def _ranges(text: str) -> Iterator[tuple[int, int, str]]:
             continue
         percent = " percent" if match.group(3) else ""
         yield match.start(), match.end(), f"{low} to {high}{percent}"
+
+
+# --- units ------------------------------------------------------------------------------------
+
+#: Units written after a number, and their names (singular, plural). Only unambiguous ones: "5 m"
+#: (meters or million?), "5 s", "5 in" are left to misaki.
+_UNITS = {
+    "km": ("kilometer", "kilometers"),
+    "cm": ("centimeter", "centimeters"),
+    "mm": ("millimeter", "millimeters"),
+    "kg": ("kilogram", "kilograms"),
+    "mg": ("milligram", "milligrams"),
+    "g": ("gram", "grams"),
+    "ml": ("milliliter", "milliliters"),
+    "mL": ("milliliter", "milliliters"),
+    "mi": ("mile", "miles"),
+    "ft": ("foot", "feet"),
+    "lb": ("pound", "pounds"),
+    "lbs": ("pound", "pounds"),
+    "oz": ("ounce", "ounces"),
+    "km/h": ("kilometer per hour", "kilometers per hour"),
+    "kph": ("kilometer per hour", "kilometers per hour"),
+    "mph": ("mile per hour", "miles per hour"),
+    "m/s": ("meter per second", "meters per second"),
+    "m²": ("square meter", "square meters"),
+    "km²": ("square kilometer", "square kilometers"),
+    "m2": ("square meter", "square meters"),
+    "KB": ("kilobyte", "kilobytes"),
+    "MB": ("megabyte", "megabytes"),
+    "GB": ("gigabyte", "gigabytes"),
+    "TB": ("terabyte", "terabytes"),
+    "Hz": ("hertz", "hertz"),
+    "kHz": ("kilohertz", "kilohertz"),
+    "MHz": ("megahertz", "megahertz"),
+    "GHz": ("gigahertz", "gigahertz"),
+    "kW": ("kilowatt", "kilowatts"),
+    "kWh": ("kilowatt hour", "kilowatt hours"),
+    "ms": ("millisecond", "milliseconds"),
+    "min": ("minute", "minutes"),
+    "hr": ("hour", "hours"),
+    "hrs": ("hour", "hours"),
+    "yr": ("year", "years"),
+    "yrs": ("year", "years"),
+    "x": ("time", "times"),
+}
+_UNIT = re.compile(
+    r"(?<![\w.,])(\d+(?:[.,]\d+)?)\s?("
+    + "|".join(sorted(map(re.escape, _UNITS), key=len, reverse=True))
+    + r")(?![\w/²])"
+)
+#: Currencies misaki does not read ($, £ and € it does): "¥300" is "300 yen".
+_CURRENCIES = {"¥": ("yen", "yen"), "₹": ("rupee", "rupees"), "₩": ("won", "won")}
+_CURRENCY = re.compile(r"([¥₹₩])\s?(\d+(?:[.,]\d+)?)(?!\d)")
+
+
+def _units(text: str) -> Iterator[tuple[int, int, str]]:
+    for match in _UNIT.finditer(text):
+        number, unit = match.groups()
+        if unit == "x" and match.group().count(" "):
+            continue  # "3 x 4" is a product, not "3 times"
+        yield match.start(), match.end(), f"{number} {_named(number, _UNITS[unit])}"
+    for match in _CURRENCY.finditer(text):
+        sign, number = match.groups()
+        yield match.start(), match.end(), f"{number} {_named(number, _CURRENCIES[sign])}"
+
+
+def _named(number: str, names: tuple[str, str]) -> str:
+    return names[0] if number == "1" else names[1]
 
 
 # --- dates ------------------------------------------------------------------------------------
