@@ -298,6 +298,9 @@ def units_zh(text: str) -> list[str]:
     text = re.sub(r"(?<!\d)(\d{1,3})\s*[:：]\s*(\d)(?!\d)", r"\1比\2", text)
     text = _CN_TIME.sub(_time_digits, text)
     text = _cn2an(text)
+    # Units after a number, in Latin letters or in Chinese, are one (42km and 42公里).
+    for unit, names in (("km", "公里|km"), ("kg", "公斤|kg"), ("h", "小时|h"), ("g", "gb|克|g")):
+        text = re.sub(rf"(?<=\d)\s*(?:{names})(?![a-z])", unit, text)
     # 25℃ (NFKC: 25°c) and 25摄氏度, -5℃ and 零下5摄氏度 (cn2an writes both as ℃).
     degrees = r"(\d+(?:\.\d+)?)\s*(?:℃|°c|摄氏度)"
     text = re.sub(rf"(?:-|负|零下|0下)\s*{degrees}", r"零下\1摄氏度", text)

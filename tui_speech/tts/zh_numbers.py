@@ -15,7 +15,9 @@ What is read how (the common conventions of spoken Putonghua):
   ratios (one digit after the colon): 3:2 -> 三比二;
 - decimals digit by digit after 点 (3.14 -> 三点一四), percentages (3.5% -> 百分之三点五),
   fractions (1/2 -> 二分之一), negatives (-5 -> 负五), ranges (3-5 -> 三到五), degrees
-  (20°C and 20℃ -> 二十摄氏度, -5℃ -> 零下五摄氏度, 70°F -> 华氏七十度, 45° -> 四十五度);
+  (20°C and 20℃ -> 二十摄氏度, -5℃ -> 零下五摄氏度, 70°F -> 华氏七十度, 45° -> 四十五度), units
+  in Latin letters (100m -> 一百米, 2km -> 两公里, 120km/h -> 一百二十公里每小时; GB and the
+  like stay letters, read in English);
 - money: ¥120 -> 一百二十元, $5 -> 五美元, €5 -> 五欧元;
 - phone numbers and codes (five or more digits not followed by a measure word and not a round
   amount, or any run that starts with 0) digit by digit, with 1 as 幺: 10086 -> 幺零零八六.
@@ -37,6 +39,35 @@ _MEASURES = set(
 #: Measure words before which 2 is read 两 (两个, 两本, 两点), not 二.
 _LIANG_MEASURES = set("个位名只条张本件台辆次回遍岁天周种项场门道把双对套份家间座棵颗根支人口倍点")
 
+#: Units written in Latin letters after a number, as Mandarin says them (100m -> 一百米). Those
+#: said as letters (128GB) are left to the English G2P: a reading here is read as Chinese.
+_UNITS = {
+    "km/h": "公里每小时",
+    "m/s": "米每秒",
+    "km²": "平方公里",
+    "m²": "平方米",
+    "km": "公里",
+    "cm": "厘米",
+    "mm": "毫米",
+    "m": "米",
+    "kg": "公斤",
+    "mg": "毫克",
+    "g": "克",
+    "ml": "毫升",
+    "mL": "毫升",
+    "L": "升",
+    "kWh": "千瓦时",
+    "kW": "千瓦",
+    "GHz": "吉赫兹",
+    "MHz": "兆赫",
+    "Hz": "赫兹",
+    "ms": "毫秒",
+    "min": "分钟",
+    "h": "小时",
+    "s": "秒",
+}
+_UNIT_PATTERN = "|".join(sorted(map(re.escape, _UNITS), key=len, reverse=True))
+
 _CURRENCY = {"¥": "元", "￥": "元", "$": "美元", "€": "欧元", "£": "英镑"}
 
 _D = r"[0-9０-９]"
@@ -49,6 +80,11 @@ _PATTERNS = [
     ("money", rf"(?P<cur>[¥￥$€£])\s?(?P<n>-?{_N}(?:\.{_D}+)?)"),
     ("percent", rf"(?P<n>-?{_N}(?:\.{_D}+)?)\s?[%％]"),
     ("degrees", rf"(?P<n>-?{_N}(?:\.{_D}+)?)\s?(?P<unit>°\s?[CF]?|℃|℉)"),
+    # not after a Latin word: "iPhone 5s" is a name, not five seconds
+    (
+        "unit",
+        rf"(?<![A-Za-z])(?<![A-Za-z]\s)(?P<n>{_N}(?:\.{_D}+)?)\s?(?P<unit>{_UNIT_PATTERN})(?![A-Za-z0-9/²])",
+    ),
     ("fraction", rf"(?P<a>{_D}+)/(?P<b>{_D}+)(?!{_D})"),
     ("range", rf"(?P<a>{_N}(?:\.{_D}+)?)\s?[-~～—–]\s?(?P<b>{_N}(?:\.{_D}+)?)(?!{_D})"),
     ("number", rf"(?P<neg>(?<![0-9０-９A-Za-z])[-−])?(?P<n>{_N})(?:\.(?P<frac>{_D}+))?"),
@@ -214,6 +250,9 @@ def _read(match: re.Match[str], text: str) -> str:
         if unit in ("°F", "℉"):
             return "华氏" + amount + "度"
         return amount + ("摄氏度" if unit in ("°C", "℃") else "度")
+    if kind == "unit":  # 100m -> 一百米, 42.195km -> 四十二点一九五公里
+        amount = _amount(re.sub(r"[,，]", "", g("n")))
+        return ("两" if amount == "二" else amount) + _UNITS[g("unit")]  # 两公里, 两小时
     if kind == "fraction":
         return read_cardinal(int(g("b"))) + "分之" + read_cardinal(int(g("a")))
     if kind == "range":
