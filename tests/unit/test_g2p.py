@@ -173,8 +173,10 @@ def test_language_aliases():
 
 
 def test_without_a_spacy_pipeline_english_goes_through_espeak_with_a_warning():
-    assert g2p.find_spacy_pipeline(("no_such_spacy_pipeline",)) is None
-    english = g2p._EnglishG2P("en-us", spacy_candidates=("no_such_spacy_pipeline",))
+    from tui_speech.tts import g2p_en
+
+    assert g2p_en.find_spacy_pipeline(("no_such_spacy_pipeline",)) is None
+    english = g2p_en.EnglishG2P("en-us", spacy_candidates=("no_such_spacy_pipeline",))
     assert english.warning and "espeak-ng" in english.warning
     tokens = english("Hello world.", {})
     assert [t.grapheme for t in tokens] == ["Hello", "world", "."]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tui_speech.config import get_paths
-from tui_speech.tts import g2p
+from tui_speech.tts import g2p_en
 
 
 @pytest.fixture
@@ -19,10 +19,10 @@ def lexicon_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_the_cached_lexicon_holds_what_misaki_builds(lexicon_cache: Path):
     from misaki import en
 
-    built = g2p._cached_lexicon(False)  # no cache yet: misaki builds it, and it is saved
+    built = g2p_en._cached_lexicon(False)  # no cache yet: misaki builds it, and it is saved
     saved = sorted(p.name for p in lexicon_cache.glob("misaki-*-us/*.bin"))
     assert saved == ["golds.bin", "silvers.bin"]
-    cached = g2p._cached_lexicon(False)  # now read from the word files
+    cached = g2p_en._cached_lexicon(False)  # now read from the word files
     assert type(cached.golds).__name__ == "WordFile"
     reference = en.Lexicon(False)
     assert cached.golds == reference.golds == built.golds  # every entry, str or by tag
@@ -33,8 +33,8 @@ def test_the_cached_lexicon_holds_what_misaki_builds(lexicon_cache: Path):
     assert "notawordatall" not in cached.golds and cached.silvers.get("notawordatall") is None
     (golds,) = lexicon_cache.glob("misaki-*-us/golds.bin")
     golds.write_bytes(b"not a word file")  # a broken cache is rebuilt, not an error
-    assert g2p._cached_lexicon(False).golds == reference.golds
-    assert type(g2p._cached_lexicon(False).golds).__name__ == "WordFile"
+    assert g2p_en._cached_lexicon(False).golds == reference.golds
+    assert type(g2p_en._cached_lexicon(False).golds).__name__ == "WordFile"
 
 
 def test_the_lean_spacy_load_tags_as_spacy_itself_loads():
