@@ -130,22 +130,23 @@ class EnglishG2P:
         word wins, then the longer ("New York" over "York"), so no mark lands inside another."""
         from tui_speech.tts.spoken_en import spoken_forms
 
-        found: list[tuple[int, int, int, str]] = []  # start, end, rank (user first), phonemes
+        # start, end, rank (the user's first), the phonemes or (a written form) its words
+        found: list[tuple[int, int, int, str]] = []
         for word, ps in overrides.items():
             # Not \b: a word may end in its full stop ("St."); and a word is not the part of
             # an address or a file name (the "com" of example.com).
             pattern = rf"(?<!\w)(?<!\w[.@/:]){re.escape(word)}(?!\w)(?![.@/:]\w)"
             for match in re.finditer(pattern, text):
                 found.append((match.start(), match.end(), 0, ps))
-        for start, end, words in spoken_forms(text):
-            found.append((start, end, 1, self._phrase(words)))
+        found += [(start, end, 1, words) for start, end, words in spoken_forms(text)]
         found.sort(key=lambda mark: (mark[2], mark[0] - mark[1]))
-        chosen: list[tuple[int, int, str]] = []
-        for start, end, _, ps in found:
-            if all(end <= a or start >= b for a, b, _ in chosen):
-                chosen.append((start, end, ps))
+        chosen: list[tuple[int, int, int, str]] = []
+        for mark in found:
+            if all(mark[1] <= other[0] or mark[0] >= other[1] for other in chosen):
+                chosen.append(mark)
         pieces, pos = [], 0
-        for start, end, ps in sorted(chosen):
+        for start, end, rank, said in sorted(chosen):
+            ps = said if rank == 0 else self._phrase(said)  # only the forms that are used
             pieces += [text[pos:start], f"[{text[start:end]}](/{ps}/)"]
             pos = end
         return "".join(pieces) + text[pos:]
