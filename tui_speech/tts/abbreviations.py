@@ -61,6 +61,9 @@ AFTER_NAMES = {
     "Corp": "corporation",
     "Co": "company",
 }
+MONTHS = (
+    "january february march april may june july august september october november december"
+).split()
 #: Before a number ("Fig. 3", "Jan. 5", "pp. 10-12"): read as the word; misaki reads "No. 5".
 BEFORE_NUMBERS = {
     "Fig": "figure",
@@ -75,18 +78,8 @@ BEFORE_NUMBERS = {
     "Eq": "equation",
     "p": "page",
     "pp": "pages",
-    "Jan": "january",
-    "Feb": "february",
-    "Mar": "march",
-    "Apr": "april",
-    "Jun": "june",
-    "Jul": "july",
-    "Aug": "august",
-    "Sep": "september",
+    **{month[:3].capitalize(): month for month in MONTHS if month != "may"},
     "Sept": "september",
-    "Oct": "october",
-    "Nov": "november",
-    "Dec": "december",
 }
 _NUMBERED_MISAKI_READS = ("No", "no", "Nos", "nos")
 #: Wherever they stand.

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from tui_speech.tts.abbreviations import MONTHS
 from tui_speech.tts.abbreviations import spoken_forms as abbreviations
 
 
@@ -223,16 +224,13 @@ def _named(number: str, names: tuple[str, str]) -> str:
 # --- dates ------------------------------------------------------------------------------------
 
 _ISO_DATE = re.compile(r"(?<![\w.,/:-])(\d{4})-(\d{2})-(\d{2})(?![\w.,/:-]?\d)")
-_MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
 
 
 def _iso_dates(text: str) -> Iterator[tuple[int, int, str]]:
     for match in _ISO_DATE.finditer(text):
         year, month, day = (int(group) for group in match.groups())
         if 1 <= month <= 12 and 1 <= day <= 31:
-            words = f"{_MONTHS[month - 1]} {_ordinal(day)}, {year}"
+            words = f"{MONTHS[month - 1].capitalize()} {_ordinal(day)}, {year}"
             yield match.start(), match.end(), words
 
 
