@@ -203,11 +203,13 @@ _DOTTED = re.compile(r"\b((?:[a-z]\.){2,})(?!\w)")
 
 #: Written forms said as words, as the listener may write either: "@" at, "20°C" degrees
 #: Celsius, the marks inside an address ("example.com/docs": dot, slash).
-_SAID_MARKS = [
+_SAID_DEGREES = [
     (re.compile(r"\s?°\s?c\b"), " degrees celsius "),
     (re.compile(r"\s?°\s?f\b"), " degrees fahrenheit "),
     (re.compile(r"\s?°"), " degrees "),
-    # (from here on also for Mandarin: the marks inside an address)
+]
+#: The marks inside an address, said alike in English and Mandarin.
+_SAID_ADDRESS_MARKS = [
     (re.compile(r"(?<=\w)@(?=\w)"), " at "),
     (re.compile(r"(?<=[a-z])\.(?=[a-z])"), " dot "),
     (re.compile(r"(?<=\w)/(?=[a-z])"), " slash "),
@@ -236,7 +238,7 @@ def words_en(text: str) -> list[str]:
     text = re.sub(r"\bkm\s*(?:/|per)\s*h(?:our)?\b", "kilometers per hour", text)
     text = re.sub(r"\bkm\b", "kilometers", text)
     text = _DOTTED.sub(lambda m: m.group(1).replace(".", "") + " ", text)
-    for pattern, said in _SAID_MARKS:
+    for pattern, said in _SAID_DEGREES + _SAID_ADDRESS_MARKS:
         text = pattern.sub(said, text)
     text = " ".join(_SAME_WORD.get(word.rstrip("."), word) for word in text.split())
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
@@ -292,7 +294,7 @@ def units_zh(text: str) -> list[str]:
     """Mandarin scoring units: Han characters and digits, Latin words whole (see docstring)."""
     text = _t2s()(unicodedata.normalize("NFKC", text)).lower()
     text = re.sub(r"¥\s*(\d+(?:\.\d+)?)", r"\1元", text)
-    for pattern, said in _SAID_MARKS[3:]:  # an address's marks: "@" at, "." dot, "/" slash
+    for pattern, said in _SAID_ADDRESS_MARKS:  # "@" at, "." dot, "/" slash
         text = pattern.sub(said, text)
     # A score 3:2 and 3比2 are said alike.
     text = re.sub(r"(?<!\d)(\d{1,3})\s*[:：]\s*(\d)(?!\d)", r"\1比\2", text)
